@@ -1,0 +1,66 @@
+"""The composition root: the one place that builds the app from settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from adapters.settings import Settings
+from bot.clock import SystemClock
+from bot.commands import Services
+from bot.dispatch import Bot
+from bot.ports import Clock
+from knowledge import db
+from knowledge import tables as t
+from knowledge.finder import IndexedFinder
+from knowledge.interchange import ImportReport, import_records
+from knowledge.repository import Repository
+from knowledge.search import SearchIndex, load_synonyms
+
+log = logging.getLogger(__name__)
+DEMO_DATA = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "demo" / "demo.jsonl"
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: sa.Engine
+    clock: Clock
+    repo: Repository
+    finder: IndexedFinder
+    services: Services
+    bot: Bot
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> App:
+    """Engine, schema, repository, search and core, wired together. Demo data goes into an
+    empty database when `settings.demo_data` is on, so a fresh machine has something to ask."""
+    engine = db.make_engine(settings.database_url)
+    if migrate:
+        db.ensure_schema(engine)
+    clock = clock or SystemClock(ZoneInfo(settings.timezone))
+    repo = Repository(engine)
+    if settings.demo_data and migrate and register_is_empty(engine):
+        report = load_demo(repo, now=clock.now())
+        log.info("loaded the demo data set: %s", report.summary())
+    finder = IndexedFinder(repo, SearchIndex(load_synonyms()))
+    services = Services(
+        clock=clock, projects=repo, weeknotes=repo, finder=finder, questions=repo, activity=repo
+    )
+    return App(settings, engine, clock, repo, finder, services, Bot(services))
+
+
+def register_is_empty(engine: sa.Engine) -> bool:
+    with Session(engine) as s:
+        return s.exec(select(t.Project.id).limit(1)).first() is None
+
+
+def load_demo(repo: Repository, *, now: datetime) -> ImportReport:
+    with DEMO_DATA.open(encoding="utf-8") as stream:
+        return import_records(repo, stream, now=now)

@@ -1,0 +1,197 @@
+"""The `hasanyone` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from adapters.app import App, build_app, load_demo
+from adapters.settings import Settings
+
+cli = typer.Typer(
+    help="hasanyone: “has anyone done X?” for the UK local-government digital community.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_cli = typer.Typer(help="Database schema and demo data.", no_args_is_help=True)
+digest_cli = typer.Typer(help="The weekly digest.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(digest_cli, name="digest")
+
+
+def _app(*, demo: bool | None = None) -> App:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if demo is not None:
+        settings = settings.model_copy(update={"demo_data": demo})
+    return build_app(settings)
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@cli.command()
+def chat(user: Annotated[str | None, typer.Option(help="Who you are in the conversation.")] = None) -> None:
+    """Talk to the bot in the terminal, with the same commands as in Slack and Teams."""
+    from adapters.console.chat import ConsoleSession, run
+
+    app = _app()
+    run(ConsoleSession(app.bot, app.clock, user=user), sys.stdin, lambda s: print(s, end="", flush=True))
+
+
+@cli.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question, in plain words.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=50, help="At most this many results.")] = 5,
+    batch: Annotated[Path | None, typer.Option(help="A file of questions, one a line.")] = None,
+) -> None:
+    """Answer a question from the register and weeknotes (without logging it)."""
+    from adapters.console.render import finding_json, to_text
+    from bot.commands.ask import answer_reply
+
+    if (question is None) == (batch is None):
+        _err("Give a question, or --batch FILE, but not both.\n  e.g. hasanyone ask \"has anyone built a bins app?\"")
+        raise typer.Exit(2)
+    questions = [question] if question is not None else _read_questions(batch)
+    app = _app()
+    for text in questions:
+        finding = app.finder.find(text, limit=limit)
+        print(finding_json(finding) if as_json else to_text(answer_reply(finding, question_id=None)))
+
+
+def _read_questions(path: Path | None) -> list[str]:
+    assert path is not None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        _err(f"Cannot read {path}: {exc.strerror}.")
+        raise typer.Exit(2) from None
+    return [line.strip() for line in lines if line.strip()]
+
+
+@cli.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="A JSON Lines file (DESIGN §6 format).")]) -> None:
+    """Add or update records from FILE. Same ids update; bad lines are listed, never fatal."""
+    from tqdm import tqdm
+
+    from knowledge.interchange import import_records
+
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        _err(f"Cannot read {file}: {exc}.")
+        raise typer.Exit(2) from None
+    app = _app(demo=False)
+    with tqdm(total=len(lines), unit="rec", disable=len(lines) < 2_000 or None, file=sys.stderr) as bar:
+        report = import_records(app.repo, lines, now=app.clock.now(), progress=bar.update)
+    print(report.summary())
+    for number, reason in report.rejected:
+        print(f"  line {number}: {reason}")
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv (projects only).")] = "jsonl",
+    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+    include_internal: Annotated[bool, typer.Option(help="Include weeknotes marked internal.")] = False,
+) -> None:
+    """Write the register as open data."""
+    from knowledge.interchange import export_records, write_jsonl, write_projects_csv
+
+    if fmt not in ("jsonl", "csv"):
+        _err(f"Unknown format {fmt!r}: use jsonl or csv.")
+        raise typer.Exit(2)
+    app = _app()
+    records = export_records(app.repo, include_internal=include_internal)
+    writer = write_jsonl if fmt == "jsonl" else write_projects_csv
+    if out is None:
+        writer(records, sys.stdout)
+        return
+    with out.open("w", encoding="utf-8", newline="") as stream:
+        count = writer(records, stream)
+    _err(f"Wrote {count} records to {out}.")
+
+
+Platform = Literal["text"]
+
+
+@cli.command()
+def render(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    platform: Annotated[str, typer.Option(help="text (slack and teams come with their adapters).")] = "text",
+) -> None:
+    """Print what the bot would reply to QUESTION on a platform."""
+    from adapters.console.render import to_text
+    from bot.commands.ask import answer_reply
+
+    if platform != "text":
+        _err(f"Unknown platform {platform!r}: this build renders text.")
+        raise typer.Exit(2)
+    app = _app()
+    print(to_text(answer_reply(app.finder.find(question), question_id=None)))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the HTTP server (health check now; Slack and Teams endpoints as they are enabled)."""
+    from adapters.server import serve as run_server
+
+    app = _app()
+    run_server(app, host=host or app.settings.host, port=port or app.settings.port)
+
+
+@digest_cli.command("preview")
+def digest_preview() -> None:
+    """Print the digest of the last seven days."""
+    from datetime import timedelta
+
+    from bot.digest import compose_digest
+
+    app = _app()
+    end = app.clock.now()
+    print(compose_digest(app.repo.activity_between(end - timedelta(days=7), end)).text)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema."""
+    from knowledge import db
+
+    app = _app(demo=False)
+    db.upgrade(app.engine)
+    print(f"Database at revision {db.current_revision(app.engine)}.")
+
+
+@db_cli.command("load-demo")
+def db_load_demo() -> None:
+    """Load (or refresh) the bundled demo data set."""
+    app = _app(demo=False)
+    print(load_demo(app.repo, now=app.clock.now()).summary())
+
+
+@db_cli.command("stats")
+def db_stats() -> None:
+    """Count what the register holds."""
+    from knowledge.interchange import export_records
+
+    app = _app()
+    counts: dict[str, int] = {}
+    for record in export_records(app.repo, include_internal=True):
+        counts[record["type"]] = counts.get(record["type"], 0) + 1
+    print(json.dumps(counts))
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,133 @@
+"""A terminal conversation with the bot: the same commands as Slack and Teams.
+
+`ConsoleSession` is a small state machine fed one line at a time, so it is tested without a
+terminal; `run` connects it to stdin and stdout. Forms are asked field by field; a multi-line
+field ends with a line holding a single full stop.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from adapters.console.render import form_intro, to_text
+from bot.dispatch import Bot
+from bot.model import Action, ActionPayload, ConversationRef, Form, FormField, Incoming, Person
+from bot.ports import Clock
+
+END_OF_TEXT = "."
+CANCEL = "cancel"
+
+
+@dataclass
+class _FormState:
+    form: Form
+    values: dict[str, str]
+    todo: list[FormField]
+    lines: list[str] = field(default_factory=list)
+
+
+class ConsoleSession:
+    def __init__(self, bot: Bot, clock: Clock, *, user: str | None = None) -> None:
+        name = user or getpass.getuser()
+        self.bot = bot
+        self.clock = clock
+        self.person = Person(key=f"console:{name}", name=name)
+        self.where = ConversationRef(platform="console", channel_id="terminal", is_direct=True)
+        self.actions: tuple[Action, ...] = ()
+        self.state: _FormState | None = None
+
+    @property
+    def prompt(self) -> str:
+        if self.state is None:
+            return "you> "
+        current = self.state.todo[0]
+        return "...> " if self.state.lines else f"{current.label}> "
+
+    def feed(self, line: str) -> list[str]:
+        """One line typed; returns what the bot prints in answer."""
+        if self.state is not None:
+            return self._form_line(line)
+        text = line.strip()
+        if not text:
+            return []
+        if text.isdigit() and 0 < int(text) <= len(self.actions):
+            action = self.actions[int(text) - 1]
+            return self._send(self._incoming("", action=ActionPayload(action.name, action.value)))
+        return self._send(self._incoming(text))
+
+    def _incoming(self, text: str, **extra: object) -> Incoming:
+        return Incoming(
+            text=text, sender=self.person, conversation=self.where,
+            received_at=self.clock.now(), **extra,  # type: ignore[arg-type]
+        )
+
+    def _send(self, incoming: Incoming) -> list[str]:
+        reply = self.bot.handle(incoming)
+        self.actions = reply.actions
+        out = [to_text(reply)]
+        if reply.form is not None:
+            out.extend(self._open(reply.form))
+        return out
+
+    def _open(self, form: Form) -> list[str]:
+        values = {f.name: f.value for f in form.fields}
+        todo = [f for f in form.fields if f.error] or list(form.fields)
+        self.state = _FormState(form, values, todo)
+        return [form_intro(form), f"(type {CANCEL!r} to stop)", *self._describe(todo[0])]
+
+    def _describe(self, f: FormField) -> list[str]:
+        lines = []
+        if f.error:
+            lines.append(f"! {f.label}: {f.error}")
+        if f.hint:
+            lines.append(f"  {f.hint}")
+        lines.extend(f"  {i}. {c.label}" for i, c in enumerate(f.choices, 1))
+        if f.value:
+            lines.append(f"  (press Enter to keep: {f.value[:80]})")
+        if f.kind == "multiline":
+            lines.append(f"  (end with a line holding only {END_OF_TEXT!r})")
+        return lines
+
+    def _form_line(self, line: str) -> list[str]:
+        state = self.state
+        assert state is not None
+        current = state.todo[0]
+        if line.strip().lower() == CANCEL and not state.lines:
+            self.state = None
+            kept = "\n".join(f"{k}: {v}" for k, v in state.values.items() if v)
+            return ["Cancelled." + (f" What you had typed:\n{kept}" if kept else "")]
+        if current.kind == "multiline":
+            if line.strip() != END_OF_TEXT:
+                state.lines.append(line)
+                return []
+            answer, state.lines = "\n".join(state.lines), []
+        else:
+            answer = self._choice(current, line.strip())
+        if answer.strip():
+            state.values[current.name] = answer
+        state.todo.pop(0)
+        if state.todo:
+            return self._describe(state.todo[0])
+        self.state = None
+        return self._send(self._incoming("", form_id=state.form.id, form=dict(state.values)))
+
+    @staticmethod
+    def _choice(f: FormField, text: str) -> str:
+        if f.choices and text.isdigit() and 0 < int(text) <= len(f.choices):
+            return f.choices[int(text) - 1].value
+        return text
+
+
+def run(session: ConsoleSession, stdin: TextIO, write: Callable[[str], None]) -> None:
+    write("hasanyone — ask “has anyone done X?”, or type 'help'. Ctrl-D to leave.\n")
+    while True:
+        write(session.prompt)
+        line = stdin.readline()
+        if not line:
+            write("\n")
+            return
+        for chunk in session.feed(line.rstrip("\n")):
+            write(chunk + "\n")

@@ -1,0 +1,230 @@
+"""The core's own vocabulary: what comes in, what goes out, and the register's values.
+
+Platform ids travel as opaque strings. Adapters translate their payloads into these types and
+render `Reply` values back; nothing here knows Slack, Teams, SQL or the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+
+class Stage(StrEnum):
+    DISCOVERY = "discovery"
+    ALPHA = "alpha"
+    BETA = "beta"
+    LIVE = "live"
+    RETIRED = "retired"
+
+    @classmethod
+    def parse(cls, text: str) -> Stage | None:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone talking to the bot. `key` is opaque and stable ("slack:T1:U1", "console:local")."""
+
+    key: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """Where a message came from, so a reply (or a later digest) can go back there."""
+
+    platform: str
+    channel_id: str
+    workspace_id: str = ""
+    thread_id: str | None = None
+    is_direct: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPayload:
+    """A button press: `name` says which button, `value` carries what the button was about."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message, slash command, form submission or button press, platform-free.
+
+    `command` is set when the platform says which command was used (Slack's `/weeknote`);
+    otherwise the first word of `text` may name one. `form` holds submitted form values.
+    """
+
+    text: str
+    sender: Person
+    conversation: ConversationRef
+    received_at: datetime
+    command: str | None = None
+    form: Mapping[str, str] | None = None
+    form_id: str | None = None
+    action: ActionPayload | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: str
+    name: str
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: str
+    title: str
+    organisation_id: str
+    organisation_name: str
+    stage: Stage
+    description: str = ""
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    service_area: str = ""
+    contact: str = ""
+    url: str = ""
+    started: date | None = None
+    updated: date | None = None
+    owner_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Weeknote:
+    id: str
+    project_id: str | None
+    organisation_id: str
+    author: str
+    week: date
+    title: str
+    text: str
+    author_key: str | None = None
+    url: str = ""
+    internal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDraft:
+    """A project as a team submits it, already validated by the core."""
+
+    title: str
+    organisation: str
+    stage: Stage
+    description: str
+    contact: str
+    owner_key: str
+    service_area: str = ""
+    tags: tuple[str, ...] = ()
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WeeknoteDraft:
+    project_id: str
+    week: date
+    text: str
+    author: Person
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultCard:
+    """One answer to a question: a project (with its matching weeknotes) or a lone weeknote."""
+
+    kind: Literal["project", "weeknote"]
+    id: str
+    title: str
+    organisation: str
+    stage: str
+    updated: date | None
+    score: float
+    snippet: str
+    contact: str
+    url: str = ""
+    weeknote_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What search found for a question. `confident` is False when the honest reply is
+    "nobody has registered this yet"; `results` may still hold near misses then."""
+
+    query: str
+    confident: bool
+    results: tuple[ResultCard, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    name: str
+    label: str
+    kind: Literal["text", "multiline", "choice", "date"] = "text"
+    required: bool = True
+    value: str = ""
+    choices: tuple[Choice, ...] = ()
+    hint: str = ""
+    error: str = ""
+    max_length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A form the platform should show (a Slack modal, an Adaptive Card, console prompts).
+
+    When it comes back with errors, every field keeps what the user typed.
+    """
+
+    id: str
+    title: str
+    fields: tuple[FormField, ...]
+    submit_label: str = "Submit"
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.error for f in self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button offered with a reply."""
+
+    label: str
+    name: str
+    value: str
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+Tone = Literal["info", "answer", "nothing", "error", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot says. `text` is plain text (renderers escape it for their platform) and is
+    always a complete fallback on its own; the other parts let richer platforms do better."""
+
+    text: str
+    tone: Tone = "info"
+    title: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    results: tuple[ResultCard, ...] = ()
+    actions: tuple[Action, ...] = ()
+    form: Form | None = None
+    usage: str = ""
+    private: bool = False
+    question_id: int | None = None
+    extra_lines: tuple[str, ...] = field(default=())

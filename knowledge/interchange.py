@@ -1,0 +1,312 @@
+"""Import and export of the register as open data (JSON Lines, DESIGN §6; CSV out).
+
+Import is idempotent: a record whose id exists updates it, an identical record changes nothing.
+A malformed line is reported with its number and reason and never stops the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import IO, Any
+
+from sqlmodel import Session, col, select
+
+from bot.model import Stage
+from knowledge import tables as t
+from knowledge.repository import Repository
+
+KNOWN = {
+    "organisation": {"type", "id", "name", "code"},
+    "project": {
+        "type", "id", "title", "organisation", "stage", "description", "summary", "tags",
+        "service_area", "contact", "url", "started", "updated", "partners", "suppliers", "cost",
+        "outcomes", "owner",
+    },
+    "weeknote": {
+        "type", "id", "project", "organisation", "author", "week", "title", "text", "url",
+        "internal", "author_key",
+    },
+}
+ORDER = ("organisation", "project", "weeknote")
+BATCH = 500
+
+
+class Reject(ValueError):
+    """A record that cannot be imported; the message says why, in the user's terms."""
+
+
+@dataclass
+class ImportReport:
+    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
+    updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
+    unchanged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [
+            f"{kind}s: {self.created[kind]} new, {self.updated[kind]} updated, "
+            f"{self.unchanged[kind]} unchanged"
+            for kind in ORDER
+        ]
+        return "; ".join(parts) + f"; {len(self.rejected)} rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    number: int
+    record: dict[str, Any]
+
+
+def read_lines(stream: Iterable[str], report: ImportReport) -> dict[str, list[Line]]:
+    """Parse every line; bad JSON and unknown types go to the report, the rest by type."""
+    by_type: dict[str, list[Line]] = {kind: [] for kind in ORDER}
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            report.rejected.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        if not isinstance(record, dict):
+            report.rejected.append((number, "not a JSON object"))
+            continue
+        kind = record.get("type")
+        if kind not in by_type:
+            report.rejected.append((number, f"unknown type {kind!r}; expected one of {', '.join(ORDER)}"))
+            continue
+        by_type[kind].append(Line(number, record))
+    return by_type
+
+
+def import_records(
+    repo: Repository,
+    stream: Iterable[str],
+    *,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Organisations first, then projects, then weeknotes, so a file may list them in any order."""
+    report = ImportReport()
+    by_type = read_lines(stream, report)
+    for kind in ORDER:
+        for start in range(0, len(by_type[kind]), BATCH):
+            batch = by_type[kind][start : start + BATCH]
+            _import_batch(repo, kind, batch, report, now=now)
+            if progress:
+                progress(len(batch))
+    report.rejected.sort()
+    return report
+
+
+def _import_batch(repo: Repository, kind: str, batch: list[Line], report: ImportReport, *, now: datetime) -> None:
+    with repo.session() as s:
+        for line in batch:
+            try:
+                outcome = UPSERT[kind](repo, s, line.record, now)
+            except Reject as exc:
+                report.rejected.append((line.number, str(exc)))
+                continue
+            getattr(report, outcome)[kind] += 1
+        s.commit()
+
+
+def _text(record: dict[str, Any], name: str, *, required: bool = False, limit: int = 100_000) -> str:
+    value = record.get(name)
+    if value is None or value == "":
+        if required:
+            raise Reject(f"missing {name!r}")
+        return ""
+    if not isinstance(value, str):
+        raise Reject(f"{name!r} must be text, not {type(value).__name__}")
+    if len(value) > limit:
+        raise Reject(f"{name!r} is {len(value):,} characters; the limit is {limit:,}")
+    return value.strip()
+
+
+def _id(record: dict[str, Any]) -> str:
+    value = _text(record, "id", required=True, limit=120)
+    if any(c.isspace() for c in value):
+        raise Reject(f"id {value!r} has spaces; ids are single words like 'bulky-waste'")
+    return value
+
+
+def _day(record: dict[str, Any], name: str) -> date | None:
+    value = _text(record, name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise Reject(f"{name!r} is {value!r}, not a date like 2025-01-31") from None
+
+
+def _list(record: dict[str, Any], name: str) -> list[str]:
+    value = record.get(name) or []
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Reject(f"{name!r} must be a list of text")
+    return [v for v in value if v]
+
+
+def _extra(record: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in KNOWN[kind]}
+
+
+def _apply(s: Session, table: Any, key: str, values: dict[str, Any], now: datetime) -> str:
+    """Insert or update one row; 'unchanged' when every value is already what it would become,
+    so a re-import does not touch anything (nor wake up search indexes)."""
+    row = s.get(table, key)
+    if row is None:
+        extra = {"created_at": now} if "created_at" in table.model_fields else {}
+        s.add(table(id=key, changed_at=now, **extra, **values))
+        return "created"
+    if all(getattr(row, k) == v for k, v in values.items()) and getattr(row, "deleted_at", None) is None:
+        return "unchanged"
+    for k, v in values.items():
+        setattr(row, k, v)
+    row.changed_at = now
+    if hasattr(row, "deleted_at"):
+        row.deleted_at = None
+    s.add(row)
+    return "updated"
+
+
+def _upsert_organisation(repo: Repository, s: Session, record: dict[str, Any], now: datetime) -> str:
+    key, name = _id(record), _text(record, "name", required=True, limit=300)
+    code = _text(record, "code", limit=40) or None
+    if code is None:
+        authority = repo.authorities.match(name)
+        code = authority.gss or None if authority else None
+    values = {"name": name, "code": code, "extra": _extra(record, "organisation")}
+    return _apply(s, t.Organisation, key, values, now)
+
+
+def _upsert_project(repo: Repository, s: Session, record: dict[str, Any], now: datetime) -> str:
+    key = _id(record)
+    stage_text = _text(record, "stage") or "discovery"
+    stage = Stage.parse(stage_text)
+    if stage is None:
+        raise Reject(f"stage {stage_text!r} is not one of {', '.join(x.value for x in Stage)}")
+    org = _organisation(repo, s, record, now)
+    values = {
+        "title": _text(record, "title", required=True, limit=300),
+        "organisation_id": org.id, "stage": stage.value,
+        "description": _text(record, "description"), "summary": _text(record, "summary", limit=2000),
+        "tags": _list(record, "tags"), "service_area": _text(record, "service_area", limit=120),
+        "contact": _text(record, "contact", limit=500), "url": _text(record, "url", limit=1000),
+        "started": _day(record, "started"), "updated": _day(record, "updated"),
+        "partners": _list(record, "partners"), "suppliers": _list(record, "suppliers"),
+        "cost": _text(record, "cost", limit=500) or None, "outcomes": _text(record, "outcomes") or None,
+        "owner_key": _text(record, "owner", limit=200) or None, "extra": _extra(record, "project"),
+    }
+    return _apply(s, t.Project, key, values, now)
+
+
+def _organisation(repo: Repository, s: Session, record: dict[str, Any], now: datetime) -> t.Organisation:
+    name = _text(record, "organisation", required=True, limit=300)
+    return s.get(t.Organisation, name) or repo.organisation_for(s, name, now=now)
+
+
+def _upsert_weeknote(repo: Repository, s: Session, record: dict[str, Any], now: datetime) -> str:
+    key = _id(record)
+    project_id = _text(record, "project", limit=120) or None
+    project = s.get(t.Project, project_id) if project_id else None
+    if project_id and project is None:
+        raise Reject(f"project {project_id!r} is not in the register (import it first or leave project empty)")
+    org = s.get(t.Organisation, project.organisation_id) if project else _organisation(repo, s, record, now)
+    week = _day(record, "week")
+    if week is None:
+        raise Reject("missing 'week' (the Monday of the week, like 2025-01-06)")
+    internal = record.get("internal", False)
+    if not isinstance(internal, bool):
+        raise Reject("'internal' must be true or false")
+    values = {
+        "project_id": project.id if project else None, "organisation_id": org.id if org else None,
+        "author": _text(record, "author", limit=300), "week": week - timedelta(days=week.weekday()),
+        "title": _text(record, "title", limit=500), "text": _text(record, "text", required=True),
+        "url": _text(record, "url", limit=1000), "internal": internal,
+        "author_key": _text(record, "author_key", limit=200) or None,
+        "extra": _extra(record, "weeknote"),
+    }
+    outcome = _apply(s, t.Weeknote, key, values, now)
+    if project and (project.updated is None or project.updated < week):
+        project.updated = week
+        s.add(project)
+    return outcome
+
+
+UPSERT: dict[str, Callable[[Repository, Session, dict[str, Any], datetime], str]] = {
+    "organisation": _upsert_organisation,
+    "project": _upsert_project,
+    "weeknote": _upsert_weeknote,
+}
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+def export_records(repo: Repository, *, include_internal: bool = False) -> Iterator[dict[str, Any]]:
+    """Every live record in the interchange format, unknown fields from import included."""
+    with repo.session() as s:
+        for org in s.exec(select(t.Organisation).order_by(t.Organisation.id)):
+            yield _clean({"type": "organisation", "id": org.id, "name": org.name, "code": org.code, **org.extra})
+        for p in s.exec(select(t.Project).where(col(t.Project.deleted_at).is_(None)).order_by(t.Project.id)):
+            yield _project_record(p)
+        notes = select(t.Weeknote).where(col(t.Weeknote.deleted_at).is_(None)).order_by(t.Weeknote.id)
+        for n in s.exec(notes):
+            if n.internal and not include_internal:
+                continue
+            yield _clean({
+                "type": "weeknote", "id": n.id, "project": n.project_id, "organisation": n.organisation_id,
+                "author": n.author, "week": n.week.isoformat(), "title": n.title, "text": n.text,
+                "url": n.url, "internal": n.internal or None, **n.extra,
+            })
+
+
+def _project_record(p: t.Project) -> dict[str, Any]:
+    return _clean({
+        "type": "project", "id": p.id, "title": p.title, "organisation": p.organisation_id,
+        "stage": p.stage, "description": p.description, "summary": p.summary, "tags": p.tags,
+        "service_area": p.service_area, "contact": p.contact, "url": p.url,
+        "started": p.started.isoformat() if p.started else None,
+        "updated": p.updated.isoformat() if p.updated else None,
+        "partners": p.partners, "suppliers": p.suppliers, "cost": p.cost, "outcomes": p.outcomes,
+        **p.extra,
+    })
+
+
+def _clean(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if v not in (None, "", [])}
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    count = 0
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+CSV_COLUMNS = (
+    "id", "title", "organisation", "stage", "service_area", "tags", "summary", "description",
+    "contact", "url", "started", "updated", "partners", "suppliers", "cost", "outcomes",
+)
+
+
+def write_projects_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """The register as one CSV row per project (lists joined with '; ')."""
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for record in records:
+        if record["type"] != "project":
+            continue
+        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in record.items()})
+        count += 1
+    return count

@@ -1,0 +1,348 @@
+"""Data access in one place: implements the core's ports on top of the SQLModel tables."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot import model
+from bot.model import Finding, Stage
+from bot.ports import Activity, NotAllowed, NotFound, UnansweredQuestion
+from bot.ports import StageChange as StageChangeView
+from knowledge import tables as t
+from knowledge.orgs import AuthorityNames
+
+MAX_ID_TRIES = 50
+
+
+def slugify(text: str, *, max_length: int = 60) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "item"
+
+
+class Repository:
+    """Projects, organisations, weeknotes, questions and digest activity in one database."""
+
+    def __init__(self, engine: sa.Engine, *, authorities: AuthorityNames | None = None) -> None:
+        self.engine = engine
+        self._authorities = authorities
+
+    @property
+    def authorities(self) -> AuthorityNames:
+        if self._authorities is None:  # loaded on first use: 470 councils, a few ms
+            self._authorities = AuthorityNames.load()
+        return self._authorities
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    # -- organisations ---------------------------------------------------------------------
+
+    def resolve_organisation(self, name: str) -> model.Organisation | None:
+        with self.session() as s:
+            row = self._find_org(s, name)
+            return _org(row) if row else None
+
+    def _find_org(self, s: Session, name: str) -> t.Organisation | None:
+        name = name.strip()
+        if not name:
+            return None
+        row = s.get(t.Organisation, name) or s.get(t.Organisation, slugify(name))
+        if row:
+            return row
+        row = s.exec(select(t.Organisation).where(sa.func.lower(t.Organisation.name) == name.lower())).first()
+        if row:
+            return row
+        authority = self.authorities.match(name)
+        if authority is None or not authority.gss:
+            return None
+        return s.exec(select(t.Organisation).where(t.Organisation.code == authority.gss)).first()
+
+    def organisation_for(self, s: Session, name: str, *, now: datetime) -> t.Organisation:
+        """The organisation called `name`, created (with its official name and code when it is
+        a council) if we have not met it before."""
+        row = self._find_org(s, name)
+        if row:
+            return row
+        authority = self.authorities.match(name)
+        display = authority.official_name if authority else name.strip()
+        code = (authority.gss or None) if authority else None
+        row = t.Organisation(id=self._free_id(s, t.Organisation, slugify(display)), name=display, code=code, changed_at=now)
+        s.add(row)
+        s.flush()
+        return row
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def get_project(self, project_id: str) -> model.Project | None:
+        with self.session() as s:
+            row = s.get(t.Project, project_id.strip())
+            if row is None or row.deleted_at is not None:
+                return None
+            return self._project(s, row)
+
+    def projects_of(self, person_key: str) -> Sequence[model.Project]:
+        with self.session() as s:
+            rows = s.exec(
+                select(t.Project)
+                .where(t.Project.owner_key == person_key, col(t.Project.deleted_at).is_(None))
+                .order_by(col(t.Project.changed_at).desc())
+            ).all()
+            return [self._project(s, r) for r in rows]
+
+    def project_choices(self, person_key: str | None, *, limit: int = 100) -> Sequence[model.Project]:
+        own = list(self.projects_of(person_key)) if person_key else []
+        with self.session() as s:
+            rows = s.exec(
+                select(t.Project)
+                .where(col(t.Project.deleted_at).is_(None))
+                .order_by(col(t.Project.updated).desc().nulls_last(), t.Project.title)
+                .limit(limit)
+            ).all()
+            others = [self._project(s, r) for r in rows if r.owner_key != person_key or not person_key]
+        return (own + others)[:limit]
+
+    def search_projects(self, text: str, *, limit: int = 100) -> Sequence[model.Project]:
+        """Projects whose id or title contains `text` (for pickers that search as you type)."""
+        pattern = f"%{text.strip().lower()}%"
+        with self.session() as s:
+            rows = s.exec(
+                select(t.Project)
+                .where(col(t.Project.deleted_at).is_(None))
+                .where(sa.or_(sa.func.lower(t.Project.title).like(pattern), col(t.Project.id).like(pattern)))
+                .order_by(t.Project.title)
+                .limit(limit)
+            ).all()
+            return [self._project(s, r) for r in rows]
+
+    def add_project(self, draft: model.ProjectDraft, *, now: datetime) -> model.Project:
+        for _ in range(MAX_ID_TRIES):
+            try:
+                return self._insert_project(draft, now=now)
+            except sa.exc.IntegrityError:  # another process took the id first: pick the next one
+                continue
+        raise RuntimeError("could not find a free project id")
+
+    def _insert_project(self, draft: model.ProjectDraft, *, now: datetime) -> model.Project:
+        with self.session() as s:
+            org = self.organisation_for(s, draft.organisation, now=now)
+            row = t.Project(
+                id=self._free_id(s, t.Project, slugify(draft.title)),
+                title=draft.title, organisation_id=org.id, stage=draft.stage.value,
+                description=draft.description, contact=draft.contact, url=draft.url,
+                service_area=draft.service_area, tags=list(draft.tags), owner_key=draft.owner_key,
+                started=now.date(), updated=now.date(), created_at=now, changed_at=now,
+            )
+            s.add(row)
+            s.add(t.StageChange(project_id=row.id, from_stage=None, to_stage=row.stage, by_key=draft.owner_key, at=now))
+            s.commit()
+            return self._project(s, row)
+
+    def set_stage(self, project_id: str, stage: Stage, *, by: model.Person, now: datetime) -> model.Project:
+        with self.session() as s:
+            row = s.get(t.Project, project_id.strip())
+            if row is None or row.deleted_at is not None:
+                raise NotFound(project_id)
+            if row.owner_key not in (None, by.key):
+                raise NotAllowed(project_id)
+            if row.stage != stage.value:
+                s.add(t.StageChange(project_id=row.id, from_stage=row.stage, to_stage=stage.value, by_key=by.key, at=now))
+                row.stage, row.updated, row.changed_at = stage.value, now.date(), now
+                s.add(row)
+                s.commit()
+            return self._project(s, row)
+
+    def _project(self, s: Session, row: t.Project) -> model.Project:
+        org = s.get(t.Organisation, row.organisation_id)
+        return model.Project(
+            id=row.id, title=row.title, organisation_id=row.organisation_id,
+            organisation_name=org.name if org else row.organisation_id,
+            stage=Stage.parse(row.stage) or Stage.DISCOVERY, description=row.description,
+            summary=row.summary, tags=tuple(row.tags), service_area=row.service_area,
+            contact=row.contact, url=row.url, started=row.started, updated=row.updated,
+            owner_key=row.owner_key,
+        )
+
+    @staticmethod
+    def _free_id(s: Session, table: Any, base: str) -> str:
+        candidate, n = base, 1
+        while s.get(table, candidate) is not None:
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+    # -- weeknotes --------------------------------------------------------------------------
+
+    def add_weeknote(self, draft: model.WeeknoteDraft, *, now: datetime) -> model.Weeknote:
+        for _ in range(MAX_ID_TRIES):
+            try:
+                return self._insert_weeknote(draft, now=now)
+            except sa.exc.IntegrityError:
+                continue
+        raise RuntimeError("could not find a free weeknote id")
+
+    def _insert_weeknote(self, draft: model.WeeknoteDraft, *, now: datetime) -> model.Weeknote:
+        with self.session() as s:
+            project = s.get(t.Project, draft.project_id)
+            if project is None or project.deleted_at is not None:
+                raise NotFound(draft.project_id)
+            row = t.Weeknote(
+                id=self._free_id(s, t.Weeknote, f"{project.id}-{draft.week.isoformat()}"),
+                project_id=project.id, organisation_id=project.organisation_id,
+                author=draft.author.name or draft.author.key, author_key=draft.author.key,
+                week=draft.week, title=draft.title, text=draft.text,
+                created_at=now, changed_at=now,
+            )
+            project.updated, project.changed_at = now.date(), now
+            s.add(row)
+            s.add(project)
+            s.commit()
+            return _weeknote(row)
+
+    def _own_weeknote(self, s: Session, weeknote_id: str, by: model.Person) -> t.Weeknote:
+        row = s.get(t.Weeknote, weeknote_id.strip())
+        if row is None or row.deleted_at is not None:
+            raise NotFound(weeknote_id)
+        if row.author_key != by.key:
+            raise NotAllowed(weeknote_id)
+        return row
+
+    def edit_weeknote(self, weeknote_id: str, text: str, *, by: model.Person, now: datetime) -> model.Weeknote:
+        with self.session() as s:
+            row = self._own_weeknote(s, weeknote_id, by)
+            row.text, row.changed_at = text, now
+            s.add(row)
+            s.commit()
+            return _weeknote(row)
+
+    def delete_weeknote(self, weeknote_id: str, *, by: model.Person, now: datetime) -> model.Weeknote:
+        with self.session() as s:
+            row = self._own_weeknote(s, weeknote_id, by)
+            gone = _weeknote(row)
+            # The row stays as a tombstone so other processes' search indexes see the deletion;
+            # the words themselves are gone.
+            row.text, row.title, row.deleted_at, row.changed_at = "", "", now, now
+            s.add(row)
+            s.commit()
+            return gone
+
+    def weeknotes_of(self, person_key: str, *, limit: int = 10) -> Sequence[model.Weeknote]:
+        return self._weeknotes(t.Weeknote.author_key == person_key, limit=limit)
+
+    def weeknotes_for_project(self, project_id: str, *, limit: int = 10) -> Sequence[model.Weeknote]:
+        return self._weeknotes(t.Weeknote.project_id == project_id.strip(), limit=limit)
+
+    def _weeknotes(self, where: Any, *, limit: int) -> Sequence[model.Weeknote]:
+        with self.session() as s:
+            rows = s.exec(
+                select(t.Weeknote)
+                .where(where, col(t.Weeknote.deleted_at).is_(None))
+                .order_by(col(t.Weeknote.week).desc(), col(t.Weeknote.created_at).desc())
+                .limit(limit)
+            ).all()
+            return [_weeknote(r) for r in rows]
+
+    # -- questions --------------------------------------------------------------------------
+
+    def record_question(
+        self, question: str, *, asker: model.Person, where: model.ConversationRef, finding: Finding, at: datetime
+    ) -> int:
+        with self.session() as s:
+            row = t.Question(
+                text=question[:2000], asker_key=asker.key, platform=where.platform,
+                channel_id=where.channel_id, asked_at=at, confident=finding.confident,
+                result_ids=[f"{r.kind}:{r.id}" for r in finding.results],
+            )
+            s.add(row)
+            s.commit()
+            assert row.id is not None
+            return row.id
+
+    def record_feedback(self, question_id: int, verdict: str, *, by: model.Person, at: datetime) -> bool:
+        with self.session() as s:
+            row = s.get(t.Question, question_id)
+            if row is None:
+                return False
+            row.feedback, row.feedback_at = verdict, at
+            s.add(row)
+            s.commit()
+            return True
+
+    # -- digest activity --------------------------------------------------------------------
+
+    def activity_between(self, start: datetime, end: datetime) -> Activity:
+        with self.session() as s:
+            new = s.exec(
+                select(t.Project).where(t.Project.created_at >= start, t.Project.created_at < end,
+                                        col(t.Project.deleted_at).is_(None))
+            ).all()
+            changes = s.exec(
+                select(t.StageChange).where(t.StageChange.at >= start, t.StageChange.at < end,
+                                            col(t.StageChange.from_stage).is_not(None))
+            ).all()
+            notes = s.exec(
+                select(t.Weeknote).where(t.Weeknote.created_at >= start, t.Weeknote.created_at < end,
+                                         col(t.Weeknote.deleted_at).is_(None), col(t.Weeknote.internal).is_(False))
+                .order_by(t.Weeknote.week)
+            ).all()
+            return Activity(
+                start=start.date(), end=end.date(),
+                new_projects=tuple(self._project(s, p) for p in new),
+                stage_changes=tuple(self._stage_change(s, c) for c in changes),
+                weeknotes=self._grouped(s, notes),
+                unanswered=self._unanswered(s, start, end),
+            )
+
+    def _stage_change(self, s: Session, change: t.StageChange) -> StageChangeView:
+        project = self._project(s, s.get_one(t.Project, change.project_id))
+        return StageChangeView(
+            project=project, from_stage=Stage.parse(change.from_stage or ""),
+            to_stage=Stage.parse(change.to_stage) or Stage.DISCOVERY, at=change.at,
+        )
+
+    def _grouped(
+        self, s: Session, notes: Sequence[t.Weeknote]
+    ) -> tuple[tuple[model.Project | None, tuple[model.Weeknote, ...]], ...]:
+        groups: dict[str | None, list[model.Weeknote]] = defaultdict(list)
+        for note in notes:
+            groups[note.project_id].append(_weeknote(note))
+        out = []
+        for project_id, items in groups.items():
+            row = s.get(t.Project, project_id) if project_id else None
+            out.append((self._project(s, row) if row else None, tuple(items)))
+        return tuple(out)
+
+    def _unanswered(self, s: Session, start: datetime, end: datetime) -> tuple[UnansweredQuestion, ...]:
+        rows = s.exec(
+            select(t.Question).where(t.Question.asked_at >= start, t.Question.asked_at < end,
+                                     col(t.Question.confident).is_(False))
+            .order_by(t.Question.asked_at)
+        ).all()
+        seen: dict[str, list[t.Question]] = defaultdict(list)
+        for row in rows:
+            seen[" ".join(row.text.lower().split()).rstrip("?")].append(row)
+        ranked = sorted(seen.values(), key=lambda qs: (-len(qs), qs[0].asked_at))
+        return tuple(UnansweredQuestion(text=qs[0].text, asked_at=qs[0].asked_at, times=len(qs)) for qs in ranked)
+
+
+def _org(row: t.Organisation) -> model.Organisation:
+    return model.Organisation(id=row.id, name=row.name, code=row.code)
+
+
+def _weeknote(row: t.Weeknote) -> model.Weeknote:
+    return model.Weeknote(
+        id=row.id, project_id=row.project_id, organisation_id=row.organisation_id,
+        author=row.author, week=row.week, title=row.title, text=row.text,
+        author_key=row.author_key, url=row.url, internal=row.internal,
+    )

@@ -1,0 +1,181 @@
+"""SQLModel tables. Timestamps are stored in UTC and always come back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Refuses naive datetimes on the way in; SQLite hands back naive ones, so they are
+    marked UTC on the way out."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_field(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        sa_column=Column(UtcDateTime(), nullable=nullable, index=index),
+    )
+
+
+def json_field(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class OrganisationBase(SQLModel):
+    id: str = Field(primary_key=True, max_length=120)
+    name: str = Field(max_length=300)
+    code: str | None = Field(default=None, max_length=40, index=True)
+
+
+class Organisation(OrganisationBase, table=True):
+    extra: dict[str, Any] = json_field(dict)
+    changed_at: datetime = utc_field(index=True)
+
+
+class ProjectBase(SQLModel):
+    id: str = Field(primary_key=True, max_length=120)
+    title: str = Field(max_length=300)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=120)
+    stage: str = Field(max_length=20)
+    description: str = ""
+    summary: str = ""
+    service_area: str = Field(default="", max_length=120)
+    contact: str = Field(default="", max_length=500)
+    url: str = Field(default="", max_length=1000)
+    started: date | None = None
+    updated: date | None = None
+    cost: str | None = None
+    outcomes: str | None = None
+
+
+class Project(ProjectBase, table=True):
+    tags: list[str] = json_field(list)
+    partners: list[str] = json_field(list)
+    suppliers: list[str] = json_field(list)
+    extra: dict[str, Any] = json_field(dict)
+    owner_key: str | None = Field(default=None, index=True, max_length=200)
+    created_at: datetime = utc_field()
+    changed_at: datetime = utc_field(index=True)
+    deleted_at: datetime | None = utc_field(nullable=True)
+
+
+class ProjectCreate(ProjectBase):
+    tags: list[str] = []
+
+
+class ProjectPublic(ProjectBase):
+    tags: list[str] = []
+    organisation_name: str = ""
+
+
+class WeeknoteBase(SQLModel):
+    id: str = Field(primary_key=True, max_length=120)
+    project_id: str | None = Field(default=None, foreign_key="project.id", index=True, max_length=120)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=120)
+    author: str = Field(default="", max_length=300)
+    week: date = Field(index=True)
+    title: str = Field(default="", max_length=500)
+    text: str = ""
+    url: str = Field(default="", max_length=1000)
+    internal: bool = False
+
+
+class Weeknote(WeeknoteBase, table=True):
+    author_key: str | None = Field(default=None, index=True, max_length=200)
+    extra: dict[str, Any] = json_field(dict)
+    created_at: datetime = utc_field(index=True)
+    changed_at: datetime = utc_field(index=True)
+    deleted_at: datetime | None = utc_field(nullable=True)
+
+
+class StageChange(SQLModel, table=True):
+    __tablename__ = "stage_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", index=True, max_length=120)
+    from_stage: str | None = Field(default=None, max_length=20)
+    to_stage: str = Field(max_length=20)
+    by_key: str | None = Field(default=None, max_length=200)
+    at: datetime = utc_field(index=True)
+
+
+class Person(SQLModel, table=True):
+    """A Slack or Teams identity; `key` is what the core sees."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    platform: str = Field(max_length=20)
+    workspace_id: str = Field(default="", max_length=100)
+    user_id: str = Field(max_length=200)
+    display_name: str = Field(default="", max_length=300)
+    organisation_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=120)
+    reminders: bool = True
+    created_at: datetime = utc_field()
+
+
+class Question(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
+    asker_key: str = Field(max_length=200, index=True)
+    platform: str = Field(max_length=20)
+    channel_id: str = Field(default="", max_length=200)
+    asked_at: datetime = utc_field(index=True)
+    confident: bool = False
+    result_ids: list[str] = json_field(list)
+    feedback: str | None = Field(default=None, max_length=40)
+    feedback_at: datetime | None = utc_field(nullable=True)
+
+
+class DigestSubscription(SQLModel, table=True):
+    __tablename__ = "digest_subscription"
+    __table_args__ = (sa.UniqueConstraint("platform", "workspace_id", "channel_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    workspace_id: str = Field(default="", max_length=100)
+    channel_id: str = Field(max_length=200)
+    day: str = Field(default="mon", max_length=3)
+    time: str = Field(default="09:00", max_length=5)
+    timezone: str = Field(default="Europe/London", max_length=64)
+    filters: dict[str, Any] = json_field(dict)
+    post_when_quiet: bool = True
+    active: bool = True
+    paused_reason: str | None = None
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = utc_field()
+
+
+class DigestRun(SQLModel, table=True):
+    """A claim on (subscription, period): the unique key is what makes a digest go out once."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (sa.UniqueConstraint("subscription_id", "period_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="digest_subscription.id", index=True)
+    period_start: date
+    status: str = Field(default="claimed", max_length=20)
+    claimed_at: datetime = utc_field()
+    sent_at: datetime | None = utc_field(nullable=True)
+    error: str | None = None
+    message_ref: str | None = Field(default=None, max_length=200)

@@ -1,0 +1,112 @@
+"""Shared fixtures: a socket guard, databases (SQLite always, PostgreSQL where it answers)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from adapters.app import App, build_app
+from adapters.settings import Settings
+from bot.clock import FixedClock
+
+LONDON = ZoneInfo("Europe/London")
+POSTGRES_URL = os.environ.get(
+    "HASANYONE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+POSTGRES_REQUIRED = os.environ.get("HASANYONE_TEST_POSTGRES") == "required"
+LOOPBACK = ("127.", "::1", "localhost")
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else str(address)
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not str(host).startswith(LOOPBACK):
+        raise RuntimeError(f"test tried to reach {address!r}: tests never leave this machine")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_internet() -> Iterator[None]:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+def postgres_answers() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:
+        return f"PostgreSQL at {POSTGRES_URL} did not answer: {type(exc).__name__}"
+    return None
+
+
+_PG_PROBLEM: list[str | None] = []
+
+
+def _pg_problem() -> str | None:
+    if not _PG_PROBLEM:
+        _PG_PROBLEM.append(postgres_answers())
+    return _PG_PROBLEM[0]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema on the test PostgreSQL server, dropped afterwards."""
+    problem = _pg_problem()
+    if problem:
+        if POSTGRES_REQUIRED:
+            pytest.fail(problem + " (HASANYONE_TEST_POSTGRES=required)")
+        pytest.skip(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as c:
+        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as c:
+        c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/test.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2025, 3, 12, 10, 30, tzinfo=LONDON))  # a Wednesday
+
+
+def make_app(url: str, clock: FixedClock, *, demo: bool = True) -> App:
+    settings = Settings(env="test", database_url=url, demo_data=demo)
+    return build_app(settings, clock=clock)
+
+
+@pytest.fixture
+def demo_app(database_url: str, clock: FixedClock) -> Iterator[App]:
+    """The real app on a real database with the bundled demo data loaded."""
+    app = make_app(database_url, clock)
+    yield app
+    app.engine.dispose()
+
+
+@pytest.fixture
+def empty_app(database_url: str, clock: FixedClock) -> Iterator[App]:
+    app = make_app(database_url, clock, demo=False)
+    yield app
+    app.engine.dispose()

@@ -1,0 +1,258 @@
+"""The core on its own: commands, routing, forms and bad input, with recording fakes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.commands import COMMANDS
+from bot.dispatch import Bot
+from bot.model import ActionPayload, ConversationRef, Finding, Incoming, Person, Reply, ResultCard
+from tests.core.fakes import FakeFinder, FakeRegister, a_project, services
+
+ALICE = Person("console:alice", "Alice")
+BOB = Person("console:bob", "Bob")
+HERE = ConversationRef(platform="console", channel_id="terminal", is_direct=True)
+CLOCK = FixedClock(datetime(2025, 3, 12, 10, 30, tzinfo=ZoneInfo("Europe/London")))
+MONDAY = date(2025, 3, 10)
+
+
+@pytest.fixture
+def register() -> FakeRegister:
+    register = FakeRegister()
+    register.projects["bulky-waste"] = a_project()
+    return register
+
+
+@pytest.fixture
+def finder() -> FakeFinder:
+    card = ResultCard(
+        kind="project", id="bulky-waste", title="Bulky waste booking", organisation="Hackney",
+        stage="beta", updated=date(2025, 1, 10), score=0.8, snippet="Book a bulky waste collection",
+        contact="#bulky-waste",
+    )
+    return FakeFinder({"bulky waste booking": Finding("bulky waste booking", True, (card,))})
+
+
+@pytest.fixture
+def bot(register: FakeRegister, finder: FakeFinder) -> Bot:
+    return Bot(services(register, finder, CLOCK))
+
+
+def say(bot: Bot, text: str, *, who: Person = ALICE, command: str | None = None, **extra: object) -> Reply:
+    reply = bot.handle(Incoming(text=text, sender=who, conversation=HERE, received_at=CLOCK.now(),
+                                command=command, **extra))  # type: ignore[arg-type]
+    assert reply.text.strip(), f"the bot said nothing to {text!r}"
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("text", "command", "expected"),
+    [
+        ("help", None, "help"),
+        ("help weeknote", None, "help"),
+        ("help me find a bins app", None, "ask"),
+        ("weeknote list", None, "weeknote"),
+        ("weeknote bulky-waste: we shipped", None, "weeknote"),
+        ("weeknote tools for councils?", None, "ask"),
+        ("project show bulky-waste", None, "project"),
+        ("project management tools anyone?", None, "ask"),
+        ("digest preview", None, "digest"),
+        ("has anyone built a bins app?", None, "ask"),
+        ("ask project show x", None, "ask"),
+        ("bulky waste", "hasanyone", "ask"),
+        ("help", "hasanyone", "help"),
+        ("bulky-waste: shipped", "/weeknote", "weeknote"),
+        ("", "/weeknote", "weeknote"),
+    ],
+)
+def test_routes_each_message_to_the_right_command(bot: Bot, text: str, command: str | None, expected: str) -> None:
+    assert bot.route_text(command, text)[0] == expected
+
+
+def test_help_lists_every_command_in_the_table(bot: Bot) -> None:
+    reply = say(bot, "help")
+    for command in COMMANDS:
+        assert command.name in reply.text
+        assert command.usage[0].split("(")[0].strip() in reply.text
+
+
+def test_a_confident_answer_shows_results_and_buttons_and_is_logged(bot: Bot, register: FakeRegister) -> None:
+    reply = say(bot, "bulky waste booking")
+    assert reply.tone == "answer"
+    assert [r.id for r in reply.results] == ["bulky-waste"]
+    assert [a.name for a in reply.actions] == ["helpful", "not_what_i_meant", "introduce"]
+    assert register.questions[0][0] == "bulky waste booking"
+    assert "#bulky-waste" in reply.text
+
+
+def test_nothing_found_says_so_and_logs_the_question(bot: Bot, register: FakeRegister) -> None:
+    reply = say(bot, "has anyone built a cemetery plot finder?")
+    assert reply.tone == "nothing"
+    assert "Nobody has registered" in reply.text
+    assert register.questions[0][2].confident is False
+
+
+@pytest.mark.parametrize("text", ["ask", "ask    ", "ask \n\t"])
+def test_an_empty_question_gets_a_usage_example(bot: Bot, text: str) -> None:
+    reply = say(bot, text)
+    assert reply.tone == "error"
+    assert "ask has anyone" in reply.usage
+
+
+def test_feedback_buttons_are_stored_with_the_question(bot: Bot, register: FakeRegister) -> None:
+    answer = say(bot, "bulky waste booking")
+    helpful = answer.actions[0]
+    reply = say(bot, "", action=ActionPayload(helpful.name, helpful.value))
+    assert register.feedback == [(1, "helpful")]
+    assert "glad" in reply.text
+
+
+def test_an_expired_feedback_button_is_explained(bot: Bot, register: FakeRegister) -> None:
+    reply = say(bot, "", action=ActionPayload("helpful", "99:project:x"))
+    assert reply.tone == "error"
+    assert register.feedback == []
+
+
+def test_introduce_me_gives_the_contact_route(bot: Bot) -> None:
+    answer = say(bot, "bulky waste booking")
+    reply = say(bot, "", action=ActionPayload("introduce", answer.actions[2].value))
+    assert "#bulky-waste" in reply.text
+
+
+def test_weeknote_inline_posts_for_this_week(bot: Bot, register: FakeRegister) -> None:
+    reply = say(bot, "weeknote bulky-waste: We ran 5 user research sessions.")
+    assert reply.tone == "done"
+    note = register.weeknotes["bulky-waste-2025-03-10"]
+    assert note.week == MONDAY
+    assert note.text == "We ran 5 user research sessions."
+    assert note.author_key == ALICE.key
+
+
+def test_weeknote_without_a_project_uses_your_only_project(bot: Bot, register: FakeRegister) -> None:
+    say(bot, "weeknote add Tested the booking form with residents")
+    assert register.weeknotes["bulky-waste-2025-03-10"].text == "Tested the booking form with residents"
+
+
+def test_weeknote_without_a_project_asks_which_and_keeps_the_text(bot: Bot, register: FakeRegister) -> None:
+    reply = say(bot, "Tested the booking form", who=BOB, command="weeknote")
+    assert reply.tone == "error"
+    assert "Tested the booking form" in "\n".join(reply.extra_lines)
+    assert register.weeknotes == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("weeknote nope: some text", "no project with the id “nope”"),
+        ("weeknote bulky-waste:   ", "empty"),
+        ("weeknote edit", "which weeknote"),
+        ("weeknote edit missing: new text", "no weeknote"),
+        ("weeknote delete", "Which weeknote"),
+        ("weeknote delete missing", "no weeknote"),
+        ("project", "What about projects"),
+        ("project frobnicate", "project frobnicate"),
+        ("project show", "Which project"),
+        ("project show nope", "no project"),
+        ("project stage bulky-waste", "new stage"),
+        ("project stage bulky-waste gamma", "not a stage"),
+        ("project stage nope beta", "no project"),
+        ("digest", "What about the digest"),
+        ("digest frobnicate", "digest frobnicate"),
+    ],
+)
+def test_bad_input_gets_a_specific_message(bot: Bot, text: str, complaint: str) -> None:
+    command, _, rest = text.partition(" ")
+    reply = say(bot, rest, command=command)
+    assert reply.tone == "error"
+    assert complaint.lower() in (reply.text + reply.usage).lower()
+
+
+def test_a_too_long_weeknote_is_refused_and_handed_back(bot: Bot, register: FakeRegister) -> None:
+    text = "x" * 100_001
+    reply = say(bot, f"weeknote bulky-waste: {text}")
+    assert "limit" in reply.text
+    assert text in reply.extra_lines[0]
+    assert register.weeknotes == {}
+
+
+def test_a_failed_save_says_so_and_keeps_the_text(bot: Bot, register: FakeRegister) -> None:
+    register.fail_writes = True
+    reply = say(bot, "weeknote bulky-waste: Important notes")
+    assert "couldn't save" in reply.text
+    assert "Important notes" in reply.extra_lines[0]
+
+
+def test_only_the_author_may_edit_or_delete_a_weeknote(bot: Bot, register: FakeRegister) -> None:
+    say(bot, "weeknote bulky-waste: first")
+    assert "only edit" in say(bot, "weeknote edit bulky-waste-2025-03-10: hacked", who=BOB).text
+    assert "only delete" in say(bot, "weeknote delete bulky-waste-2025-03-10", who=BOB).text
+    assert register.weeknotes["bulky-waste-2025-03-10"].text == "first"
+    say(bot, "weeknote edit bulky-waste-2025-03-10: second")
+    assert register.weeknotes["bulky-waste-2025-03-10"].text == "second"
+    say(bot, "weeknote delete bulky-waste-2025-03-10")
+    assert register.weeknotes == {}
+
+
+def test_weeknote_with_no_text_opens_the_form(bot: Bot) -> None:
+    reply = say(bot, "", command="weeknote")
+    assert reply.form is not None
+    assert [f.name for f in reply.form.fields] == ["project", "week", "text"]
+    assert reply.form.fields[1].value == MONDAY.isoformat()
+
+
+def test_weeknote_form_errors_keep_what_was_typed(bot: Bot, register: FakeRegister) -> None:
+    values = {"project": "", "week": "next tuesday", "text": "Lots happened"}
+    reply = say(bot, "", form_id="weeknote", form=values)
+    assert reply.form is not None and reply.form.has_errors
+    by_name = {f.name: f for f in reply.form.fields}
+    assert by_name["project"].error and by_name["week"].error and not by_name["text"].error
+    assert by_name["text"].value == "Lots happened"
+    fixed = say(bot, "", form_id="weeknote", form={**values, "project": "bulky-waste", "week": "2025-03-13"})
+    assert fixed.tone == "done"
+    assert register.weeknotes["bulky-waste-2025-03-10"].text == "Lots happened"
+
+
+def test_project_add_by_lines_registers_and_mine_lists_it(bot: Bot, register: FakeRegister) -> None:
+    text = "project add\ntitle: Pest control booking\norganisation: Leeds\nstage: alpha\n" \
+           "description: Book pest control\nonline, pay by card\ncontact: #pests"
+    reply = say(bot, text, who=BOB)
+    assert reply.tone == "done"
+    assert register.projects["pest-control-booking"].description == "Book pest control\nonline, pay by card"
+    assert "pest-control-booking" in say(bot, "project mine", who=BOB).text
+
+
+def test_project_add_with_missing_fields_returns_the_form_with_errors(bot: Bot, register: FakeRegister) -> None:
+    reply = say(bot, "project add Pest control booking")
+    assert reply.form is not None
+    errors = {f.name for f in reply.form.fields if f.error}
+    assert errors == {"organisation", "description", "contact"}
+    assert reply.form.fields[0].value == "Pest control booking"
+    assert "pest-control-booking" not in register.projects
+
+
+def test_project_add_rejects_a_bad_web_address(bot: Bot) -> None:
+    values = {"title": "T", "organisation": "Leeds", "description": "d", "contact": "c", "url": "javascript:x"}
+    reply = say(bot, "", form_id="project", form=values)
+    assert reply.form is not None
+    assert [f.name for f in reply.form.fields if f.error] == ["url"]
+
+
+def test_stage_changes_are_for_the_owner(bot: Bot, register: FakeRegister) -> None:
+    assert "Only the project's owner" in say(bot, "project stage bulky-waste live", who=BOB).text
+    assert say(bot, "project stage bulky-waste live").tone == "done"
+    assert register.projects["bulky-waste"].stage.value == "live"
+
+
+def test_a_crash_inside_a_command_is_an_apology_not_a_stack_trace(register: FakeRegister) -> None:
+    class Broken(FakeFinder):
+        def find(self, question: str, *, limit: int = 5) -> Finding:
+            raise RuntimeError("boom")
+
+    reply = say(Bot(services(register, Broken(), CLOCK)), "anything at all")
+    assert reply.tone == "error"
+    assert "boom" not in reply.text
+    assert "anything at all" in reply.extra_lines[0]

@@ -27,6 +27,7 @@ cli.add_typer(digest_cli, name="digest")
 def _app(*, demo: bool | None = None) -> App:
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # knowledge.db says when it upgrades
     if demo is not None:
         settings = settings.model_copy(update={"demo_data": demo})
     return build_app(settings)

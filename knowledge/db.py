@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -70,5 +72,7 @@ def head_revision(engine: sa.Engine) -> str | None:
 
 
 def ensure_schema(engine: sa.Engine) -> None:
-    if current_revision(engine) != head_revision(engine):
+    before, head = current_revision(engine), head_revision(engine)
+    if before != head:
         upgrade(engine)
+        log.info("database schema upgraded from %s to %s", before or "nothing", head)

@@ -7,6 +7,7 @@ from bot.commands.base import Command, Services, error
 from bot.model import Action, ActionPayload, Finding, Incoming, Reply, ResultCard
 
 MAX_QUESTION = 2_000
+RELATIVE_FLOOR = 0.5
 FEEDBACK = {
     "helpful": "Thanks — glad it helped.",
     "not_what_i_meant": "Thanks — I'll use that to get better. Try asking with other words?",
@@ -31,7 +32,9 @@ def handle_ask(args: str, incoming: Incoming, services: Services) -> Reply:
 
 def answer_reply(finding: Finding, *, question_id: int | None) -> Reply:
     if finding.confident:
-        shown = tuple(r for r in finding.results if r.score > 0)
+        # Search returns up to its limit; an answer shows only those close to the best one.
+        floor = finding.results[0].score * RELATIVE_FLOOR if finding.results else 0
+        shown = tuple(r for r in finding.results if r.score >= floor)
         count = len(shown)
         text = f"{count} {'match' if count == 1 else 'matches'} for “{finding.query}”:\n" + "\n".join(
             _line(r) for r in shown

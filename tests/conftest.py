@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -97,9 +99,23 @@ def make_app(url: str, clock: FixedClock, *, demo: bool = True) -> App:
     return build_app(settings, clock=clock)
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with the demo data, built once; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    app = make_app(f"sqlite:///{path}", FixedClock(datetime(2025, 3, 12, 10, 30, tzinfo=LONDON)))
+    app.engine.dispose()
+    return path
+
+
 @pytest.fixture
-def demo_app(database_url: str, clock: FixedClock) -> Iterator[App]:
+def demo_app(database_url: str, clock: FixedClock, request: pytest.FixtureRequest) -> Iterator[App]:
     """The real app on a real database with the bundled demo data loaded."""
+    if database_url.startswith("sqlite:///"):
+        template: Path = request.getfixturevalue("demo_template")
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{template}{suffix}").exists():
+                shutil.copy(f"{template}{suffix}", database_url.removeprefix("sqlite:///") + suffix)
     app = make_app(database_url, clock)
     yield app
     app.engine.dispose()

@@ -18,6 +18,7 @@ from bot.dispatch import Bot
 from bot.ports import Clock
 from knowledge import db
 from knowledge import tables as t
+from knowledge.channels import ChannelStore
 from knowledge.finder import IndexedFinder
 from knowledge.interchange import ImportReport, import_records
 from knowledge.repository import Repository
@@ -34,6 +35,7 @@ class App:
     clock: Clock
     repo: Repository
     finder: IndexedFinder
+    channels: ChannelStore
     services: Services
     bot: Bot
 
@@ -50,10 +52,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
         report = load_demo(repo, now=clock.now())
         log.info("loaded the demo data set: %s", report.summary())
     finder = IndexedFinder(repo, SearchIndex(load_synonyms()))
+    channels = ChannelStore(engine)
     services = Services(
-        clock=clock, projects=repo, weeknotes=repo, finder=finder, questions=repo, activity=repo
+        clock=clock, projects=repo, weeknotes=repo, finder=finder, questions=repo, activity=repo,
+        channels=channels,
     )
-    return App(settings, engine, clock, repo, finder, services, Bot(services))
+    return App(settings, engine, clock, repo, finder, channels, services, Bot(services))
 
 
 def register_is_empty(engine: sa.Engine) -> bool:

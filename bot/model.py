@@ -228,3 +228,17 @@ class Reply:
     private: bool = False
     question_id: int | None = None
     extra_lines: tuple[str, ...] = field(default=())
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A channel's weekly digest: which day, what local time, in which timezone."""
+
+    where: ConversationRef
+    day: str = "mon"
+    time: str = "09:00"
+    timezone: str = "Europe/London"
+    active: bool = True

@@ -15,6 +15,7 @@ from bot.model import (
     Project,
     ProjectDraft,
     Stage,
+    Subscription,
     Weeknote,
     WeeknoteDraft,
 )
@@ -123,3 +124,24 @@ class Activity:
 
 class ActivityFeed(Protocol):
     def activity_between(self, start: datetime, end: datetime) -> Activity: ...
+
+
+class Channels(Protocol):
+    """Per-conversation settings: whether the bot answers plain questions there, its digest."""
+
+    def set_listening(self, where: ConversationRef, on: bool, *, by: Person, now: datetime) -> None: ...
+
+    def is_listening(self, where: ConversationRef) -> bool: ...
+
+    def subscribe(
+        self, where: ConversationRef, *, by: Person, now: datetime, day: str | None = None,
+        time: str | None = None, timezone: str | None = None,
+    ) -> Subscription:
+        """Start (or restart) the channel's digest, changing only the schedule parts given."""
+        ...
+
+    def unsubscribe(self, where: ConversationRef) -> bool:
+        """False when the channel had no digest."""
+        ...
+
+    def subscription(self, where: ConversationRef) -> Subscription | None: ...

@@ -179,3 +179,37 @@ class DigestRun(SQLModel, table=True):
     sent_at: datetime | None = utc_field(nullable=True)
     error: str | None = None
     message_ref: str | None = Field(default=None, max_length=200)
+
+
+class ChannelSetting(SQLModel, table=True):
+    """Whether the bot answers plain questions in a channel (opt-in per channel)."""
+
+    __tablename__ = "channel_setting"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    workspace_id: str = Field(primary_key=True, max_length=100)
+    channel_id: str = Field(primary_key=True, max_length=200)
+    listening: bool = False
+    changed_by: str = Field(default="", max_length=200)
+    changed_at: datetime = utc_field()
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A platform event already handled: retried deliveries of the same id are dropped."""
+
+    __tablename__ = "processed_event"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    event_id: str = Field(primary_key=True, max_length=200)
+    received_at: datetime = utc_field(index=True)
+
+
+class AnsweredThread(SQLModel, table=True):
+    """A thread the bot has answered unprompted, so it answers there at most once."""
+
+    __tablename__ = "answered_thread"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    channel_id: str = Field(primary_key=True, max_length=200)
+    thread_id: str = Field(primary_key=True, max_length=100)
+    at: datetime = utc_field()

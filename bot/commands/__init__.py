@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from bot.commands import ask, digest, project, weeknote
+from bot.commands import ask, digest, listen, project, weeknote
 from bot.commands.base import Command, Services
 from bot.commands.help import make_help
 
-BASE_COMMANDS: tuple[Command, ...] = (ask.COMMAND, weeknote.COMMAND, project.COMMAND, digest.COMMAND)
+BASE_COMMANDS: tuple[Command, ...] = (
+    ask.COMMAND,
+    weeknote.COMMAND,
+    project.COMMAND,
+    digest.COMMAND,
+    listen.COMMAND,
+)
 COMMANDS: tuple[Command, ...] = (*BASE_COMMANDS, make_help(BASE_COMMANDS))
 
 __all__ = ["COMMANDS", "Command", "Services"]

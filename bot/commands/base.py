@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.model import Incoming, Reply
-from bot.ports import ActivityFeed, Clock, Finder, ProjectDirectory, QuestionLog, WeeknoteBook
+from bot.ports import (
+    ActivityFeed,
+    Channels,
+    Clock,
+    Finder,
+    ProjectDirectory,
+    QuestionLog,
+    WeeknoteBook,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +28,7 @@ class Services:
     finder: Finder
     questions: QuestionLog
     activity: ActivityFeed
+    channels: Channels
 
 
 Handler = Callable[[str, Incoming, Services], Reply]

@@ -1,33 +1,78 @@
-"""`digest`: see what this week's digest would say."""
+"""`digest`: a channel's weekly digest — turn it on or off, move it, or see what it would say."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.commands.base import Command, Services, error, split_word
 from bot.digest import compose_digest
-from bot.model import Incoming, Reply
+from bot.model import DAYS, Incoming, Reply, Subscription
 
-USAGE = ("digest preview",)
+USAGE = ("digest on", "digest off", "digest preview", "digest time mon 09:00 [Europe/London]")
+TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def handle_digest(args: str, incoming: Incoming, services: Services) -> Reply:
-    verb, _ = split_word(args)
-    if verb != "preview":
-        return error(
-            f"I don't know “digest {verb}”." if verb else "What about the digest?",
-            usage="\n".join(USAGE),
-        )
+    verb, rest = split_word(args)
+    if verb == "preview":
+        return _preview(services)
+    if verb == "on":
+        sub = services.channels.subscribe(incoming.conversation, by=incoming.sender, now=services.clock.now())
+        return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")
+    if verb == "off":
+        if services.channels.unsubscribe(incoming.conversation):
+            return Reply(text="This channel will no longer get the digest.", tone="done")
+        return Reply(text="This channel was not getting the digest.", private=True)
+    if verb == "time":
+        return _time(rest, incoming, services)
+    message = f"I don't know “digest {verb}”." if verb else "What about the digest?"
+    return error(message, usage="\n".join(USAGE))
+
+
+def describe(sub: Subscription) -> str:
+    return f"every {sub.day.capitalize()} at {sub.time} ({sub.timezone})"
+
+
+def _preview(services: Services) -> Reply:
     end = services.clock.now()
-    activity = services.activity.activity_between(end - timedelta(days=7), end)
-    digest = compose_digest(activity)
+    digest = compose_digest(services.activity.activity_between(end - timedelta(days=7), end))
     return Reply(text=digest.text, title=digest.title, private=True)
+
+
+def _time(rest: str, incoming: Incoming, services: Services) -> Reply:
+    parts = rest.split()
+    if len(parts) not in (2, 3):
+        return error("Give a day and a time.", usage=USAGE[3])
+    day, at = parts[0][:3].lower(), parts[1]
+    if day not in DAYS:
+        return error(f"“{parts[0]}” is not a day. Days: {', '.join(DAYS)}.", usage=USAGE[3])
+    match = TIME.match(at)
+    if match is None:
+        return error(f"“{at}” is not a time like 09:00.", usage=USAGE[3])
+    zone = parts[2] if len(parts) == 3 else None
+    if zone is not None and not _known_zone(zone):
+        return error(f"“{zone}” is not a timezone I know, such as Europe/London.", usage=USAGE[3])
+    sub = services.channels.subscribe(
+        incoming.conversation, by=incoming.sender, now=services.clock.now(),
+        day=day, time=f"{int(match[1]):02d}:{match[2]}", timezone=zone,
+    )
+    return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 COMMAND = Command(
     name="digest",
-    summary="preview the weekly digest of new projects, weeknotes and unanswered questions",
+    summary="get the weekly digest in this channel, change its day and time, or preview it",
     usage=USAGE,
     handle=handle_digest,
-    subcommands=("preview",),
+    subcommands=("on", "off", "preview", "time"),
 )

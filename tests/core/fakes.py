@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 from bot.commands import Services
 from bot.model import (
-    ConversationRef, Finding, Organisation, Person, Project, ProjectDraft, Stage, Weeknote,
-    WeeknoteDraft,
+    ConversationRef, Finding, Organisation, Person, Project, ProjectDraft, Stage, Subscription,
+    Weeknote, WeeknoteDraft,
 )
 from bot.ports import Activity, NotAllowed, NotFound
 
@@ -21,6 +21,8 @@ class FakeRegister:
     questions: list[tuple[str, Person, Finding]] = field(default_factory=list)
     feedback: list[tuple[int, str]] = field(default_factory=list)
     fail_writes: bool = False
+    listening: set[str] = field(default_factory=set)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
 
     def get_project(self, project_id: str) -> Project | None:
         return self.projects.get(project_id)
@@ -102,6 +104,27 @@ class FakeRegister:
                         stage_changes=(), weeknotes=(), unanswered=())
 
 
+    def set_listening(self, where: ConversationRef, on: bool, *, by: Person, now: datetime) -> None:
+        (self.listening.add if on else self.listening.discard)(where.channel_id)
+
+    def is_listening(self, where: ConversationRef) -> bool:
+        return where.channel_id in self.listening
+
+    def subscribe(self, where: ConversationRef, *, by: Person, now: datetime, day: str | None = None,
+                  time: str | None = None, timezone: str | None = None) -> Subscription:
+        old = self.subscriptions.get(where.channel_id) or Subscription(where=where)
+        new = Subscription(where=where, day=day or old.day, time=time or old.time,
+                           timezone=timezone or old.timezone)
+        self.subscriptions[where.channel_id] = new
+        return new
+
+    def unsubscribe(self, where: ConversationRef) -> bool:
+        return self.subscriptions.pop(where.channel_id, None) is not None
+
+    def subscription(self, where: ConversationRef) -> Subscription | None:
+        return self.subscriptions.get(where.channel_id)
+
+
 @dataclass
 class FakeFinder:
     """Answers from a table of canned findings; records every question it was asked."""
@@ -116,7 +139,7 @@ class FakeFinder:
 
 def services(register: FakeRegister, finder: FakeFinder, clock: object) -> Services:
     return Services(clock=clock, projects=register, weeknotes=register, finder=finder,  # type: ignore[arg-type]
-                    questions=register, activity=register)
+                    questions=register, activity=register, channels=register)
 
 
 def a_project(project_id: str = "bulky-waste", *, owner: str | None = "console:alice") -> Project:

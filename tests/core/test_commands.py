@@ -256,3 +256,62 @@ def test_a_crash_inside_a_command_is_an_apology_not_a_stack_trace(register: Fake
     assert reply.tone == "error"
     assert "boom" not in reply.text
     assert "anything at all" in reply.extra_lines[0]
+
+
+CHANNEL = ConversationRef(platform="slack", channel_id="C1", workspace_id="T1")
+
+
+def in_channel(bot: Bot, text: str, command: str) -> Reply:
+    reply = bot.handle(Incoming(text=text, sender=ALICE, conversation=CHANNEL, received_at=CLOCK.now(),
+                                command=command))
+    assert reply.text.strip()
+    return reply
+
+
+def test_listen_turns_plain_question_answering_on_and_off(bot: Bot, register: FakeRegister) -> None:
+    assert in_channel(bot, "listen on", "hasanyone").tone == "done"
+    assert register.listening == {"C1"}
+    in_channel(bot, "listen off", "hasanyone")
+    assert register.listening == set()
+    assert bot.route_text("hasanyone", "listen maybe")[0] == "ask"
+
+
+def test_listen_is_refused_in_a_direct_message(bot: Bot, register: FakeRegister) -> None:
+    assert say(bot, "on", command="listen").tone == "error"
+    assert register.listening == set()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ("time mon 09:00", ("mon", "09:00", "Europe/London")),
+        ("time Friday 7:30", ("fri", "07:30", "Europe/London")),
+        ("time wed 16:45 Europe/Dublin", ("wed", "16:45", "Europe/Dublin")),
+    ],
+)
+def test_digest_time_sets_the_schedule(bot: Bot, register: FakeRegister, args: str, expected: tuple[str, str, str]) -> None:
+    assert in_channel(bot, args, "digest").tone == "done"
+    sub = register.subscriptions["C1"]
+    assert (sub.day, sub.time, sub.timezone) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        ("time", "day and a time"),
+        ("time someday 09:00", "not a day"),
+        ("time mon 25:00", "not a time"),
+        ("time mon 9am", "not a time"),
+        ("time mon 09:00 Mars/Olympus", "not a timezone"),
+    ],
+)
+def test_digest_time_rejects_bad_schedules(bot: Bot, register: FakeRegister, args: str, complaint: str) -> None:
+    reply = in_channel(bot, args, "digest")
+    assert reply.tone == "error" and complaint in reply.text
+    assert register.subscriptions == {}
+
+
+def test_digest_on_then_off(bot: Bot, register: FakeRegister) -> None:
+    assert "every Mon at 09:00 (Europe/London)" in in_channel(bot, "on", "digest").text
+    assert "no longer" in in_channel(bot, "off", "digest").text
+    assert "was not getting" in in_channel(bot, "off", "digest").text

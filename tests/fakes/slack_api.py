@@ -1,0 +1,585 @@
+"""A fake Slack Web API (and response_url receiver) on 127.0.0.1, for tests.
+
+Point slack_sdk at it with ``AsyncWebClient(token=..., base_url=slack.api_url)`` and hand out
+``slack.response_url("abc")`` as a slash command's response_url. Every request is recorded as a
+:class:`Call`; a few methods keep state (messages per channel, views) so a test can read back
+what the bot posted the way the bot itself would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+TEAM_ID = "T0001"
+TEAM_NAME = "Fake Council Workspace"
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+APP_ID = "A0001"
+INSTALLED_TOKEN = "xoxb-installed"
+BOT_SCOPES = "chat:write,commands,users:read,channels:read,groups:read,im:write,mpim:write"
+
+Json = dict[str, Any]
+Handler = Callable[[Json], Json]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received: the API method (or ``response_url:{id}``) and its params."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+    @property
+    def token(self) -> str | None:
+        """The Bearer token from the Authorization header, if any."""
+        auth = next((v for k, v in self.headers.items() if k.lower() == "authorization"), "")
+        scheme, _, token = auth.partition(" ")
+        return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+@dataclass(frozen=True)
+class _Failure:
+    status: int
+    error: str
+    retry_after: int | None
+
+
+class SlackError(Exception):
+    """Raised inside a handler to answer HTTP 200 ``{"ok": false, "error": ...}``."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass
+class _Views:
+    by_id: dict[str, Json] = field(default_factory=dict)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def save(self, view: Json, view_id: str | None, extra: Json) -> Json:
+        view_id = view_id or f"V{next(self.ids):010d}"
+        saved = {
+            **view,
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "hash": f"{time.time_ns()}.{view_id}",
+            "state": {"values": {}},
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "external_id": view.get("external_id", ""),
+            **extra,
+        }
+        self.by_id[view_id] = saved
+        return saved
+
+
+class FakeSlack:
+    """An aiohttp server that answers like the Slack Web API, recording every call.
+
+    Use as ``async with FakeSlack() as slack:``. Configure ``users`` and ``channels`` (a value of
+    ``None`` makes users.info / conversations.info answer ``user_not_found`` /
+    ``channel_not_found``), script failures with :meth:`fail_next`, and inspect ``calls``,
+    ``messages`` (per channel, oldest first) and ``views``. If ``tokens`` is non-empty, only
+    those Bearer tokens are accepted (others get ``invalid_auth``); with no token at all the
+    answer is ``not_authed``. Unknown methods answer ``{"ok": true}`` and are still recorded.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.calls: list[Call] = []
+        self.users: dict[str, Json | None] = {}
+        self.channels: dict[str, Json | None] = {}
+        self.messages: dict[str, list[Json]] = {}
+        self.tokens: set[str] = set()
+        self.views = _Views()
+        self._failures: dict[str, deque[_Failure]] = {}
+        self._ts = itertools.count(1)
+        self._dms: dict[frozenset[str], str] = {}
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._handlers: dict[str, Handler] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "views.open": self._views_save,
+            "views.push": self._views_save,
+            "views.update": self._views_save,
+            "views.publish": self._views_publish,
+            "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "users.info": self._users_info,
+            "oauth.v2.access": self._oauth_v2_access,
+        }
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/response/{id}", self._handle_response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # --- the test-facing API ---------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (no trailing slash)."""
+        if self._runner is None:
+            raise RuntimeError("FakeSlack is not running: use it as `async with FakeSlack()`")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The base_url for slack_sdk clients; ends with a slash so the method name is appended."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self, response_id: str) -> str:
+        """A response_url whose posts are recorded as ``response_url:{response_id}`` calls."""
+        return f"{self.base_url}/response/{response_id}"
+
+    def calls_to(self, method: str) -> list[Call]:
+        """The calls to one method (``"chat.postMessage"``, ``"response_url:abc"``), in order."""
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a bounded wait is the point of this helper
+    ) -> list[Call]:
+        """Wait until at least ``count`` calls to ``method`` arrived; return all calls to it."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: len(self.calls_to(method)) >= count)
+        except TimeoutError:
+            seen = [c.method for c in self.calls]
+            raise AssertionError(
+                f"waited {timeout}s for {count} call(s) to {method}; got "
+                f"{len(self.calls_to(method))}. All calls: {seen}"
+            ) from None
+        return self.calls_to(method)
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls to ``method`` fail.
+
+        ``status=429`` answers HTTP 429 with ``Retry-After`` (default 1) and error ``ratelimited``;
+        another non-200 status answers that status with error ``fatal_error`` (or ``error``);
+        ``status=200`` answers ``{"ok": false, "error": error}``.
+        """
+        if status == 429:
+            retry_after = 1 if retry_after is None else retry_after
+        default = {200: "invalid_arguments", 429: "ratelimited"}.get(status, "fatal_error")
+        failure = _Failure(status=status, error=error or default, retry_after=retry_after)
+        self._failures.setdefault(method, deque()).extend([failure] * times)
+
+    def next_ts(self) -> str:
+        """A fresh message timestamp, unique and increasing: ``"1700000000.000100"`` onwards."""
+        micros = 1_700_000_000_000_000 + next(self._ts) * 100
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    # --- HTTP plumbing ---------------------------------------------------------------------
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        try:
+            params = await _read_params(request)
+        except SlackError as exc:
+            await self._record(method, {}, request)
+            return web.json_response({"ok": False, "error": exc.error})
+        await self._record(method, params, request)
+        failure = self._take_failure(method)
+        if failure is not None:
+            return _failure_response(failure, json_body=True)
+        return web.json_response(self._answer(method, params, request))
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        method = f"response_url:{request.match_info['id']}"
+        try:
+            params = await _read_params(request)
+        except SlackError:
+            params = {"_raw": await request.text()}
+        await self._record(method, params, request)
+        failure = self._take_failure(method)
+        if failure is not None:
+            return _failure_response(failure, json_body=False)
+        return web.Response(text="ok", content_type="text/plain")
+
+    async def _record(self, method: str, params: Json, request: web.Request) -> None:
+        call = Call(method, params, dict(request.headers), time.monotonic())
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        queue = self._failures.get(method)
+        return queue.popleft() if queue else None
+
+    def _answer(self, method: str, params: Json, request: web.Request) -> Json:
+        handler = self._handlers.get(method, _anything_else)
+        try:
+            self._check_auth(method, params, request)
+            return {"ok": True, **handler(params)}
+        except SlackError as exc:
+            return {"ok": False, "error": exc.error}
+
+    def _check_auth(self, method: str, params: Json, request: web.Request) -> None:
+        auth = request.headers.get("Authorization", "")
+        if method.startswith("oauth.") and auth.lower().startswith("basic "):
+            return
+        scheme, _, token = auth.partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else str(params.get("token", ""))
+        if not token:
+            raise SlackError("not_authed")
+        if self.tokens and token not in self.tokens:
+            raise SlackError("invalid_auth")
+
+    # --- methods ---------------------------------------------------------------------------
+
+    def _auth_test(self, _params: Json) -> Json:
+        return {
+            "url": "https://fake-council.slack.com/",
+            "team": TEAM_NAME,
+            "user": "hasanyone",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, params: Json) -> Json:
+        channel = _required(params, "channel", "channel_not_found")
+        if not any(params.get(k) for k in ("text", "blocks", "attachments", "markdown_text")):
+            raise SlackError("no_text")
+        message = self._new_message(params)
+        self.messages.setdefault(channel, []).append(message)
+        self._note_reply(channel, message)
+        return {"channel": channel, "ts": message["ts"], "message": message}
+
+    def _new_message(self, params: Json) -> Json:
+        ts = self.next_ts()
+        message: Json = {
+            "type": "message",
+            "subtype": "bot_message",
+            "text": params.get("text") or params.get("markdown_text") or "",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM_ID,
+            "ts": ts,
+        }
+        for key in ("blocks", "attachments", "thread_ts", "reply_broadcast", "metadata"):
+            if params.get(key):
+                message[key] = params[key]
+        return message
+
+    def _note_reply(self, channel: str, message: Json) -> None:
+        parent = self._find(channel, str(message.get("thread_ts", "")))
+        if parent is None or parent is message:
+            return
+        parent["thread_ts"] = parent["ts"]
+        parent["reply_count"] = int(parent.get("reply_count", 0)) + 1
+        parent["latest_reply"] = message["ts"]
+
+    def _find(self, channel: str, ts: str) -> Json | None:
+        return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    def _chat_post_ephemeral(self, params: Json) -> Json:
+        _required(params, "channel", "channel_not_found")
+        _required(params, "user", "user_not_in_channel")
+        return {"message_ts": self.next_ts()}
+
+    def _chat_update(self, params: Json) -> Json:
+        channel = _required(params, "channel", "channel_not_found")
+        ts = _required(params, "ts", "message_not_found")
+        message = self._find(channel, ts)
+        text = params.get("text", message.get("text", "") if message else "")
+        if message is not None:
+            message.update({k: params[k] for k in ("text", "blocks", "metadata") if k in params})
+            message["edited"] = {"user": BOT_USER_ID, "ts": self.next_ts()}
+        return {"channel": channel, "ts": ts, "text": text, "message": message or {"text": text}}
+
+    def _chat_delete(self, params: Json) -> Json:
+        channel = _required(params, "channel", "channel_not_found")
+        ts = _required(params, "ts", "message_not_found")
+        kept = [m for m in self.messages.get(channel, []) if m["ts"] != ts]
+        self.messages[channel] = kept
+        return {"channel": channel, "ts": ts}
+
+    def _views_save(self, params: Json) -> Json:
+        view = params.get("view")
+        if not isinstance(view, dict):
+            raise SlackError("invalid_arguments")
+        view_id = params.get("view_id")
+        if view_id is not None and view_id not in self.views.by_id:
+            raise SlackError("not_found")
+        return {"view": self.views.save(view, view_id, {"type": view.get("type", "modal")})}
+
+    def _views_publish(self, params: Json) -> Json:
+        view = params.get("view")
+        if not isinstance(view, dict):
+            raise SlackError("invalid_arguments")
+        user = _required(params, "user_id", "user_not_found")
+        return {"view": self.views.save(view, None, {"type": "home", "user_id": user})}
+
+    def _conversations_open(self, params: Json) -> Json:
+        if params.get("channel"):
+            return {"channel": {"id": params["channel"]}, "no_op": True, "already_open": True}
+        users = frozenset(u.strip() for u in str(params.get("users", "")).split(",") if u.strip())
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        already = users in self._dms
+        if not already:
+            prefix = "G" if len(users) > 1 else "D"
+            self._dms[users] = f"{prefix}{len(self._dms) + 1:08d}"
+        return {"channel": {"id": self._dms[users]}, "no_op": already, "already_open": already}
+
+    def _conversations_info(self, params: Json) -> Json:
+        channel = _required(params, "channel", "channel_not_found")
+        configured = self.channels.get(channel, {})
+        if configured is None:
+            raise SlackError("channel_not_found")
+        return {"channel": {**_default_channel(channel), **configured}}
+
+    def _conversations_history(self, params: Json) -> Json:
+        channel = _required(params, "channel", "channel_not_found")
+        if self.channels.get(channel, {}) is None:
+            raise SlackError("channel_not_found")
+        shown = [m for m in self.messages.get(channel, []) if _in_channel_view(m)]
+        window = [m for m in reversed(shown) if _in_window(m, params)]
+        return self._page(window, params)
+
+    def _conversations_replies(self, params: Json) -> Json:
+        channel = _required(params, "channel", "channel_not_found")
+        ts = _required(params, "ts", "thread_not_found")
+        if self._find(channel, ts) is None:
+            raise SlackError("thread_not_found")
+        thread = [m for m in self.messages[channel] if ts in (m["ts"], m.get("thread_ts"))]
+        return self._page([m for m in thread if _in_window(m, params)], params)
+
+    def _page(self, messages: list[Json], params: Json) -> Json:
+        limit = int(params.get("limit") or 100)
+        with_metadata = _truthy(params.get("include_all_metadata"))
+        page = [m if with_metadata else _without(m, "metadata") for m in messages[:limit]]
+        return {
+            "messages": page,
+            "has_more": len(messages) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _users_info(self, params: Json) -> Json:
+        user = _required(params, "user", "user_not_found")
+        configured = self.users.get(user, {})
+        if configured is None:
+            raise SlackError("user_not_found")
+        return {"user": _merge_user(_default_user(user), configured)}
+
+    def _oauth_v2_access(self, params: Json) -> Json:
+        if not params.get("code"):
+            raise SlackError("invalid_code")
+        return {
+            "access_token": INSTALLED_TOKEN,
+            "token_type": "bot",
+            "scope": BOT_SCOPES,
+            "bot_user_id": BOT_USER_ID,
+            "app_id": APP_ID,
+            "team": {"id": TEAM_ID, "name": TEAM_NAME},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "UINSTALLER"},
+        }
+
+
+# --- request parsing -------------------------------------------------------------------------
+
+
+async def _read_params(request: web.Request) -> Json:
+    """Query string, then the body (JSON or form; JSON-looking form values decoded) over it."""
+    params: Json = dict(request.query)
+    if not request.can_read_body:
+        return params
+    if request.content_type == "application/json":
+        params.update(await _read_json(request))
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        params.update({key: _form_value(form[key]) for key in form})
+    return params
+
+
+async def _read_json(request: web.Request) -> Json:
+    text = await request.text()
+    if not text.strip():
+        return {}
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError:
+        raise SlackError("invalid_json") from None
+    if not isinstance(body, dict):
+        raise SlackError("invalid_json")
+    return body
+
+
+def _form_value(value: object) -> Any:
+    if isinstance(value, web.FileField):
+        return value.file.read()
+    text = str(value)
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def _failure_response(failure: _Failure, *, json_body: bool) -> web.Response:
+    headers = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
+    if json_body:
+        body = {"ok": False, "error": failure.error}
+        return web.json_response(body, status=failure.status, headers=headers)
+    return web.Response(text=failure.error, status=failure.status, headers=headers)
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _required(params: Json, key: str, error: str) -> str:
+    value = params.get(key)
+    if not value:
+        raise SlackError(error)
+    return str(value)
+
+
+def _anything_else(_params: Json) -> Json:
+    return {}
+
+
+def _truthy(value: object) -> bool:
+    return str(value).lower() in ("1", "true")
+
+
+def _without(message: Json, key: str) -> Json:
+    return {k: v for k, v in message.items() if k != key}
+
+
+def _ts(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _in_window(message: Json, params: Json) -> bool:
+    """Slack's oldest/latest bounds: exclusive unless ``inclusive`` is set."""
+    ts = Decimal(message["ts"])
+    inclusive = _truthy(params.get("inclusive"))
+    oldest, latest = _ts(params.get("oldest")), _ts(params.get("latest"))
+    after = oldest is None or ts > oldest or (inclusive and ts == oldest)
+    before = latest is None or ts < latest or (inclusive and ts == latest)
+    return after and before
+
+
+def _in_channel_view(message: Json) -> bool:
+    """conversations.history shows top-level messages and thread parents, not replies."""
+    thread_ts = message.get("thread_ts")
+    return thread_ts in (None, message["ts"]) or _truthy(message.get("reply_broadcast"))
+
+
+def _default_channel(channel: str) -> Json:
+    is_private = channel.startswith("G")
+    return {
+        "id": channel,
+        "name": f"channel-{channel.lower()}",
+        "creator": "UCREATOR",
+        "created": 1_600_000_000,
+        "is_channel": channel.startswith("C"),
+        "is_group": is_private,
+        "is_im": channel.startswith("D"),
+        "is_mpim": False,
+        "is_private": is_private,
+        "is_archived": False,
+        "is_general": False,
+        "is_member": True,
+        "context_team_id": TEAM_ID,
+        "topic": {"value": "", "creator": "", "last_set": 0},
+        "purpose": {"value": "", "creator": "", "last_set": 0},
+    }
+
+
+def _default_user(user: str) -> Json:
+    name = f"user.{user.lower()}"
+    return {
+        "id": user,
+        "team_id": TEAM_ID,
+        "name": name,
+        "real_name": f"User {user}",
+        "deleted": False,
+        "is_admin": False,
+        "is_owner": False,
+        "is_primary_owner": False,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "is_bot": False,
+        "is_app_user": False,
+        "tz": "Europe/London",
+        "tz_label": "Greenwich Mean Time",
+        "tz_offset": 0,
+        "profile": {
+            "real_name": f"User {user}",
+            "display_name": name,
+            "email": f"{name}@example.gov.uk",
+            "title": "",
+            "team": TEAM_ID,
+        },
+    }
+
+
+def _merge_user(default: Json, configured: Mapping[str, Any]) -> Json:
+    profile = {**default["profile"], **configured.get("profile", {})}
+    return {**default, **configured, "profile": profile}
+
+
+__all__ = ["APP_ID", "BOT_ID", "BOT_USER_ID", "TEAM_ID", "Call", "FakeSlack", "SlackError"]

@@ -54,7 +54,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
     finder = IndexedFinder(repo, SearchIndex(load_synonyms()))
     channels = ChannelStore(engine)
     services = Services(
-        clock=clock, projects=repo, weeknotes=repo, finder=finder, questions=repo, activity=repo,
+        clock=clock,
+        projects=repo,
+        weeknotes=repo,
+        finder=finder,
+        questions=repo,
+        activity=repo,
         channels=channels,
     )
     return App(settings, engine, clock, repo, finder, channels, services, Bot(services))

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
@@ -26,7 +26,9 @@ cli.add_typer(digest_cli, name="digest")
 
 def _app(*, demo: bool | None = None) -> App:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # knowledge.db says when it upgrades
     if demo is not None:
         settings = settings.model_copy(update={"demo_data": demo})
@@ -38,12 +40,18 @@ def _err(message: str) -> None:
 
 
 @cli.command()
-def chat(user: Annotated[str | None, typer.Option(help="Who you are in the conversation.")] = None) -> None:
+def chat(
+    user: Annotated[str | None, typer.Option(help="Who you are in the conversation.")] = None,
+) -> None:
     """Talk to the bot in the terminal, with the same commands as in Slack and Teams."""
     from adapters.console.chat import ConsoleSession, run
 
     app = _app()
-    run(ConsoleSession(app.bot, app.clock, user=user), sys.stdin, lambda s: print(s, end="", flush=True))
+    run(
+        ConsoleSession(app.bot, app.clock, user=user),
+        sys.stdin,
+        lambda s: print(s, end="", flush=True),
+    )
 
 
 @cli.command()
@@ -58,13 +66,15 @@ def ask(
     from bot.commands.ask import answer_reply
 
     if (question is None) == (batch is None):
-        _err("Give a question, or --batch FILE, but not both.\n  e.g. hasanyone ask \"has anyone built a bins app?\"")
+        _err('Give a question, or --batch FILE, but not both.\n  e.g. hasanyone ask "bins app?"')
         raise typer.Exit(2)
     questions = [question] if question is not None else _read_questions(batch)
     app = _app()
     for text in questions:
         finding = app.finder.find(text, limit=limit)
-        print(finding_json(finding) if as_json else to_text(answer_reply(finding, question_id=None)))
+        print(
+            finding_json(finding) if as_json else to_text(answer_reply(finding, question_id=None))
+        )
 
 
 def _read_questions(path: Path | None) -> list[str]:
@@ -78,7 +88,9 @@ def _read_questions(path: Path | None) -> list[str]:
 
 
 @cli.command("import")
-def import_(file: Annotated[Path, typer.Argument(help="A JSON Lines file (DESIGN §6 format).")]) -> None:
+def import_(
+    file: Annotated[Path, typer.Argument(help="A JSON Lines file (DESIGN §6 format).")],
+) -> None:
     """Add or update records from FILE. Same ids update; bad lines are listed, never fatal."""
     from tqdm import tqdm
 
@@ -90,7 +102,9 @@ def import_(file: Annotated[Path, typer.Argument(help="A JSON Lines file (DESIGN
         _err(f"Cannot read {file}: {exc}.")
         raise typer.Exit(2) from None
     app = _app(demo=False)
-    with tqdm(total=len(lines), unit="rec", disable=len(lines) < 2_000 or None, file=sys.stderr) as bar:
+    with tqdm(
+        total=len(lines), unit="rec", disable=len(lines) < 2_000 or None, file=sys.stderr
+    ) as bar:
         report = import_records(app.repo, lines, now=app.clock.now(), progress=bar.update)
     print(report.summary())
     for number, reason in report.rejected:
@@ -103,7 +117,9 @@ def import_(file: Annotated[Path, typer.Argument(help="A JSON Lines file (DESIGN
 def export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl or csv (projects only).")] = "jsonl",
     out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
-    include_internal: Annotated[bool, typer.Option(help="Include weeknotes marked internal.")] = False,
+    include_internal: Annotated[
+        bool, typer.Option(help="Include weeknotes marked internal.")
+    ] = False,
 ) -> None:
     """Write the register as open data."""
     from knowledge.interchange import export_records, write_jsonl, write_projects_csv
@@ -122,23 +138,51 @@ def export(
     _err(f"Wrote {count} records to {out}.")
 
 
-Platform = Literal["text"]
+PLATFORMS = ("text", "slack")
 
 
 @cli.command()
 def render(
     question: Annotated[str, typer.Argument(help="The question.")],
-    platform: Annotated[str, typer.Option(help="text (slack and teams come with their adapters).")] = "text",
+    platform: Annotated[str, typer.Option(help="text or slack (JSON message payload).")] = "text",
 ) -> None:
     """Print what the bot would reply to QUESTION on a platform."""
     from adapters.console.render import to_text
     from bot.commands.ask import answer_reply
 
-    if platform != "text":
-        _err(f"Unknown platform {platform!r}: this build renders text.")
+    if platform not in PLATFORMS:
+        _err(f"Unknown platform {platform!r}: use one of {', '.join(PLATFORMS)}.")
         raise typer.Exit(2)
     app = _app()
-    print(to_text(answer_reply(app.finder.find(question), question_id=None)))
+    reply = answer_reply(app.finder.find(question), question_id=None)
+    if platform == "slack":
+        from adapters.slack.blocks import to_message
+
+        print(json.dumps(to_message(reply), ensure_ascii=False, indent=2))
+    else:
+        print(to_text(reply))
+
+
+manifest_cli = typer.Typer(help="App manifests for Slack (and Teams).", no_args_is_help=True)
+cli.add_typer(manifest_cli, name="manifest")
+
+
+@manifest_cli.command("slack")
+def manifest_slack(
+    url: Annotated[str, typer.Option(help="The public https:// base URL hasanyone is served at.")],
+    socket_mode: Annotated[bool, typer.Option(help="Mark the app as using Socket Mode.")] = False,
+) -> None:
+    """Print the Slack app manifest (YAML) with the request URLs filled in."""
+    import yaml
+
+    from adapters.manifest import slack_manifest
+
+    try:
+        manifest = slack_manifest(url, socket_mode=socket_mode)
+    except ValueError as exc:
+        _err(f"{exc}: e.g. --url https://hasanyone.example.gov.uk")
+        raise typer.Exit(2) from None
+    print(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), end="")
 
 
 @cli.command()

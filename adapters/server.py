@@ -1,27 +1,70 @@
-"""The one aiohttp server: health check now; Slack and Teams mount their routes here."""
+"""The one aiohttp server: `/healthz`, Slack at `/slack/events`, Teams at `/api/messages`."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 
 from adapters.app import App
 
 log = logging.getLogger(__name__)
+APP_KEY = web.AppKey("hasanyone", App)
 
 
 def make_web_app(app: App) -> web.Application:
-    web_app = web.Application()
-    web_app["hasanyone"] = app
+    web_app = web.Application(client_max_size=1024**2 * 4)
+    web_app[APP_KEY] = app
 
     async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "projects": len(app.finder.index)})
+        return web.json_response({"status": "ok", "documents": len(app.finder.index)})
 
     web_app.router.add_get("/healthz", healthz)
-    if not app.settings.slack.enabled:
-        log.info("Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on.")
+    _mount_slack(web_app, app)
     return web_app
+
+
+def _mount_slack(web_app: web.Application, app: App) -> None:
+    settings = app.settings.slack
+    if not settings.enabled:
+        log.info("Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on.")
+        return
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    from adapters.slack.app import SlackBot
+
+    slack = SlackBot(app, settings)
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(
+            await slack.bolt.async_dispatch(await to_bolt_request(request))
+        )
+
+    web_app.router.add_post("/slack/events", events)
+    for path in slack.oauth_paths():
+        web_app.router.add_get(path, events)
+    if slack.oauth_paths():
+
+        async def create_tables(_web_app: web.Application) -> None:
+            await slack.create_oauth_tables()
+
+        web_app.on_startup.append(create_tables)
+    if settings.app_token is not None:
+        web_app.on_startup.append(_socket_mode(slack, settings.app_token.get_secret_value()))
+    log.info(
+        "Slack is on (%s).", "Socket Mode" if settings.app_token else "HTTP mode at /slack/events"
+    )
+
+
+def _socket_mode(slack: Any, app_token: str) -> Any:
+    async def start(_web_app: web.Application) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(slack.bolt, app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+
+    return start
 
 
 def serve(app: App, *, host: str, port: int) -> None:

@@ -46,7 +46,9 @@ class TeamsSettings(BaseSettings):
 class Settings(BaseSettings):
     """Everything the app needs; see the configuration table in the README."""
 
-    model_config = SettingsConfigDict(env_prefix="HASANYONE_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="HASANYONE_", extra="ignore", populate_by_name=True
+    )
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = Field(default_factory=default_database_url, validation_alias="DATABASE_URL")
@@ -63,8 +65,10 @@ class Settings(BaseSettings):
         if self.env == "development":
             return self
         secrets = {
-            "SLACK_BOT_TOKEN": self.slack.bot_token, "SLACK_SIGNING_SECRET": self.slack.signing_secret,
-            "SLACK_APP_TOKEN": self.slack.app_token, "SLACK_CLIENT_SECRET": self.slack.client_secret,
+            "SLACK_BOT_TOKEN": self.slack.bot_token,
+            "SLACK_SIGNING_SECRET": self.slack.signing_secret,
+            "SLACK_APP_TOKEN": self.slack.app_token,
+            "SLACK_CLIENT_SECRET": self.slack.client_secret,
             "MICROSOFT_APP_PASSWORD": self.teams.password,
         }
         for name, value in secrets.items():

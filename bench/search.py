@@ -44,23 +44,80 @@ Aberdeen Dundee Edinburgh Glasgow Fife Highland Cardiff Swansea Newport Wrexham 
 )
 
 SERVICES = [
-    "bulky waste collection", "garden waste subscription", "missed bin reporting", "recycling",
-    "council tax", "business rates", "housing benefit", "blue badge", "parking permits",
-    "school admissions", "home to school transport", "adult social care", "children's services",
-    "special educational needs", "education health and care plans", "housing repairs",
-    "homelessness", "social housing allocations", "planning applications", "building control",
-    "brownfield land", "conservation areas", "tree preservation orders", "local plan",
-    "developer contributions", "street lighting", "potholes", "highways defects", "fly tipping",
-    "pest control", "licensing", "elections", "registrars", "libraries", "leisure centres",
-    "freedom of information", "complaints", "customer contact", "recruitment", "procurement",
-    "intranet", "website", "open data", "address gazetteer", "energy performance certificates",
-    "empty homes", "cemeteries", "allotments", "noise complaints", "food hygiene inspections",
+    "bulky waste collection",
+    "garden waste subscription",
+    "missed bin reporting",
+    "recycling",
+    "council tax",
+    "business rates",
+    "housing benefit",
+    "blue badge",
+    "parking permits",
+    "school admissions",
+    "home to school transport",
+    "adult social care",
+    "children's services",
+    "special educational needs",
+    "education health and care plans",
+    "housing repairs",
+    "homelessness",
+    "social housing allocations",
+    "planning applications",
+    "building control",
+    "brownfield land",
+    "conservation areas",
+    "tree preservation orders",
+    "local plan",
+    "developer contributions",
+    "street lighting",
+    "potholes",
+    "highways defects",
+    "fly tipping",
+    "pest control",
+    "licensing",
+    "elections",
+    "registrars",
+    "libraries",
+    "leisure centres",
+    "freedom of information",
+    "complaints",
+    "customer contact",
+    "recruitment",
+    "procurement",
+    "intranet",
+    "website",
+    "open data",
+    "address gazetteer",
+    "energy performance certificates",
+    "empty homes",
+    "cemeteries",
+    "allotments",
+    "noise complaints",
+    "food hygiene inspections",
 ]
 ARTEFACTS = [
-    "booking form", "online service", "chatbot", "dashboard", "data standard", "API", "map",
-    "self-service portal", "reminder texts", "eligibility checker", "case management system",
-    "payment integration", "user research", "discovery", "alpha prototype", "data platform",
-    "content redesign", "mobile app", "automation", "digital form", "register", "sprint",
+    "booking form",
+    "online service",
+    "chatbot",
+    "dashboard",
+    "data standard",
+    "API",
+    "map",
+    "self-service portal",
+    "reminder texts",
+    "eligibility checker",
+    "case management system",
+    "payment integration",
+    "user research",
+    "discovery",
+    "alpha prototype",
+    "data platform",
+    "content redesign",
+    "mobile app",
+    "automation",
+    "digital form",
+    "register",
+    "sprint",
 ]
 SYSTEMS = _split(
     """Salesforce Dynamics Granicus Jadu Drupal LocalGov Firmstep Netcall Liberty Civica
@@ -68,13 +125,31 @@ Capita Northgate Idox Uniform Whitespace Bartec Abavus PowerBI Tableau ArcGIS QG
 Verify Mosaic Liquidlogic Azure AWS Google SharePoint Teams Slack Miro Jira Confluence"""
 )
 STAGES = ["discovery", "alpha", "beta", "live", "retired"]
-VERBS = ["built", "procured", "launched", "tested", "prototyped", "migrated", "redesigned",
-         "replaced", "automated", "published", "shared", "integrated"]
+VERBS = [
+    "built",
+    "procured",
+    "launched",
+    "tested",
+    "prototyped",
+    "migrated",
+    "redesigned",
+    "replaced",
+    "automated",
+    "published",
+    "shared",
+    "integrated",
+]
 ASKS = [
-    "has anyone built {a}", "has anyone done {a}", "does anyone know if any councils have {a}",
-    "has anyone procured {a}", "anyone know of {a}", "is there anyone who has made {a}",
-    "looking for examples of {a}", "we're thinking about {a}, has anyone tried it?",
-    "has anyone ever developed {a} please", "{a}",
+    "has anyone built {a}",
+    "has anyone done {a}",
+    "does anyone know if any councils have {a}",
+    "has anyone procured {a}",
+    "anyone know of {a}",
+    "is there anyone who has made {a}",
+    "looking for examples of {a}",
+    "we're thinking about {a}, has anyone tried it?",
+    "has anyone ever developed {a} please",
+    "{a}",
 ]
 COMMON = _split(
     """the a to of and in for we this that with on our is be it have are from as at by was
@@ -120,7 +195,10 @@ def make_projects(rng: random.Random, n: int, rare: list[str]) -> list[Document]
         )
         projects.append(
             Document(
-                "project", f"p{i}", title, text,
+                "project",
+                f"p{i}",
+                title,
+                text,
                 organisation=f"{council} Council",
                 tags=(service, artefact, system.lower()),
                 service_area=service.split()[0],
@@ -142,8 +220,9 @@ def make_weeknotes(
             f"{rng.choice(SYSTEMS)} integration and {rng.choice(STAGES)} assessment."
         )
         notes.append(
-            Document("weeknote", f"w{i}", f"Weeknote {i % 52 + 1}: {topic}", text,
-                     project_id=project.id)
+            Document(
+                "weeknote", f"w{i}", f"Weeknote {i % 52 + 1}: {topic}", text, project_id=project.id
+            )
         )
     return notes
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.model import Reply
+from bot.model import Reply, Stage
 from bot.ports import Activity
 
 MAX_ITEMS = 10
@@ -18,22 +18,35 @@ def compose_digest(activity: Activity) -> Reply:
 
 def _sections(activity: Activity) -> list[str]:
     return [
-        _section("New projects", [
-            f"• {p.title} — {p.organisation_name} ({p.stage.value})" for p in activity.new_projects
-        ]),
-        _section("Stage changes", [
-            f"• {c.project.title}: {c.from_stage.value if c.from_stage else 'new'} → {c.to_stage.value}"
-            for c in activity.stage_changes
-        ]),
-        _section("Weeknotes", [
-            f"• {project.title if project else 'Other'}: "
-            + ", ".join(n.title or f"week of {n.week.isoformat()}" for n in notes)
-            for project, notes in activity.weeknotes
-        ]),
-        _section("Can you help? Nobody had an answer for", [
-            f"• “{q.text}”" + (f" (asked {q.times} times)" if q.times > 1 else "")
-            for q in activity.unanswered
-        ]),
+        _section(
+            "New projects",
+            [
+                f"• {p.title} — {p.organisation_name} ({p.stage.value})"
+                for p in activity.new_projects
+            ],
+        ),
+        _section(
+            "Stage changes",
+            [
+                f"• {c.project.title}: {_stage(c.from_stage)} → {c.to_stage.value}"
+                for c in activity.stage_changes
+            ],
+        ),
+        _section(
+            "Weeknotes",
+            [
+                f"• {project.title if project else 'Other'}: "
+                + ", ".join(n.title or f"week of {n.week.isoformat()}" for n in notes)
+                for project, notes in activity.weeknotes
+            ],
+        ),
+        _section(
+            "Can you help? Nobody had an answer for",
+            [
+                f"• “{q.text}”" + (f" (asked {q.times} times)" if q.times > 1 else "")
+                for q in activity.unanswered
+            ],
+        ),
     ]
 
 
@@ -43,3 +56,7 @@ def _section(heading: str, lines: list[str]) -> str:
     more = len(lines) - MAX_ITEMS
     shown = lines[:MAX_ITEMS] + ([f"…and {more} more"] if more > 0 else [])
     return heading + "\n" + "\n".join(shown)
+
+
+def _stage(stage: Stage | None) -> str:
+    return stage.value if stage else "new"

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from bot.commands import COMMANDS
-from bot.commands.ask import handle_feedback
+from bot.commands.ask import answer_reply, handle_feedback
 from bot.commands.base import Command, Services, error, split_target, split_word
 from bot.model import Incoming, Reply
 
@@ -19,7 +19,9 @@ class Bot:
     def __init__(self, services: Services, commands: Sequence[Command] = COMMANDS) -> None:
         self.services = services
         self.commands = {c.name: c for c in commands}
-        self.forms = {form_id: handler for c in commands for form_id, handler in (c.forms or {}).items()}
+        self.forms = {
+            form_id: handler for c in commands for form_id, handler in (c.forms or {}).items()
+        }
 
     def handle(self, incoming: Incoming) -> Reply:
         try:
@@ -47,7 +49,9 @@ class Bot:
         if command:
             name = command.lstrip("/").lower()
             if name == "hasanyone":
-                return self.route_text(None, text) if _is_command_like(text, self) else ("ask", text)
+                return (
+                    self.route_text(None, text) if _is_command_like(text, self) else ("ask", text)
+                )
             return (name, text) if name in self.commands else ("ask", text)
         word, rest = split_word(text)
         if word in self.commands and self._claims(word, rest):
@@ -63,6 +67,21 @@ class Bot:
         if name == "weeknote" and split_target(rest) is not None:
             return True
         return first in self.commands[name].subcommands
+
+    def answer_if_confident(self, incoming: Incoming) -> Reply | None:
+        """For questions nobody addressed to the bot (a channel that opted in): an answer only
+        when search is confident, else None and the bot stays quiet. Only answers are logged."""
+        finding = self.services.finder.find(incoming.text)
+        if not finding.confident:
+            return None
+        question_id = self.services.questions.record_question(
+            incoming.text,
+            asker=incoming.sender,
+            where=incoming.conversation,
+            finding=finding,
+            at=self.services.clock.now(),
+        )
+        return answer_reply(finding, question_id=question_id)
 
     def _button(self, incoming: Incoming) -> Reply:
         assert incoming.action is not None

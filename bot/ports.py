@@ -87,7 +87,13 @@ class QuestionLog(Protocol):
     """Every question asked, what was found, and what the asker thought of it."""
 
     def record_question(
-        self, question: str, *, asker: Person, where: ConversationRef, finding: Finding, at: datetime
+        self,
+        question: str,
+        *,
+        asker: Person,
+        where: ConversationRef,
+        finding: Finding,
+        at: datetime,
     ) -> int: ...
 
     def record_feedback(self, question_id: int, verdict: str, *, by: Person, at: datetime) -> bool:
@@ -129,13 +135,21 @@ class ActivityFeed(Protocol):
 class Channels(Protocol):
     """Per-conversation settings: whether the bot answers plain questions there, its digest."""
 
-    def set_listening(self, where: ConversationRef, on: bool, *, by: Person, now: datetime) -> None: ...
+    def set_listening(
+        self, where: ConversationRef, on: bool, *, by: Person, now: datetime
+    ) -> None: ...
 
     def is_listening(self, where: ConversationRef) -> bool: ...
 
     def subscribe(
-        self, where: ConversationRef, *, by: Person, now: datetime, day: str | None = None,
-        time: str | None = None, timezone: str | None = None,
+        self,
+        where: ConversationRef,
+        *,
+        by: Person,
+        now: datetime,
+        day: str | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
     ) -> Subscription:
         """Start (or restart) the channel's digest, changing only the schedule parts given."""
         ...

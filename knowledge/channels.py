@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from bot.model import ConversationRef, Person, Subscription
 from knowledge import tables as t
@@ -35,13 +35,22 @@ class ChannelStore:
             return bool(row and row.listening)
 
     def subscribe(
-        self, where: ConversationRef, *, by: Person, now: datetime, day: str | None = None,
-        time: str | None = None, timezone: str | None = None,
+        self,
+        where: ConversationRef,
+        *,
+        by: Person,
+        now: datetime,
+        day: str | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
     ) -> Subscription:
         with Session(self.engine) as s:
             row = self._row(s, where) or t.DigestSubscription(
-                platform=where.platform, workspace_id=where.workspace_id,
-                channel_id=where.channel_id, created_by=by.key, created_at=now,
+                platform=where.platform,
+                workspace_id=where.workspace_id,
+                channel_id=where.channel_id,
+                created_by=by.key,
+                created_at=now,
             )
             row.day = day or row.day
             row.time = time or row.time
@@ -80,11 +89,15 @@ class ChannelStore:
         """True the first time an event id is seen; False for every retried delivery."""
         return self._claim(t.ProcessedEvent(platform=platform, event_id=event_id, received_at=now))
 
-    def first_answer_in_thread(self, where: ConversationRef, thread_id: str, *, now: datetime) -> bool:
-        row = t.AnsweredThread(platform=where.platform, channel_id=where.channel_id, thread_id=thread_id, at=now)
+    def first_answer_in_thread(
+        self, where: ConversationRef, thread_id: str, *, now: datetime
+    ) -> bool:
+        row = t.AnsweredThread(
+            platform=where.platform, channel_id=where.channel_id, thread_id=thread_id, at=now
+        )
         return self._claim(row)
 
-    def _claim(self, row: t.SQLModel) -> bool:
+    def _claim(self, row: SQLModel) -> bool:
         with Session(self.engine) as s:
             s.add(row)
             try:
@@ -95,4 +108,6 @@ class ChannelStore:
 
 
 def _subscription(row: t.DigestSubscription, where: ConversationRef) -> Subscription:
-    return Subscription(where=where, day=row.day, time=row.time, timezone=row.timezone, active=row.active)
+    return Subscription(
+        where=where, day=row.day, time=row.time, timezone=row.timezone, active=row.active
+    )

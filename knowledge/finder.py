@@ -43,10 +43,16 @@ class IndexedFinder:
     def sync(self) -> int:
         """Fold rows changed since the last look into the index; returns how many."""
         with self.repo.session() as s:
-            orgs = {o.id: o.name for o in s.exec(select(t.Organisation))} if self._seen == EPOCH else None
+            orgs = (
+                {o.id: o.name for o in s.exec(select(t.Organisation))}
+                if self._seen == EPOCH
+                else None
+            )
             projects = s.exec(select(t.Project).where(t.Project.changed_at >= self._seen)).all()
             notes = s.exec(
-                select(t.Weeknote).where(t.Weeknote.changed_at >= self._seen).execution_options(yield_per=LOAD_CHUNK)
+                select(t.Weeknote)
+                .where(t.Weeknote.changed_at >= self._seen)
+                .execution_options(yield_per=LOAD_CHUNK)
             )
             newest = self._seen
             if orgs is None:
@@ -89,10 +95,19 @@ class IndexedFinder:
         note_ids = [h.id for h in result.hits if h.kind == "weeknote"]
         note_ids += [w for h in result.hits for w in h.weeknote_ids[:1]]
         with self.repo.session() as s:
-            projects = {p.id: p for p in s.exec(select(t.Project).where(col(t.Project.id).in_(project_ids)))}
-            notes = {n.id: n for n in s.exec(select(t.Weeknote).where(col(t.Weeknote.id).in_(note_ids)))}
-            org_ids = {p.organisation_id for p in projects.values()} | {n.organisation_id for n in notes.values()}
-            orgs = {o.id: o.name for o in s.exec(select(t.Organisation).where(col(t.Organisation.id).in_(org_ids)))}
+            projects = {
+                p.id: p for p in s.exec(select(t.Project).where(col(t.Project.id).in_(project_ids)))
+            }
+            notes = {
+                n.id: n for n in s.exec(select(t.Weeknote).where(col(t.Weeknote.id).in_(note_ids)))
+            }
+            org_ids = {p.organisation_id for p in projects.values()} | {
+                n.organisation_id for n in notes.values()
+            }
+            orgs = {
+                o.id: o.name
+                for o in s.exec(select(t.Organisation).where(col(t.Organisation.id).in_(org_ids)))
+            }
         cards = []
         for hit in result.hits:
             card = (
@@ -110,16 +125,21 @@ def _documents(
 ) -> Iterable[tuple[Document, datetime, bool]]:
     for p in projects:
         doc = Document(
-            kind="project", id=p.id, title=p.title,
+            kind="project",
+            id=p.id,
+            title=p.title,
             text=f"{p.summary}\n{p.description}".strip(),
             organisation=orgs.get(p.organisation_id, p.organisation_id),
-            tags=tuple(p.tags), service_area=p.service_area,
+            tags=tuple(p.tags),
+            service_area=p.service_area,
         )
         yield doc, p.changed_at, p.deleted_at is None
 
 
 def _weeknote_doc(note: t.Weeknote) -> Document:
-    return Document(kind="weeknote", id=note.id, title=note.title, text=note.text, project_id=note.project_id)
+    return Document(
+        kind="weeknote", id=note.id, title=note.title, text=note.text, project_id=note.project_id
+    )
 
 
 def _project_card(
@@ -138,9 +158,17 @@ def _project_card(
         why = f"Weeknote, week of {best_note.week:%d %b %Y}: {snippet(best_note.text, terms)}"
     org = orgs.get(project.organisation_id, project.organisation_id)
     return ResultCard(
-        kind="project", id=project.id, title=project.title, organisation=org,
-        stage=project.stage, updated=project.updated, score=round(hit.score, 3), snippet=why,
-        contact=project.contact or org, url=project.url, weeknote_ids=hit.weeknote_ids,
+        kind="project",
+        id=project.id,
+        title=project.title,
+        organisation=org,
+        stage=project.stage,
+        updated=project.updated,
+        score=round(hit.score, 3),
+        snippet=why,
+        contact=project.contact or org,
+        url=project.url,
+        weeknote_ids=hit.weeknote_ids,
     )
 
 
@@ -151,9 +179,16 @@ def _weeknote_card(
         return None
     org = orgs.get(note.organisation_id, note.organisation_id)
     return ResultCard(
-        kind="weeknote", id=note.id, title=note.title or f"Weeknote, week of {note.week:%d %b %Y}",
-        organisation=org, stage="weeknote", updated=note.week, score=round(hit.score, 3),
-        snippet=snippet(note.text, terms), contact=note.author or org, url=note.url,
+        kind="weeknote",
+        id=note.id,
+        title=note.title or f"Weeknote, week of {note.week:%d %b %Y}",
+        organisation=org,
+        stage="weeknote",
+        updated=note.week,
+        score=round(hit.score, 3),
+        snippet=snippet(note.text, terms),
+        contact=note.author or org,
+        url=note.url,
     )
 
 

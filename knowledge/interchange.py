@@ -22,13 +22,37 @@ from knowledge.repository import Repository
 KNOWN = {
     "organisation": {"type", "id", "name", "code"},
     "project": {
-        "type", "id", "title", "organisation", "stage", "description", "summary", "tags",
-        "service_area", "contact", "url", "started", "updated", "partners", "suppliers", "cost",
-        "outcomes", "owner",
+        "type",
+        "id",
+        "title",
+        "organisation",
+        "stage",
+        "description",
+        "summary",
+        "tags",
+        "service_area",
+        "contact",
+        "url",
+        "started",
+        "updated",
+        "partners",
+        "suppliers",
+        "cost",
+        "outcomes",
+        "owner",
     },
     "weeknote": {
-        "type", "id", "project", "organisation", "author", "week", "title", "text", "url",
-        "internal", "author_key",
+        "type",
+        "id",
+        "project",
+        "organisation",
+        "author",
+        "week",
+        "title",
+        "text",
+        "url",
+        "internal",
+        "author_key",
     },
 }
 ORDER = ("organisation", "project", "weeknote")
@@ -77,7 +101,9 @@ def read_lines(stream: Iterable[str], report: ImportReport) -> dict[str, list[Li
             continue
         kind = record.get("type")
         if kind not in by_type:
-            report.rejected.append((number, f"unknown type {kind!r}; expected one of {', '.join(ORDER)}"))
+            report.rejected.append(
+                (number, f"unknown type {kind!r}; expected one of {', '.join(ORDER)}")
+            )
             continue
         by_type[kind].append(Line(number, record))
     return by_type
@@ -103,7 +129,9 @@ def import_records(
     return report
 
 
-def _import_batch(repo: Repository, kind: str, batch: list[Line], report: ImportReport, *, now: datetime) -> None:
+def _import_batch(
+    repo: Repository, kind: str, batch: list[Line], report: ImportReport, *, now: datetime
+) -> None:
     with repo.session() as s:
         for line in batch:
             try:
@@ -115,7 +143,9 @@ def _import_batch(repo: Repository, kind: str, batch: list[Line], report: Import
         s.commit()
 
 
-def _text(record: dict[str, Any], name: str, *, required: bool = False, limit: int = 100_000) -> str:
+def _text(
+    record: dict[str, Any], name: str, *, required: bool = False, limit: int = 100_000
+) -> str:
     value = record.get(name)
     if value is None or value == "":
         if required:
@@ -166,7 +196,10 @@ def _apply(s: Session, table: Any, key: str, values: dict[str, Any], now: dateti
         extra = {"created_at": now} if "created_at" in table.model_fields else {}
         s.add(table(id=key, changed_at=now, **extra, **values))
         return "created"
-    if all(getattr(row, k) == v for k, v in values.items()) and getattr(row, "deleted_at", None) is None:
+    if (
+        all(getattr(row, k) == v for k, v in values.items())
+        and getattr(row, "deleted_at", None) is None
+    ):
         return "unchanged"
     for k, v in values.items():
         setattr(row, k, v)
@@ -177,7 +210,9 @@ def _apply(s: Session, table: Any, key: str, values: dict[str, Any], now: dateti
     return "updated"
 
 
-def _upsert_organisation(repo: Repository, s: Session, record: dict[str, Any], now: datetime) -> str:
+def _upsert_organisation(
+    repo: Repository, s: Session, record: dict[str, Any], now: datetime
+) -> str:
     key, name = _id(record), _text(record, "name", required=True, limit=300)
     code = _text(record, "code", limit=40) or None
     if code is None:
@@ -196,19 +231,29 @@ def _upsert_project(repo: Repository, s: Session, record: dict[str, Any], now: d
     org = _organisation(repo, s, record, now)
     values = {
         "title": _text(record, "title", required=True, limit=300),
-        "organisation_id": org.id, "stage": stage.value,
-        "description": _text(record, "description"), "summary": _text(record, "summary", limit=2000),
-        "tags": _list(record, "tags"), "service_area": _text(record, "service_area", limit=120),
-        "contact": _text(record, "contact", limit=500), "url": _text(record, "url", limit=1000),
-        "started": _day(record, "started"), "updated": _day(record, "updated"),
-        "partners": _list(record, "partners"), "suppliers": _list(record, "suppliers"),
-        "cost": _text(record, "cost", limit=500) or None, "outcomes": _text(record, "outcomes") or None,
-        "owner_key": _text(record, "owner", limit=200) or None, "extra": _extra(record, "project"),
+        "organisation_id": org.id,
+        "stage": stage.value,
+        "description": _text(record, "description"),
+        "summary": _text(record, "summary", limit=2000),
+        "tags": _list(record, "tags"),
+        "service_area": _text(record, "service_area", limit=120),
+        "contact": _text(record, "contact", limit=500),
+        "url": _text(record, "url", limit=1000),
+        "started": _day(record, "started"),
+        "updated": _day(record, "updated"),
+        "partners": _list(record, "partners"),
+        "suppliers": _list(record, "suppliers"),
+        "cost": _text(record, "cost", limit=500) or None,
+        "outcomes": _text(record, "outcomes") or None,
+        "owner_key": _text(record, "owner", limit=200) or None,
+        "extra": _extra(record, "project"),
     }
     return _apply(s, t.Project, key, values, now)
 
 
-def _organisation(repo: Repository, s: Session, record: dict[str, Any], now: datetime) -> t.Organisation:
+def _organisation(
+    repo: Repository, s: Session, record: dict[str, Any], now: datetime
+) -> t.Organisation:
     name = _text(record, "organisation", required=True, limit=300)
     return s.get(t.Organisation, name) or repo.organisation_for(s, name, now=now)
 
@@ -218,8 +263,15 @@ def _upsert_weeknote(repo: Repository, s: Session, record: dict[str, Any], now: 
     project_id = _text(record, "project", limit=120) or None
     project = s.get(t.Project, project_id) if project_id else None
     if project_id and project is None:
-        raise Reject(f"project {project_id!r} is not in the register (import it first or leave project empty)")
-    org = s.get(t.Organisation, project.organisation_id) if project else _organisation(repo, s, record, now)
+        raise Reject(
+            f"project {project_id!r} is not in the register "
+            "(import it first, or leave 'project' empty)"
+        )
+    org = (
+        s.get(t.Organisation, project.organisation_id)
+        if project
+        else _organisation(repo, s, record, now)
+    )
     week = _day(record, "week")
     if week is None:
         raise Reject("missing 'week' (the Monday of the week, like 2025-01-06)")
@@ -227,10 +279,14 @@ def _upsert_weeknote(repo: Repository, s: Session, record: dict[str, Any], now: 
     if not isinstance(internal, bool):
         raise Reject("'internal' must be true or false")
     values = {
-        "project_id": project.id if project else None, "organisation_id": org.id if org else None,
-        "author": _text(record, "author", limit=300), "week": week - timedelta(days=week.weekday()),
-        "title": _text(record, "title", limit=500), "text": _text(record, "text", required=True),
-        "url": _text(record, "url", limit=1000), "internal": internal,
+        "project_id": project.id if project else None,
+        "organisation_id": org.id if org else None,
+        "author": _text(record, "author", limit=300),
+        "week": week - timedelta(days=week.weekday()),
+        "title": _text(record, "title", limit=500),
+        "text": _text(record, "text", required=True),
+        "url": _text(record, "url", limit=1000),
+        "internal": internal,
         "author_key": _text(record, "author_key", limit=200) or None,
         "extra": _extra(record, "weeknote"),
     }
@@ -255,30 +311,65 @@ def export_records(repo: Repository, *, include_internal: bool = False) -> Itera
     """Every live record in the interchange format, unknown fields from import included."""
     with repo.session() as s:
         for org in s.exec(select(t.Organisation).order_by(t.Organisation.id)):
-            yield _clean({"type": "organisation", "id": org.id, "name": org.name, "code": org.code, **org.extra})
-        for p in s.exec(select(t.Project).where(col(t.Project.deleted_at).is_(None)).order_by(t.Project.id)):
+            yield _clean(
+                {
+                    "type": "organisation",
+                    "id": org.id,
+                    "name": org.name,
+                    "code": org.code,
+                    **org.extra,
+                }
+            )
+        for p in s.exec(
+            select(t.Project).where(col(t.Project.deleted_at).is_(None)).order_by(t.Project.id)
+        ):
             yield _project_record(p)
-        notes = select(t.Weeknote).where(col(t.Weeknote.deleted_at).is_(None)).order_by(t.Weeknote.id)
+        notes = (
+            select(t.Weeknote).where(col(t.Weeknote.deleted_at).is_(None)).order_by(t.Weeknote.id)
+        )
         for n in s.exec(notes):
             if n.internal and not include_internal:
                 continue
-            yield _clean({
-                "type": "weeknote", "id": n.id, "project": n.project_id, "organisation": n.organisation_id,
-                "author": n.author, "week": n.week.isoformat(), "title": n.title, "text": n.text,
-                "url": n.url, "internal": n.internal or None, **n.extra,
-            })
+            yield _clean(
+                {
+                    "type": "weeknote",
+                    "id": n.id,
+                    "project": n.project_id,
+                    "organisation": n.organisation_id,
+                    "author": n.author,
+                    "week": n.week.isoformat(),
+                    "title": n.title,
+                    "text": n.text,
+                    "url": n.url,
+                    "internal": n.internal or None,
+                    **n.extra,
+                }
+            )
 
 
 def _project_record(p: t.Project) -> dict[str, Any]:
-    return _clean({
-        "type": "project", "id": p.id, "title": p.title, "organisation": p.organisation_id,
-        "stage": p.stage, "description": p.description, "summary": p.summary, "tags": p.tags,
-        "service_area": p.service_area, "contact": p.contact, "url": p.url,
-        "started": p.started.isoformat() if p.started else None,
-        "updated": p.updated.isoformat() if p.updated else None,
-        "partners": p.partners, "suppliers": p.suppliers, "cost": p.cost, "outcomes": p.outcomes,
-        **p.extra,
-    })
+    return _clean(
+        {
+            "type": "project",
+            "id": p.id,
+            "title": p.title,
+            "organisation": p.organisation_id,
+            "stage": p.stage,
+            "description": p.description,
+            "summary": p.summary,
+            "tags": p.tags,
+            "service_area": p.service_area,
+            "contact": p.contact,
+            "url": p.url,
+            "started": p.started.isoformat() if p.started else None,
+            "updated": p.updated.isoformat() if p.updated else None,
+            "partners": p.partners,
+            "suppliers": p.suppliers,
+            "cost": p.cost,
+            "outcomes": p.outcomes,
+            **p.extra,
+        }
+    )
 
 
 def _clean(record: dict[str, Any]) -> dict[str, Any]:
@@ -294,8 +385,22 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 CSV_COLUMNS = (
-    "id", "title", "organisation", "stage", "service_area", "tags", "summary", "description",
-    "contact", "url", "started", "updated", "partners", "suppliers", "cost", "outcomes",
+    "id",
+    "title",
+    "organisation",
+    "stage",
+    "service_area",
+    "tags",
+    "summary",
+    "description",
+    "contact",
+    "url",
+    "started",
+    "updated",
+    "partners",
+    "suppliers",
+    "cost",
+    "outcomes",
 )
 
 

@@ -61,7 +61,9 @@ class Repository:
         row = s.get(t.Organisation, name) or s.get(t.Organisation, slugify(name))
         if row:
             return row
-        row = s.exec(select(t.Organisation).where(sa.func.lower(t.Organisation.name) == name.lower())).first()
+        row = s.exec(
+            select(t.Organisation).where(sa.func.lower(t.Organisation.name) == name.lower())
+        ).first()
         if row:
             return row
         authority = self.authorities.match(name)
@@ -78,7 +80,12 @@ class Repository:
         authority = self.authorities.match(name)
         display = authority.official_name if authority else name.strip()
         code = (authority.gss or None) if authority else None
-        row = t.Organisation(id=self._free_id(s, t.Organisation, slugify(display)), name=display, code=code, changed_at=now)
+        row = t.Organisation(
+            id=self._free_id(s, t.Organisation, slugify(display)),
+            name=display,
+            code=code,
+            changed_at=now,
+        )
         s.add(row)
         s.flush()
         return row
@@ -101,7 +108,9 @@ class Repository:
             ).all()
             return [self._project(s, r) for r in rows]
 
-    def project_choices(self, person_key: str | None, *, limit: int = 100) -> Sequence[model.Project]:
+    def project_choices(
+        self, person_key: str | None, *, limit: int = 100
+    ) -> Sequence[model.Project]:
         own = list(self.projects_of(person_key)) if person_key else []
         with self.session() as s:
             rows = s.exec(
@@ -110,7 +119,9 @@ class Repository:
                 .order_by(col(t.Project.updated).desc().nulls_last(), t.Project.title)
                 .limit(limit)
             ).all()
-            others = [self._project(s, r) for r in rows if r.owner_key != person_key or not person_key]
+            others = [
+                self._project(s, r) for r in rows if r.owner_key != person_key or not person_key
+            ]
         return (own + others)[:limit]
 
     def search_projects(self, text: str, *, limit: int = 100) -> Sequence[model.Project]:
@@ -120,7 +131,12 @@ class Repository:
             rows = s.exec(
                 select(t.Project)
                 .where(col(t.Project.deleted_at).is_(None))
-                .where(sa.or_(sa.func.lower(t.Project.title).like(pattern), col(t.Project.id).like(pattern)))
+                .where(
+                    sa.or_(
+                        sa.func.lower(t.Project.title).like(pattern),
+                        col(t.Project.id).like(pattern),
+                    )
+                )
                 .order_by(t.Project.title)
                 .limit(limit)
             ).all()
@@ -139,17 +155,36 @@ class Repository:
             org = self.organisation_for(s, draft.organisation, now=now)
             row = t.Project(
                 id=self._free_id(s, t.Project, slugify(draft.title)),
-                title=draft.title, organisation_id=org.id, stage=draft.stage.value,
-                description=draft.description, contact=draft.contact, url=draft.url,
-                service_area=draft.service_area, tags=list(draft.tags), owner_key=draft.owner_key,
-                started=now.date(), updated=now.date(), created_at=now, changed_at=now,
+                title=draft.title,
+                organisation_id=org.id,
+                stage=draft.stage.value,
+                description=draft.description,
+                contact=draft.contact,
+                url=draft.url,
+                service_area=draft.service_area,
+                tags=list(draft.tags),
+                owner_key=draft.owner_key,
+                started=now.date(),
+                updated=now.date(),
+                created_at=now,
+                changed_at=now,
             )
             s.add(row)
-            s.add(t.StageChange(project_id=row.id, from_stage=None, to_stage=row.stage, by_key=draft.owner_key, at=now))
+            s.add(
+                t.StageChange(
+                    project_id=row.id,
+                    from_stage=None,
+                    to_stage=row.stage,
+                    by_key=draft.owner_key,
+                    at=now,
+                )
+            )
             s.commit()
             return self._project(s, row)
 
-    def set_stage(self, project_id: str, stage: Stage, *, by: model.Person, now: datetime) -> model.Project:
+    def set_stage(
+        self, project_id: str, stage: Stage, *, by: model.Person, now: datetime
+    ) -> model.Project:
         with self.session() as s:
             row = s.get(t.Project, project_id.strip())
             if row is None or row.deleted_at is not None:
@@ -157,7 +192,15 @@ class Repository:
             if row.owner_key not in (None, by.key):
                 raise NotAllowed(project_id)
             if row.stage != stage.value:
-                s.add(t.StageChange(project_id=row.id, from_stage=row.stage, to_stage=stage.value, by_key=by.key, at=now))
+                s.add(
+                    t.StageChange(
+                        project_id=row.id,
+                        from_stage=row.stage,
+                        to_stage=stage.value,
+                        by_key=by.key,
+                        at=now,
+                    )
+                )
                 row.stage, row.updated, row.changed_at = stage.value, now.date(), now
                 s.add(row)
                 s.commit()
@@ -166,11 +209,19 @@ class Repository:
     def _project(self, s: Session, row: t.Project) -> model.Project:
         org = s.get(t.Organisation, row.organisation_id)
         return model.Project(
-            id=row.id, title=row.title, organisation_id=row.organisation_id,
+            id=row.id,
+            title=row.title,
+            organisation_id=row.organisation_id,
             organisation_name=org.name if org else row.organisation_id,
-            stage=Stage.parse(row.stage) or Stage.DISCOVERY, description=row.description,
-            summary=row.summary, tags=tuple(row.tags), service_area=row.service_area,
-            contact=row.contact, url=row.url, started=row.started, updated=row.updated,
+            stage=Stage.parse(row.stage) or Stage.DISCOVERY,
+            description=row.description,
+            summary=row.summary,
+            tags=tuple(row.tags),
+            service_area=row.service_area,
+            contact=row.contact,
+            url=row.url,
+            started=row.started,
+            updated=row.updated,
             owner_key=row.owner_key,
         )
 
@@ -199,10 +250,15 @@ class Repository:
                 raise NotFound(draft.project_id)
             row = t.Weeknote(
                 id=self._free_id(s, t.Weeknote, f"{project.id}-{draft.week.isoformat()}"),
-                project_id=project.id, organisation_id=project.organisation_id,
-                author=draft.author.name or draft.author.key, author_key=draft.author.key,
-                week=draft.week, title=draft.title, text=draft.text,
-                created_at=now, changed_at=now,
+                project_id=project.id,
+                organisation_id=project.organisation_id,
+                author=draft.author.name or draft.author.key,
+                author_key=draft.author.key,
+                week=draft.week,
+                title=draft.title,
+                text=draft.text,
+                created_at=now,
+                changed_at=now,
             )
             project.updated, project.changed_at = now.date(), now
             s.add(row)
@@ -218,7 +274,9 @@ class Repository:
             raise NotAllowed(weeknote_id)
         return row
 
-    def edit_weeknote(self, weeknote_id: str, text: str, *, by: model.Person, now: datetime) -> model.Weeknote:
+    def edit_weeknote(
+        self, weeknote_id: str, text: str, *, by: model.Person, now: datetime
+    ) -> model.Weeknote:
         with self.session() as s:
             row = self._own_weeknote(s, weeknote_id, by)
             row.text, row.changed_at = text, now
@@ -226,7 +284,9 @@ class Repository:
             s.commit()
             return _weeknote(row)
 
-    def delete_weeknote(self, weeknote_id: str, *, by: model.Person, now: datetime) -> model.Weeknote:
+    def delete_weeknote(
+        self, weeknote_id: str, *, by: model.Person, now: datetime
+    ) -> model.Weeknote:
         with self.session() as s:
             row = self._own_weeknote(s, weeknote_id, by)
             gone = _weeknote(row)
@@ -240,7 +300,9 @@ class Repository:
     def weeknotes_of(self, person_key: str, *, limit: int = 10) -> Sequence[model.Weeknote]:
         return self._weeknotes(t.Weeknote.author_key == person_key, limit=limit)
 
-    def weeknotes_for_project(self, project_id: str, *, limit: int = 10) -> Sequence[model.Weeknote]:
+    def weeknotes_for_project(
+        self, project_id: str, *, limit: int = 10
+    ) -> Sequence[model.Weeknote]:
         return self._weeknotes(t.Weeknote.project_id == project_id.strip(), limit=limit)
 
     def _weeknotes(self, where: Any, *, limit: int) -> Sequence[model.Weeknote]:
@@ -256,12 +318,22 @@ class Repository:
     # -- questions --------------------------------------------------------------------------
 
     def record_question(
-        self, question: str, *, asker: model.Person, where: model.ConversationRef, finding: Finding, at: datetime
+        self,
+        question: str,
+        *,
+        asker: model.Person,
+        where: model.ConversationRef,
+        finding: Finding,
+        at: datetime,
     ) -> int:
         with self.session() as s:
             row = t.Question(
-                text=question[:2000], asker_key=asker.key, platform=where.platform,
-                channel_id=where.channel_id, asked_at=at, confident=finding.confident,
+                text=question[:2000],
+                asker_key=asker.key,
+                platform=where.platform,
+                channel_id=where.channel_id,
+                asked_at=at,
+                confident=finding.confident,
                 result_ids=[f"{r.kind}:{r.id}" for r in finding.results],
             )
             s.add(row)
@@ -269,7 +341,9 @@ class Repository:
             assert row.id is not None
             return row.id
 
-    def record_feedback(self, question_id: int, verdict: str, *, by: model.Person, at: datetime) -> bool:
+    def record_feedback(
+        self, question_id: int, verdict: str, *, by: model.Person, at: datetime
+    ) -> bool:
         with self.session() as s:
             row = s.get(t.Question, question_id)
             if row is None:
@@ -284,20 +358,32 @@ class Repository:
     def activity_between(self, start: datetime, end: datetime) -> Activity:
         with self.session() as s:
             new = s.exec(
-                select(t.Project).where(t.Project.created_at >= start, t.Project.created_at < end,
-                                        col(t.Project.deleted_at).is_(None))
+                select(t.Project).where(
+                    t.Project.created_at >= start,
+                    t.Project.created_at < end,
+                    col(t.Project.deleted_at).is_(None),
+                )
             ).all()
             changes = s.exec(
-                select(t.StageChange).where(t.StageChange.at >= start, t.StageChange.at < end,
-                                            col(t.StageChange.from_stage).is_not(None))
+                select(t.StageChange).where(
+                    t.StageChange.at >= start,
+                    t.StageChange.at < end,
+                    col(t.StageChange.from_stage).is_not(None),
+                )
             ).all()
             notes = s.exec(
-                select(t.Weeknote).where(t.Weeknote.created_at >= start, t.Weeknote.created_at < end,
-                                         col(t.Weeknote.deleted_at).is_(None), col(t.Weeknote.internal).is_(False))
-                .order_by(t.Weeknote.week)
+                select(t.Weeknote)
+                .where(
+                    t.Weeknote.created_at >= start,
+                    t.Weeknote.created_at < end,
+                    col(t.Weeknote.deleted_at).is_(None),
+                    col(t.Weeknote.internal).is_(False),
+                )
+                .order_by(col(t.Weeknote.week))
             ).all()
             return Activity(
-                start=start.date(), end=end.date(),
+                start=start.date(),
+                end=end.date(),
                 new_projects=tuple(self._project(s, p) for p in new),
                 stage_changes=tuple(self._stage_change(s, c) for c in changes),
                 weeknotes=self._grouped(s, notes),
@@ -307,8 +393,10 @@ class Repository:
     def _stage_change(self, s: Session, change: t.StageChange) -> StageChangeView:
         project = self._project(s, s.get_one(t.Project, change.project_id))
         return StageChangeView(
-            project=project, from_stage=Stage.parse(change.from_stage or ""),
-            to_stage=Stage.parse(change.to_stage) or Stage.DISCOVERY, at=change.at,
+            project=project,
+            from_stage=Stage.parse(change.from_stage or ""),
+            to_stage=Stage.parse(change.to_stage) or Stage.DISCOVERY,
+            at=change.at,
         )
 
     def _grouped(
@@ -323,17 +411,28 @@ class Repository:
             out.append((self._project(s, row) if row else None, tuple(items)))
         return tuple(out)
 
-    def _unanswered(self, s: Session, start: datetime, end: datetime) -> tuple[UnansweredQuestion, ...]:
-        rows = s.exec(
-            select(t.Question).where(t.Question.asked_at >= start, t.Question.asked_at < end,
-                                     col(t.Question.confident).is_(False))
-            .order_by(t.Question.asked_at)
-        ).all()
+    def unanswered_since(self, start: datetime) -> tuple[UnansweredQuestion, ...]:
+        """Questions nobody had an answer for, asked since `start`, most often asked first."""
+        with self.session() as s:
+            return self._unanswered(s, start, None)
+
+    def _unanswered(
+        self, s: Session, start: datetime, end: datetime | None
+    ) -> tuple[UnansweredQuestion, ...]:
+        query = select(t.Question).where(
+            t.Question.asked_at >= start, col(t.Question.confident).is_(False)
+        )
+        if end is not None:
+            query = query.where(t.Question.asked_at < end)
+        rows = s.exec(query.order_by(col(t.Question.asked_at))).all()
         seen: dict[str, list[t.Question]] = defaultdict(list)
         for row in rows:
             seen[" ".join(row.text.lower().split()).rstrip("?")].append(row)
         ranked = sorted(seen.values(), key=lambda qs: (-len(qs), qs[0].asked_at))
-        return tuple(UnansweredQuestion(text=qs[0].text, asked_at=qs[0].asked_at, times=len(qs)) for qs in ranked)
+        return tuple(
+            UnansweredQuestion(text=qs[0].text, asked_at=qs[0].asked_at, times=len(qs))
+            for qs in ranked
+        )
 
 
 def _org(row: t.Organisation) -> model.Organisation:
@@ -342,7 +441,14 @@ def _org(row: t.Organisation) -> model.Organisation:
 
 def _weeknote(row: t.Weeknote) -> model.Weeknote:
     return model.Weeknote(
-        id=row.id, project_id=row.project_id, organisation_id=row.organisation_id,
-        author=row.author, week=row.week, title=row.title, text=row.text,
-        author_key=row.author_key, url=row.url, internal=row.internal,
+        id=row.id,
+        project_id=row.project_id,
+        organisation_id=row.organisation_id,
+        author=row.author,
+        week=row.week,
+        title=row.title,
+        text=row.text,
+        author_key=row.author_key,
+        url=row.url,
+        internal=row.internal,
     )

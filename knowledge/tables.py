@@ -90,7 +90,9 @@ class ProjectPublic(ProjectBase):
 
 class WeeknoteBase(SQLModel):
     id: str = Field(primary_key=True, max_length=120)
-    project_id: str | None = Field(default=None, foreign_key="project.id", index=True, max_length=120)
+    project_id: str | None = Field(
+        default=None, foreign_key="project.id", index=True, max_length=120
+    )
     organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=120)
     author: str = Field(default="", max_length=300)
     week: date = Field(index=True)

@@ -60,8 +60,11 @@ class ConsoleSession:
 
     def _incoming(self, text: str, **extra: object) -> Incoming:
         return Incoming(
-            text=text, sender=self.person, conversation=self.where,
-            received_at=self.clock.now(), **extra,  # type: ignore[arg-type]
+            text=text,
+            sender=self.person,
+            conversation=self.where,
+            received_at=self.clock.now(),
+            **extra,  # type: ignore[arg-type]
         )
 
     def _send(self, incoming: Incoming) -> list[str]:

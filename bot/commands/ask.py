@@ -12,7 +12,10 @@ FEEDBACK = {
     "helpful": "Thanks — glad it helped.",
     "not_what_i_meant": "Thanks — I'll use that to get better. Try asking with other words?",
 }
-USAGE = ("ask has anyone built a bulky waste booking form?", "has anyone done X? (plain words work too)")
+USAGE = (
+    "ask has anyone built a bulky waste booking form?",
+    "has anyone done X? (plain words work too)",
+)
 
 
 def handle_ask(args: str, incoming: Incoming, services: Services) -> Reply:
@@ -36,8 +39,9 @@ def answer_reply(finding: Finding, *, question_id: int | None) -> Reply:
         floor = finding.results[0].score * RELATIVE_FLOOR if finding.results else 0
         shown = tuple(r for r in finding.results if r.score >= floor)
         count = len(shown)
-        text = f"{count} {'match' if count == 1 else 'matches'} for “{finding.query}”:\n" + "\n".join(
-            _line(r) for r in shown
+        text = (
+            f"{count} {'match' if count == 1 else 'matches'} for “{finding.query}”:\n"
+            + "\n".join(_line(r) for r in shown)
         )
         return Reply(
             text=text,

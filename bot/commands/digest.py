@@ -19,7 +19,9 @@ def handle_digest(args: str, incoming: Incoming, services: Services) -> Reply:
     if verb == "preview":
         return _preview(services)
     if verb == "on":
-        sub = services.channels.subscribe(incoming.conversation, by=incoming.sender, now=services.clock.now())
+        sub = services.channels.subscribe(
+            incoming.conversation, by=incoming.sender, now=services.clock.now()
+        )
         return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")
     if verb == "off":
         if services.channels.unsubscribe(incoming.conversation):
@@ -55,8 +57,12 @@ def _time(rest: str, incoming: Incoming, services: Services) -> Reply:
     if zone is not None and not _known_zone(zone):
         return error(f"“{zone}” is not a timezone I know, such as Europe/London.", usage=USAGE[3])
     sub = services.channels.subscribe(
-        incoming.conversation, by=incoming.sender, now=services.clock.now(),
-        day=day, time=f"{int(match[1]):02d}:{match[2]}", timezone=zone,
+        incoming.conversation,
+        by=incoming.sender,
+        now=services.clock.now(),
+        day=day,
+        time=f"{int(match[1]):02d}:{match[2]}",
+        timezone=zone,
     )
     return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")
 

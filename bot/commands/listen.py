@@ -15,10 +15,14 @@ def handle_listen(args: str, incoming: Incoming, services: Services) -> Reply:
     if verb not in ("on", "off"):
         return error("Say “listen on” or “listen off”.", usage="\n".join(USAGE))
     on = verb == "on"
-    services.channels.set_listening(incoming.conversation, on, by=incoming.sender, now=services.clock.now())
+    services.channels.set_listening(
+        incoming.conversation, on, by=incoming.sender, now=services.clock.now()
+    )
     if on:
-        text = ("I'll now answer questions like “has anyone…?” in this channel, in a thread, "
-                "and only when I'm confident of the answer.")
+        text = (
+            "I'll now answer questions like “has anyone…?” in this channel, in a thread, "
+            "and only when I'm confident of the answer."
+        )
     else:
         text = "I'll stay quiet here unless someone mentions me."
     return Reply(text=text, tone="done")

@@ -30,7 +30,10 @@ def handle_project(args: str, incoming: Incoming, services: Services) -> Reply:
         return _stage(rest, incoming, services)
     if verb == "mine":
         return _mine(incoming, services)
-    return error(f"I don't know “project {verb}”." if verb else "What about projects?", usage="\n".join(USAGE))
+    return error(
+        f"I don't know “project {verb}”." if verb else "What about projects?",
+        usage="\n".join(USAGE),
+    )
 
 
 def _add(rest: str, incoming: Incoming, services: Services) -> Reply:
@@ -88,7 +91,9 @@ def _stage(rest: str, incoming: Incoming, services: Services) -> Reply:
     if stage is None:
         return error(f"“{parts[1]}” is not a stage. Stages: {STAGES}.", usage=USAGE[2])
     try:
-        project = services.projects.set_stage(parts[0], stage, by=incoming.sender, now=services.clock.now())
+        project = services.projects.set_stage(
+            parts[0], stage, by=incoming.sender, now=services.clock.now()
+        )
     except NotFound:
         return error(f"There is no project with the id “{parts[0]}”.", usage=USAGE[2])
     except NotAllowed:
@@ -99,7 +104,9 @@ def _stage(rest: str, incoming: Incoming, services: Services) -> Reply:
 def _mine(incoming: Incoming, services: Services) -> Reply:
     own = services.projects.projects_of(incoming.sender.key)
     if not own:
-        return Reply(text="You have no projects registered yet. Start with: project add", private=True)
+        return Reply(
+            text="You have no projects registered yet. Start with: project add", private=True
+        )
     lines = [f"• {p.id} — {p.title} ({p.stage.value})" for p in own]
     return Reply(text="Your projects:\n" + "\n".join(lines), private=True)
 
@@ -120,12 +127,25 @@ def project_form(
         fields=(
             field("title", "Project title", max_length=LIMITS["title"]),
             field("organisation", "Organisation", hint="Your council or body, e.g. Hackney"),
-            FormField("stage", "Stage", kind="choice", choices=stages,
-                      value=values.get("stage", "discovery"), error=errors.get("stage", "")),
-            field("description", "What it does and for whom", kind="multiline",
-                  max_length=LIMITS["description"]),
-            field("contact", "How people can reach the team",
-                  hint="A Slack channel, team name or web page"),
+            FormField(
+                "stage",
+                "Stage",
+                kind="choice",
+                choices=stages,
+                value=values.get("stage", "discovery"),
+                error=errors.get("stage", ""),
+            ),
+            field(
+                "description",
+                "What it does and for whom",
+                kind="multiline",
+                max_length=LIMITS["description"],
+            ),
+            field(
+                "contact",
+                "How people can reach the team",
+                hint="A Slack channel, team name or web page",
+            ),
             field("service_area", "Service area", required=False, hint="e.g. waste, planning"),
             field("tags", "Tags", required=False, hint="comma separated"),
             field("url", "Web page", required=False),
@@ -178,7 +198,9 @@ def submit_project_form(values: Mapping[str, str], incoming: Incoming, services:
 
 def _similar(project: Project, services: Services) -> str:
     """Tell the team straight away when someone else has done something alike."""
-    finding = services.finder.find(f"{project.title} {project.summary or project.description[:300]}")
+    finding = services.finder.find(
+        f"{project.title} {project.summary or project.description[:300]}"
+    )
     others = [r for r in finding.results if r.id != project.id and r.kind == "project"][:3]
     if not finding.confident or not others:
         return ""

@@ -114,7 +114,9 @@ def _edit(rest: str, incoming: Incoming, services: Services) -> Reply:
     if problem:
         return error(problem, usage=USAGE[3], keep=body)
     try:
-        services.weeknotes.edit_weeknote(note_id, body, by=incoming.sender, now=services.clock.now())
+        services.weeknotes.edit_weeknote(
+            note_id, body, by=incoming.sender, now=services.clock.now()
+        )
     except NotFound:
         return error(f"There is no weeknote with the id “{note_id}”.", usage=USAGE[2], keep=body)
     except NotAllowed:
@@ -177,7 +179,9 @@ def weeknote_form(
     )
 
 
-def submit_weeknote_form(values: Mapping[str, str], incoming: Incoming, services: Services) -> Reply:
+def submit_weeknote_form(
+    values: Mapping[str, str], incoming: Incoming, services: Services
+) -> Reply:
     errors: dict[str, str] = {}
     project_id = values.get("project", "").strip()
     if not project_id:
@@ -192,7 +196,9 @@ def submit_weeknote_form(values: Mapping[str, str], incoming: Incoming, services
         errors["text"] = problem
     if errors or week is None:
         form = weeknote_form(incoming, services, values=values, errors=errors)
-        return Reply(text="Please fix the highlighted fields.", tone="error", form=form, private=True)
+        return Reply(
+            text="Please fix the highlighted fields.", tone="error", form=form, private=True
+        )
     return _save(project_id, values["text"], week_of(week), incoming, services)
 
 

@@ -1,11 +1,11 @@
 """Search over projects and weeknotes: pure functions and an in-memory index over plain data.
 
-    index = SearchIndex()
-    index.add_many(documents)
-    result = index.search("has anyone built a bulky waste booking form?")
-    if result.confident:
-        for hit in result.hits:
-            print(hit.id, snippet(text_of(hit), result.terms))
+index = SearchIndex()
+index.add_many(documents)
+result = index.search("has anyone built a bulky waste booking form?")
+if result.confident:
+    for hit in result.hits:
+        print(hit.id, snippet(text_of(hit), result.terms))
 """
 
 from knowledge.search.index import Document, Hit, Kind, SearchIndex, SearchResult

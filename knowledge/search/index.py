@@ -39,7 +39,11 @@ _KINDS: Final[tuple[Kind, Kind]] = ("project", "weeknote")
 K1: Final = 1.2
 B: Final = 0.6
 FIELD_WEIGHTS: Final = {
-    "title": 3.0, "tags": 2.0, "service_area": 1.5, "text": 1.0, "organisation": 0.5
+    "title": 3.0,
+    "tags": 2.0,
+    "service_area": 1.5,
+    "text": 1.0,
+    "organisation": 0.5,
 }
 WEEKNOTE_DISCOUNT: Final = 0.9  # a project found through its weeknote ranks a little lower
 COVERAGE_WEIGHT: Final = 0.4  # of a hit's score; the rest is BM25 over its most attainable

@@ -149,9 +149,10 @@ def tokens(text: str) -> Iterator[Token]:
         lower = normalise(surface)
         end = match.end()
         # "London's": the possessive is a separate \w run after the apostrophe; swallow it.
-        if text[end : end + 2].translate(_APOSTROPHES).lower() == "'s" and not text[
-            end + 2 : end + 3
-        ].isalnum():
+        if (
+            text[end : end + 2].translate(_APOSTROPHES).lower() == "'s"
+            and not text[end + 2 : end + 3].isalnum()
+        ):
             end += 2
         if (len(lower) <= 1 and not lower.isdigit()) or len(lower) > MAX_WORD:
             continue

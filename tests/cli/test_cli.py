@@ -19,19 +19,30 @@ DEV_QUERIES = HERE.parent / "data" / "dev-queries.jsonl"
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("home")
-    return {**os.environ, "DATABASE_URL": f"sqlite:///{home}/hasanyone.db", "HASANYONE_LOG_LEVEL": "WARNING"}
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{home}/hasanyone.db",
+        "HASANYONE_LOG_LEVEL": "WARNING",
+    }
 
 
 def hasanyone(env: dict[str, str], *args: str, stdin: str = "", code: int = 0) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "adapters", *args], input=stdin, capture_output=True, text=True,
-        env=env, timeout=120, check=False,
+        [sys.executable, "-m", "adapters", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == code, done.stderr + done.stdout
     return done.stdout
 
 
-def test_ask_batch_json_puts_the_right_project_in_the_top_three(env: dict[str, str], tmp_path: Path) -> None:
+def test_ask_batch_json_puts_the_right_project_in_the_top_three(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     labelled = [json.loads(line) for line in DEV_QUERIES.read_text().splitlines() if line.strip()]
     questions = tmp_path / "questions.txt"
     questions.write_text("\n".join(q["q"] for q in labelled) + "\n")
@@ -52,27 +63,48 @@ def test_ask_json_results_have_the_documented_shape(env: dict[str, str]) -> None
     answer = json.loads(hasanyone(env, "ask", "--json", "brownfield site register collection"))
     assert set(answer) == {"query", "confident", "results"}
     first = answer["results"][0]
-    assert set(first) == {"kind", "id", "title", "organisation", "stage", "updated", "score",
-                          "snippet", "contact", "url", "weeknotes"}
+    assert set(first) == {
+        "kind",
+        "id",
+        "title",
+        "organisation",
+        "stage",
+        "updated",
+        "score",
+        "snippet",
+        "contact",
+        "url",
+        "weeknotes",
+    }
     assert first["id"] == "dl-brownfield-sites"
     assert 0 < first["score"] <= 1
     assert "brownfield" in first["snippet"].lower()
 
 
 def test_ask_needs_a_question_or_a_batch(env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "adapters", "ask"], capture_output=True, text=True,
-                          env=env, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", "ask"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2
     assert "Give a question" in done.stderr
 
 
 def test_render_text_prints_the_reply(env: dict[str, str]) -> None:
-    out = hasanyone(env, "render", "--platform", "text", "has anyone made a game for budget consultations")
+    out = hasanyone(
+        env, "render", "--platform", "text", "has anyone made a game for budget consultations"
+    )
     assert "The Budgetron" in out
     assert "[1] Helpful" not in out  # no question was logged, so no buttons to press
 
 
-def test_import_reports_rejects_by_line_and_keeps_the_good_ones(env: dict[str, str], tmp_path: Path) -> None:
+def test_import_reports_rejects_by_line_and_keeps_the_good_ones(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     data = tmp_path / "in.jsonl"
     data.write_text(
         '{"type": "project", "id": "cli-pests", "title": "Pest control booking", "organisation": "Leeds City Council", "description": "Book pest control"}\n'
@@ -86,8 +118,14 @@ def test_import_reports_rejects_by_line_and_keeps_the_good_ones(env: dict[str, s
 
 
 def test_import_of_a_missing_file_is_a_clear_error(env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "adapters", "import", "/nonexistent.jsonl"],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", "import", "/nonexistent.jsonl"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2
     assert "Cannot read /nonexistent.jsonl" in done.stderr
 
@@ -100,11 +138,22 @@ def test_export_csv_has_one_row_per_project(env: dict[str, str]) -> None:
 
 
 def test_chat_is_a_conversation_with_the_same_commands(env: dict[str, str]) -> None:
-    out = hasanyone(env, "chat", "--user", "alice", stdin="help\nhas anyone made a game for budget consultations\n1\n")
+    out = hasanyone(
+        env,
+        "chat",
+        "--user",
+        "alice",
+        stdin="help\nhas anyone made a game for budget consultations\n1\n",
+    )
     assert "weeknote — " in out
     assert "The Budgetron" in out
     assert "glad it helped" in out
 
 
 def test_db_upgrade_says_where_the_schema_is(env: dict[str, str]) -> None:
-    assert "Database at revision 0001" in hasanyone(env, "db", "upgrade")
+    from alembic.script import ScriptDirectory
+
+    from knowledge.db import MIGRATIONS
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert f"Database at revision {head}." in hasanyone(env, "db", "upgrade")

@@ -8,8 +8,16 @@ from datetime import date, datetime
 
 from bot.commands import Services
 from bot.model import (
-    ConversationRef, Finding, Organisation, Person, Project, ProjectDraft, Stage, Subscription,
-    Weeknote, WeeknoteDraft,
+    ConversationRef,
+    Finding,
+    Organisation,
+    Person,
+    Project,
+    ProjectDraft,
+    Stage,
+    Subscription,
+    Weeknote,
+    WeeknoteDraft,
 )
 from bot.ports import Activity, NotAllowed, NotFound
 
@@ -39,9 +47,15 @@ class FakeRegister:
     def add_project(self, draft: ProjectDraft, *, now: datetime) -> Project:
         project_id = draft.title.lower().replace(" ", "-")
         project = Project(
-            id=project_id, title=draft.title, organisation_id=draft.organisation.lower(),
-            organisation_name=draft.organisation, stage=draft.stage, description=draft.description,
-            contact=draft.contact, owner_key=draft.owner_key, updated=now.date(),
+            id=project_id,
+            title=draft.title,
+            organisation_id=draft.organisation.lower(),
+            organisation_name=draft.organisation,
+            stage=draft.stage,
+            description=draft.description,
+            contact=draft.contact,
+            owner_key=draft.owner_key,
+            updated=now.date(),
         )
         self.projects[project_id] = project
         return project
@@ -60,8 +74,14 @@ class FakeRegister:
             raise OSError("database is locked")
         note_id = f"{draft.project_id}-{draft.week.isoformat()}"
         note = Weeknote(
-            id=note_id, project_id=draft.project_id, organisation_id="org", author=draft.author.name,
-            week=draft.week, title=draft.title, text=draft.text, author_key=draft.author.key,
+            id=note_id,
+            project_id=draft.project_id,
+            organisation_id="org",
+            author=draft.author.name,
+            week=draft.week,
+            title=draft.title,
+            text=draft.text,
+            author_key=draft.author.key,
         )
         self.weeknotes[note_id] = note
         return note
@@ -88,7 +108,13 @@ class FakeRegister:
         return [n for n in self.weeknotes.values() if n.project_id == project_id][:limit]
 
     def record_question(
-        self, question: str, *, asker: Person, where: ConversationRef, finding: Finding, at: datetime
+        self,
+        question: str,
+        *,
+        asker: Person,
+        where: ConversationRef,
+        finding: Finding,
+        at: datetime,
     ) -> int:
         self.questions.append((question, asker, finding))
         return len(self.questions)
@@ -100,9 +126,14 @@ class FakeRegister:
         return True
 
     def activity_between(self, start: datetime, end: datetime) -> Activity:
-        return Activity(start=start.date(), end=end.date(), new_projects=tuple(self.projects.values()),
-                        stage_changes=(), weeknotes=(), unanswered=())
-
+        return Activity(
+            start=start.date(),
+            end=end.date(),
+            new_projects=tuple(self.projects.values()),
+            stage_changes=(),
+            weeknotes=(),
+            unanswered=(),
+        )
 
     def set_listening(self, where: ConversationRef, on: bool, *, by: Person, now: datetime) -> None:
         (self.listening.add if on else self.listening.discard)(where.channel_id)
@@ -110,11 +141,23 @@ class FakeRegister:
     def is_listening(self, where: ConversationRef) -> bool:
         return where.channel_id in self.listening
 
-    def subscribe(self, where: ConversationRef, *, by: Person, now: datetime, day: str | None = None,
-                  time: str | None = None, timezone: str | None = None) -> Subscription:
+    def subscribe(
+        self,
+        where: ConversationRef,
+        *,
+        by: Person,
+        now: datetime,
+        day: str | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
+    ) -> Subscription:
         old = self.subscriptions.get(where.channel_id) or Subscription(where=where)
-        new = Subscription(where=where, day=day or old.day, time=time or old.time,
-                           timezone=timezone or old.timezone)
+        new = Subscription(
+            where=where,
+            day=day or old.day,
+            time=time or old.time,
+            timezone=timezone or old.timezone,
+        )
         self.subscriptions[where.channel_id] = new
         return new
 
@@ -138,14 +181,26 @@ class FakeFinder:
 
 
 def services(register: FakeRegister, finder: FakeFinder, clock: object) -> Services:
-    return Services(clock=clock, projects=register, weeknotes=register, finder=finder,  # type: ignore[arg-type]
-                    questions=register, activity=register, channels=register)
+    return Services(
+        clock=clock,
+        projects=register,
+        weeknotes=register,
+        finder=finder,  # type: ignore[arg-type]
+        questions=register,
+        activity=register,
+        channels=register,
+    )
 
 
 def a_project(project_id: str = "bulky-waste", *, owner: str | None = "console:alice") -> Project:
     return Project(
-        id=project_id, title="Bulky waste booking", organisation_id="hackney",
-        organisation_name="London Borough of Hackney", stage=Stage.BETA,
-        description="Book a bulky waste collection online.", contact="#bulky-waste",
-        owner_key=owner, updated=date(2025, 1, 10),
+        id=project_id,
+        title="Bulky waste booking",
+        organisation_id="hackney",
+        organisation_name="London Borough of Hackney",
+        stage=Stage.BETA,
+        description="Book a bulky waste collection online.",
+        contact="#bulky-waste",
+        owner_key=owner,
+        updated=date(2025, 1, 10),
     )

@@ -30,8 +30,14 @@ def register() -> FakeRegister:
 @pytest.fixture
 def finder() -> FakeFinder:
     card = ResultCard(
-        kind="project", id="bulky-waste", title="Bulky waste booking", organisation="Hackney",
-        stage="beta", updated=date(2025, 1, 10), score=0.8, snippet="Book a bulky waste collection",
+        kind="project",
+        id="bulky-waste",
+        title="Bulky waste booking",
+        organisation="Hackney",
+        stage="beta",
+        updated=date(2025, 1, 10),
+        score=0.8,
+        snippet="Book a bulky waste collection",
         contact="#bulky-waste",
     )
     return FakeFinder({"bulky waste booking": Finding("bulky waste booking", True, (card,))})
@@ -42,9 +48,19 @@ def bot(register: FakeRegister, finder: FakeFinder) -> Bot:
     return Bot(services(register, finder, CLOCK))
 
 
-def say(bot: Bot, text: str, *, who: Person = ALICE, command: str | None = None, **extra: object) -> Reply:
-    reply = bot.handle(Incoming(text=text, sender=who, conversation=HERE, received_at=CLOCK.now(),
-                                command=command, **extra))  # type: ignore[arg-type]
+def say(
+    bot: Bot, text: str, *, who: Person = ALICE, command: str | None = None, **extra: object
+) -> Reply:
+    reply = bot.handle(
+        Incoming(
+            text=text,
+            sender=who,
+            conversation=HERE,
+            received_at=CLOCK.now(),
+            command=command,
+            **extra,
+        )
+    )  # type: ignore[arg-type]
     assert reply.text.strip(), f"the bot said nothing to {text!r}"
     return reply
 
@@ -69,7 +85,9 @@ def say(bot: Bot, text: str, *, who: Person = ALICE, command: str | None = None,
         ("", "/weeknote", "weeknote"),
     ],
 )
-def test_routes_each_message_to_the_right_command(bot: Bot, text: str, command: str | None, expected: str) -> None:
+def test_routes_each_message_to_the_right_command(
+    bot: Bot, text: str, command: str | None, expected: str
+) -> None:
     assert bot.route_text(command, text)[0] == expected
 
 
@@ -80,7 +98,9 @@ def test_help_lists_every_command_in_the_table(bot: Bot) -> None:
         assert command.usage[0].split("(")[0].strip() in reply.text
 
 
-def test_a_confident_answer_shows_results_and_buttons_and_is_logged(bot: Bot, register: FakeRegister) -> None:
+def test_a_confident_answer_shows_results_and_buttons_and_is_logged(
+    bot: Bot, register: FakeRegister
+) -> None:
     reply = say(bot, "bulky waste booking")
     assert reply.tone == "answer"
     assert [r.id for r in reply.results] == ["bulky-waste"]
@@ -132,12 +152,19 @@ def test_weeknote_inline_posts_for_this_week(bot: Bot, register: FakeRegister) -
     assert note.author_key == ALICE.key
 
 
-def test_weeknote_without_a_project_uses_your_only_project(bot: Bot, register: FakeRegister) -> None:
+def test_weeknote_without_a_project_uses_your_only_project(
+    bot: Bot, register: FakeRegister
+) -> None:
     say(bot, "weeknote add Tested the booking form with residents")
-    assert register.weeknotes["bulky-waste-2025-03-10"].text == "Tested the booking form with residents"
+    assert (
+        register.weeknotes["bulky-waste-2025-03-10"].text
+        == "Tested the booking form with residents"
+    )
 
 
-def test_weeknote_without_a_project_asks_which_and_keeps_the_text(bot: Bot, register: FakeRegister) -> None:
+def test_weeknote_without_a_project_asks_which_and_keeps_the_text(
+    bot: Bot, register: FakeRegister
+) -> None:
     reply = say(bot, "Tested the booking form", who=BOB, command="weeknote")
     assert reply.tone == "error"
     assert "Tested the booking form" in "\n".join(reply.extra_lines)
@@ -211,21 +238,30 @@ def test_weeknote_form_errors_keep_what_was_typed(bot: Bot, register: FakeRegist
     by_name = {f.name: f for f in reply.form.fields}
     assert by_name["project"].error and by_name["week"].error and not by_name["text"].error
     assert by_name["text"].value == "Lots happened"
-    fixed = say(bot, "", form_id="weeknote", form={**values, "project": "bulky-waste", "week": "2025-03-13"})
+    fixed = say(
+        bot, "", form_id="weeknote", form={**values, "project": "bulky-waste", "week": "2025-03-13"}
+    )
     assert fixed.tone == "done"
     assert register.weeknotes["bulky-waste-2025-03-10"].text == "Lots happened"
 
 
 def test_project_add_by_lines_registers_and_mine_lists_it(bot: Bot, register: FakeRegister) -> None:
-    text = "project add\ntitle: Pest control booking\norganisation: Leeds\nstage: alpha\n" \
-           "description: Book pest control\nonline, pay by card\ncontact: #pests"
+    text = (
+        "project add\ntitle: Pest control booking\norganisation: Leeds\nstage: alpha\n"
+        "description: Book pest control\nonline, pay by card\ncontact: #pests"
+    )
     reply = say(bot, text, who=BOB)
     assert reply.tone == "done"
-    assert register.projects["pest-control-booking"].description == "Book pest control\nonline, pay by card"
+    assert (
+        register.projects["pest-control-booking"].description
+        == "Book pest control\nonline, pay by card"
+    )
     assert "pest-control-booking" in say(bot, "project mine", who=BOB).text
 
 
-def test_project_add_with_missing_fields_returns_the_form_with_errors(bot: Bot, register: FakeRegister) -> None:
+def test_project_add_with_missing_fields_returns_the_form_with_errors(
+    bot: Bot, register: FakeRegister
+) -> None:
     reply = say(bot, "project add Pest control booking")
     assert reply.form is not None
     errors = {f.name for f in reply.form.fields if f.error}
@@ -235,7 +271,13 @@ def test_project_add_with_missing_fields_returns_the_form_with_errors(bot: Bot, 
 
 
 def test_project_add_rejects_a_bad_web_address(bot: Bot) -> None:
-    values = {"title": "T", "organisation": "Leeds", "description": "d", "contact": "c", "url": "javascript:x"}
+    values = {
+        "title": "T",
+        "organisation": "Leeds",
+        "description": "d",
+        "contact": "c",
+        "url": "javascript:x",
+    }
     reply = say(bot, "", form_id="project", form=values)
     assert reply.form is not None
     assert [f.name for f in reply.form.fields if f.error] == ["url"]
@@ -262,8 +304,11 @@ CHANNEL = ConversationRef(platform="slack", channel_id="C1", workspace_id="T1")
 
 
 def in_channel(bot: Bot, text: str, command: str) -> Reply:
-    reply = bot.handle(Incoming(text=text, sender=ALICE, conversation=CHANNEL, received_at=CLOCK.now(),
-                                command=command))
+    reply = bot.handle(
+        Incoming(
+            text=text, sender=ALICE, conversation=CHANNEL, received_at=CLOCK.now(), command=command
+        )
+    )
     assert reply.text.strip()
     return reply
 
@@ -289,7 +334,9 @@ def test_listen_is_refused_in_a_direct_message(bot: Bot, register: FakeRegister)
         ("time wed 16:45 Europe/Dublin", ("wed", "16:45", "Europe/Dublin")),
     ],
 )
-def test_digest_time_sets_the_schedule(bot: Bot, register: FakeRegister, args: str, expected: tuple[str, str, str]) -> None:
+def test_digest_time_sets_the_schedule(
+    bot: Bot, register: FakeRegister, args: str, expected: tuple[str, str, str]
+) -> None:
     assert in_channel(bot, args, "digest").tone == "done"
     sub = register.subscriptions["C1"]
     assert (sub.day, sub.time, sub.timezone) == expected
@@ -305,7 +352,9 @@ def test_digest_time_sets_the_schedule(bot: Bot, register: FakeRegister, args: s
         ("time mon 09:00 Mars/Olympus", "not a timezone"),
     ],
 )
-def test_digest_time_rejects_bad_schedules(bot: Bot, register: FakeRegister, args: str, complaint: str) -> None:
+def test_digest_time_rejects_bad_schedules(
+    bot: Bot, register: FakeRegister, args: str, complaint: str
+) -> None:
     reply = in_channel(bot, args, "digest")
     assert reply.tone == "error" and complaint in reply.text
     assert register.subscriptions == {}
@@ -315,3 +364,45 @@ def test_digest_on_then_off(bot: Bot, register: FakeRegister) -> None:
     assert "every Mon at 09:00 (Europe/London)" in in_channel(bot, "on", "digest").text
     assert "no longer" in in_channel(bot, "off", "digest").text
     assert "was not getting" in in_channel(bot, "off", "digest").text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Has anyone built a bulky waste booking form?", True),
+        ("does anyone know if a council has an EHCP portal", True),
+        ("Anyone tried GOV.UK Notify for ctax reminders?", True),
+        ("anybody know a good LLPG supplier", True),
+        ("Have any councils moved their intranet to SharePoint?", True),
+        ("Is there a shared FOI request tracker?", True),
+        ("We have launched our new bins app", False),
+        ("has this been merged yet", False),
+        ("", False),
+        ("🙂 has anyone", True),
+    ],
+)
+def test_plain_questions_are_recognised(text: str, expected: bool) -> None:
+    from bot.questions import looks_like_a_question
+
+    assert looks_like_a_question(text) is expected
+
+
+def test_answer_if_confident_stays_quiet_and_unlogged_when_unsure(
+    bot: Bot, register: FakeRegister
+) -> None:
+    quiet = bot.answer_if_confident(
+        Incoming(
+            text="has anyone got a cemetery app?",
+            sender=ALICE,
+            conversation=CHANNEL,
+            received_at=CLOCK.now(),
+        )
+    )
+    assert quiet is None and register.questions == []
+    answer = bot.answer_if_confident(
+        Incoming(
+            text="bulky waste booking", sender=ALICE, conversation=CHANNEL, received_at=CLOCK.now()
+        )
+    )
+    assert answer is not None and answer.results[0].id == "bulky-waste"
+    assert len(register.questions) == 1

@@ -14,7 +14,11 @@ ADMIN = Person("slack:T1:UADMIN", "Admin")
 def test_an_event_id_is_claimed_once_even_when_delivered_concurrently(empty_app: App) -> None:
     now = empty_app.clock.now()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda _: empty_app.channels.first_time_for_event("slack", "Ev1", now=now), range(8)))
+        results = list(
+            pool.map(
+                lambda _: empty_app.channels.first_time_for_event("slack", "Ev1", now=now), range(8)
+            )
+        )
     assert results.count(True) == 1
     assert empty_app.channels.first_time_for_event("slack", "Ev2", now=now)
     assert empty_app.channels.first_time_for_event("teams", "Ev1", now=now)
@@ -34,12 +38,16 @@ def test_listening_is_per_channel_and_survives_a_new_store(empty_app: App) -> No
 
     again = ChannelStore(empty_app.engine)
     assert again.is_listening(WHERE)
-    assert not again.is_listening(ConversationRef(platform="slack", channel_id="C2", workspace_id="T1"))
+    assert not again.is_listening(
+        ConversationRef(platform="slack", channel_id="C2", workspace_id="T1")
+    )
     again.set_listening(WHERE, False, by=ADMIN, now=now)
     assert not empty_app.channels.is_listening(WHERE)
 
 
-def test_subscribing_twice_keeps_one_subscription_and_changes_only_what_was_given(empty_app: App) -> None:
+def test_subscribing_twice_keeps_one_subscription_and_changes_only_what_was_given(
+    empty_app: App,
+) -> None:
     now = empty_app.clock.now()
     empty_app.channels.subscribe(WHERE, by=ADMIN, now=now, day="fri", time="14:00")
     sub = empty_app.channels.subscribe(WHERE, by=ADMIN, now=now, timezone="Europe/Dublin")

@@ -21,55 +21,85 @@ SYNONYMS = load_synonyms()
 
 DOCS = (
     Document(
-        "project", "brownfield", "Brownfield land register",
+        "project",
+        "brownfield",
+        "Brownfield land register",
         "Tools that help planning authorities collect and maintain brownfield site data.",
-        organisation="MHCLG", tags=("planning", "land"), service_area="planning",
+        organisation="MHCLG",
+        tags=("planning", "land"),
+        service_area="planning",
     ),
     Document(
-        "project", "ctax-texts", "Council tax reminder texts",
+        "project",
+        "ctax-texts",
+        "Council tax reminder texts",
         "We send council tax reminders by SMS with GOV.UK Notify before enforcement.",
-        organisation="London Borough of Hackney", tags=("revenues",),
+        organisation="London Borough of Hackney",
+        tags=("revenues",),
     ),
     Document(
-        "project", "bulky", "Bulky waste booking",
+        "project",
+        "bulky",
+        "Bulky waste booking",
         "Residents book a bulky item collection online and pay by card.",
-        organisation="Camden Council", service_area="waste",
+        organisation="Camden Council",
+        service_area="waste",
     ),
     Document(
-        "project", "refuse-rounds", "Refuse round optimisation",
+        "project",
+        "refuse-rounds",
+        "Refuse round optimisation",
         "Re-planning refuse rounds with telematics from the collection vehicles.",
-        organisation="Leeds City Council", service_area="waste",
+        organisation="Leeds City Council",
+        service_area="waste",
     ),
     Document(
-        "project", "intranet", "Intranet redevelopment",
-        "Scoping user needs for a new staff intranet.", organisation="West Berkshire Council",
+        "project",
+        "intranet",
+        "Intranet redevelopment",
+        "Scoping user needs for a new staff intranet.",
+        organisation="West Berkshire Council",
     ),
     Document(
-        "project", "recruit", "Recruitment website",
+        "project",
+        "recruit",
+        "Recruitment website",
         "One jobs site shared by Scottish councils for all their vacancies.",
-        organisation="COSLA", tags=("recruitment", "jobs"),
+        organisation="COSLA",
+        tags=("recruitment", "jobs"),
     ),
     Document(
-        "project", "heritage", "Heritage data",
-        "Publishing listed buildings as open data.", organisation="Historic England",
+        "project",
+        "heritage",
+        "Heritage data",
+        "Publishing listed buildings as open data.",
+        organisation="Historic England",
     ),
     Document(
-        "weeknote", "heritage-w1", "Week 12",
+        "weeknote",
+        "heritage-w1",
+        "Week 12",
         "This week we mapped conservation areas from 40 councils and fixed geometry errors.",
         project_id="heritage",
     ),
     Document(
-        "weeknote", "heritage-w2", "Week 13",
+        "weeknote",
+        "heritage-w2",
+        "Week 13",
         "More conservation area boundaries; conservation officers reviewed the map.",
         project_id="heritage",
     ),
     Document(
-        "weeknote", "orphan", "Week 1",
+        "weeknote",
+        "orphan",
+        "Week 1",
         "Started a discovery into EHCP annual reviews for the SEND team.",
         project_id="not-registered",
     ),
     Document(
-        "weeknote", "loose", "Sprint notes",
+        "weeknote",
+        "loose",
+        "Sprint notes",
         "We tested the Welsh land transaction tax calculator with solicitors.",
     ),
 )
@@ -92,17 +122,23 @@ def ids(index: SearchIndex, question: str) -> list[str]:
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("has anyone built tools to collect brownfield land data?",
-         "tools to collect brownfield land data?"),
+        (
+            "has anyone built tools to collect brownfield land data?",
+            "tools to collect brownfield land data?",
+        ),
         ("Has anyone ever procured a CRM?", "a crm?"),
-        ("Does anyone know if any councils have done council tax reminders?",
-         "council tax reminders?"),
+        (
+            "Does anyone know if any councils have done council tax reminders?",
+            "council tax reminders?",
+        ),
         ("anyone know of a bulky waste form", "a bulky waste form"),
         ("Is there anyone who has built an EHCP portal?", "an ehcp portal?"),
         ("Have any councils built a chatbot?", "a chatbot?"),
         ("We're thinking about a new intranet, thanks!", "a new intranet, !"),
-        ("Hi all, looking for examples of garden waste subscriptions please",
-         ", garden waste subscriptions"),
+        (
+            "Hi all, looking for examples of garden waste subscriptions please",
+            ", garden waste subscriptions",
+        ),
         ("tools to collect data", "tools to collect data"),
     ],
 )
@@ -113,8 +149,10 @@ def test_boilerplate_is_stripped(question: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("question", "terms"),
     [
-        ("has anyone built tools to collect brownfield land data?",
-         ("tool", "collect", "brownfield", "land", "data")),
+        (
+            "has anyone built tools to collect brownfield land data?",
+            ("tool", "collect", "brownfield", "land", "data"),
+        ),
         ("The London's BUS-LANE cameras", ("london", "bus", "lane", "camera")),
         ("Recruitment of the 2024 apprentices", ("recruit", "2024", "apprentic")),
         ("what is it and how is it done", ("done",)),
@@ -330,10 +368,12 @@ def test_many_single_adds_merge_into_the_arrays() -> None:
 
 
 def test_add_many_on_a_populated_index_replaces_and_adds(index: SearchIndex) -> None:
-    index.add_many([
-        Document("project", "recruit", "Apprenticeships", "Apprentice schemes"),
-        Document("project", "new", "Drone surveys", "Roof inspections"),
-    ])
+    index.add_many(
+        [
+            Document("project", "recruit", "Apprenticeships", "Apprentice schemes"),
+            Document("project", "new", "Drone surveys", "Roof inspections"),
+        ]
+    )
     assert len(index) == len(DOCS) + 1
     assert ids(index, "apprentices")[0] == "recruit"
     assert "recruit" not in ids(index, "scottish councils vacancies")
@@ -344,8 +384,18 @@ def test_add_many_on_a_populated_index_replaces_and_adds(index: SearchIndex) -> 
 
 @pytest.mark.parametrize(
     "question",
-    ["", "   \n\t ", "has anyone?", "Has anyone done…", "🙂🙂🙂", "🚮 ♻️",
-     "مرحبا هل قام أحد ببناء هذا", "שלום, מישהו בנה את זה?", "\u202eevil\u202c", "?!.,;"],
+    [
+        "",
+        "   \n\t ",
+        "has anyone?",
+        "Has anyone done…",
+        "🙂🙂🙂",
+        "🚮 ♻️",
+        "مرحبا هل قام أحد ببناء هذا",
+        "שלום, מישהו בנה את זה?",
+        "\u202eevil\u202c",
+        "?!.,;",
+    ],
 )
 def test_nothing_meaningful_gives_no_hits(index: SearchIndex, question: str) -> None:
     result = index.search(question)
@@ -450,9 +500,7 @@ def test_snippet_trims_at_word_boundaries_with_ellipses() -> None:
         ("word " * 50, ("absent",), ("word " * 32).strip() + "…"),
     ],
 )
-def test_snippet_short_empty_and_no_match(
-    text: str, terms: tuple[str, ...], expected: str
-) -> None:
+def test_snippet_short_empty_and_no_match(text: str, terms: tuple[str, ...], expected: str) -> None:
     assert snippet(text, terms, width=160) == expected
 
 
@@ -465,11 +513,13 @@ def test_add_many_edge_cases() -> None:
     index = SearchIndex()
     index.add_many([])
     assert len(index) == 0
-    index.add_many([
-        Document("project", "a", "Drone surveys", "Potholes"),
-        Document("project", "a", "Street lighting", "Lanterns"),  # the later one wins
-        Document("project", "empty", "", ""),
-    ])
+    index.add_many(
+        [
+            Document("project", "a", "Drone surveys", "Potholes"),
+            Document("project", "a", "Street lighting", "Lanterns"),  # the later one wins
+            Document("project", "empty", "", ""),
+        ]
+    )
     assert len(index) == 2
     assert [hit.id for hit in index.search("lanterns").hits] == ["a"]
     assert index.search("drone potholes").hits == ()

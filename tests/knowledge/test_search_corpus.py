@@ -27,20 +27,28 @@ DEV_QUERIES = REPO / "tests" / "data" / "dev-queries.jsonl"
 # Written the way practitioners ask, with their typos and abbreviations, answered from the
 # demo data by reading it.
 OWN_QUERIES: list[dict[str, Any]] = [
-    {"q": "has anyone built a map of the street trees in their area?",
-     "rel": ["dlp-london-street-trees", "dlp-edinburgh-tree-map"]},
+    {
+        "q": "has anyone built a map of the street trees in their area?",
+        "rel": ["dlp-london-street-trees", "dlp-edinburgh-tree-map"],
+    },
     {"q": "anyone done an online volunteering application form?", "rel": ["pl-4"]},
-    {"q": "Does anyone know if any councils have published their s106 data?",
-     "rel": ["dl-developer-contributions", "dl-infrastructure-funding-statement"]},
+    {
+        "q": "Does anyone know if any councils have published their s106 data?",
+        "rel": ["dl-developer-contributions", "dl-infrastructure-funding-statement"],
+    },
     {"q": "empty homes register", "rel": ["dl-unused-properties"]},
     {"q": "has anyone made an income and expenditure calculator for ctax?", "rel": ["pl-6"]},
     {"q": "EPC data - has anyone opened it up?", "rel": ["dl-energy-performance-of-buildings"]},
-    {"q": "looking for examples of a digital record for building saftey",
-     "rel": ["dl-golden-thread-of-building-information"]},
+    {
+        "q": "looking for examples of a digital record for building saftey",
+        "rel": ["dl-golden-thread-of-building-information"],
+    },
     {"q": "compulsary purchase order decisions", "rel": ["dl-compulsory-purchase-orders"]},
     {"q": "has anyone built a dashboard of council website usability?", "rel": ["pl-16"]},
-    {"q": "Has anyone done an online assessment for the Care Act in adult social care?",
-     "rel": ["pl-21"]},
+    {
+        "q": "Has anyone done an online assessment for the Care Act in adult social care?",
+        "rel": ["pl-21"],
+    },
     {"q": "planning applicaton map for Surrey", "rel": ["dlp-surrey-planning-application-map"]},
     {"q": "recrutment site for council vacancies", "rel": ["pl-9"]},
     {"q": "fast food outlets near schools", "rel": ["dlp-london-schools-fast-food"]},
@@ -61,15 +69,28 @@ def documents(records: list[dict[str, Any]]) -> list[Document]:
         if r["type"] == "project":
             summary, description = r.get("summary") or "", r.get("description") or ""
             text = description if summary in description else f"{summary}\n{description}"
-            docs.append(Document(
-                "project", r["id"], r.get("title", ""), text, organisation=organisation,
-                tags=tuple(r.get("tags") or ()), service_area=r.get("service_area") or "",
-            ))
+            docs.append(
+                Document(
+                    "project",
+                    r["id"],
+                    r.get("title", ""),
+                    text,
+                    organisation=organisation,
+                    tags=tuple(r.get("tags") or ()),
+                    service_area=r.get("service_area") or "",
+                )
+            )
         elif r["type"] == "weeknote":
-            docs.append(Document(
-                "weeknote", r["id"], r.get("title", ""), r.get("text", ""),
-                project_id=r.get("project"), organisation=organisation,
-            ))
+            docs.append(
+                Document(
+                    "weeknote",
+                    r["id"],
+                    r.get("title", ""),
+                    r.get("text", ""),
+                    project_id=r.get("project"),
+                    organisation=organisation,
+                )
+            )
     return docs
 
 

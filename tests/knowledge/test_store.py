@@ -27,8 +27,17 @@ def jsonl(*records: object) -> list[str]:
 
 def test_migrations_create_every_table_and_are_repeatable(empty_app: App) -> None:
     tables = set(sa.inspect(empty_app.engine).get_table_names())
-    assert {"organisation", "project", "weeknote", "person", "question", "stage_change",
-            "digest_subscription", "digest_run", "alembic_version"} <= tables
+    assert {
+        "organisation",
+        "project",
+        "weeknote",
+        "person",
+        "question",
+        "stage_change",
+        "digest_subscription",
+        "digest_run",
+        "alembic_version",
+    } <= tables
     db.upgrade(empty_app.engine)  # a second upgrade changes nothing and does not fail
     assert db.current_revision(empty_app.engine) == db.head_revision(empty_app.engine)
 
@@ -40,9 +49,11 @@ def test_timestamps_come_back_timezone_aware_and_naive_ones_are_refused(empty_ap
         row = s.get_one(t.Project, project.id)
         assert row.created_at.tzinfo is not None
         assert row.created_at == empty_app.clock.now()
-    with Session(empty_app.engine) as s, pytest.raises(sa.exc.StatementError, match="naive"):
-        s.add(t.Organisation(id="x", name="X", changed_at=datetime(2025, 1, 1)))  # noqa: DTZ001
-        s.commit()
+    naive = t.Organisation(id="x", name="X", changed_at=datetime(2025, 1, 1))  # noqa: DTZ001
+    with Session(empty_app.engine) as s:
+        s.add(naive)
+        with pytest.raises(sa.exc.StatementError, match="naive"):
+            s.commit()
 
 
 def test_the_demo_data_loads_once_and_reimporting_changes_nothing(demo_app: App) -> None:
@@ -60,8 +71,15 @@ def test_the_demo_data_loads_once_and_reimporting_changes_nothing(demo_app: App)
 def test_import_keeps_ids_updates_in_place_and_keeps_unknown_fields(empty_app: App) -> None:
     now = empty_app.clock.now()
     first = jsonl(
-        {"type": "project", "id": "bulky-waste", "title": "Bulky waste", "organisation": "LB Hackney",
-         "stage": "beta", "description": "Book a collection", "budget_code": "W-12"},
+        {
+            "type": "project",
+            "id": "bulky-waste",
+            "title": "Bulky waste",
+            "organisation": "LB Hackney",
+            "stage": "beta",
+            "description": "Book a collection",
+            "budget_code": "W-12",
+        },
     )
     assert import_records(empty_app.repo, first, now=now).created["project"] == 1
     second = jsonl({**json.loads(first[0]), "title": "Bulky waste booking"})
@@ -76,8 +94,20 @@ def test_import_keeps_ids_updates_in_place_and_keeps_unknown_fields(empty_app: A
 def test_council_names_are_normalised_to_one_organisation_with_its_code(empty_app: App) -> None:
     now = empty_app.clock.now()
     lines = jsonl(
-        {"type": "project", "id": "a", "title": "A", "organisation": "LB Hackney", "description": "x"},
-        {"type": "project", "id": "b", "title": "B", "organisation": "Hackney Council", "description": "y"},
+        {
+            "type": "project",
+            "id": "a",
+            "title": "A",
+            "organisation": "LB Hackney",
+            "description": "x",
+        },
+        {
+            "type": "project",
+            "id": "b",
+            "title": "B",
+            "organisation": "Hackney Council",
+            "description": "y",
+        },
     )
     import_records(empty_app.repo, lines, now=now)
     a, b = empty_app.repo.get_project("a"), empty_app.repo.get_project("b")
@@ -119,7 +149,9 @@ def test_bad_lines_are_reported_with_their_numbers_and_never_stop_the_rest(empty
     assert ok is not None and ok.stage is Stage.ALPHA
 
 
-def test_export_then_import_into_an_empty_database_gives_the_same_register(demo_app: App, tmp_path: object) -> None:
+def test_export_then_import_into_an_empty_database_gives_the_same_register(
+    demo_app: App, tmp_path: object
+) -> None:
     out = io.StringIO()
     count = write_jsonl(export_records(demo_app.repo), out)
     from tests.conftest import make_app
@@ -135,11 +167,15 @@ def test_export_then_import_into_an_empty_database_gives_the_same_register(demo_
 
 def test_a_weeknote_updates_last_activity_and_only_its_author_may_delete_it(empty_app: App) -> None:
     now = empty_app.clock.now()
-    project = empty_app.repo.add_project(_draft("Bulky waste booking"), now=now - timedelta(days=30))
+    project = empty_app.repo.add_project(
+        _draft("Bulky waste booking"), now=now - timedelta(days=30)
+    )
     note = empty_app.repo.add_weeknote(
         WeeknoteDraft(project.id, now.date(), "Ran a show and tell", ALICE), now=now
     )
-    again = empty_app.repo.add_weeknote(WeeknoteDraft(project.id, now.date(), "Second note", ALICE), now=now)
+    again = empty_app.repo.add_weeknote(
+        WeeknoteDraft(project.id, now.date(), "Second note", ALICE), now=now
+    )
     assert note.id != again.id
     stored = empty_app.repo.get_project(project.id)
     assert stored is not None and stored.updated == now.date()
@@ -157,7 +193,12 @@ def test_the_finder_sees_new_and_deleted_weeknotes_without_a_restart(empty_app: 
     project = empty_app.repo.add_project(_draft("Street lighting"), now=now)
     assert not empty_app.finder.find("bulky mattress collection").confident
     note = empty_app.repo.add_weeknote(
-        WeeknoteDraft(project.id, now.date(), "We tested bulky mattress collection booking with residents", ALICE),
+        WeeknoteDraft(
+            project.id,
+            now.date(),
+            "We tested bulky mattress collection booking with residents",
+            ALICE,
+        ),
         now=now + timedelta(seconds=1),
     )
     found = empty_app.finder.find("bulky mattress collection")
@@ -167,11 +208,17 @@ def test_the_finder_sees_new_and_deleted_weeknotes_without_a_restart(empty_app: 
     assert not empty_app.finder.find("bulky mattress collection").confident
 
 
-def test_questions_and_feedback_are_kept_and_unanswered_ones_reach_the_digest(demo_app: App) -> None:
-    reply = demo_app.bot.handle(_incoming(demo_app, "has anyone built a cemetery burial plot search?"))
+def test_questions_and_feedback_are_kept_and_unanswered_ones_reach_the_digest(
+    demo_app: App,
+) -> None:
+    reply = demo_app.bot.handle(
+        _incoming(demo_app, "has anyone built a cemetery burial plot search?")
+    )
     demo_app.bot.handle(_incoming(demo_app, "Has anyone built a cemetery burial plot search"))
     assert reply.tone == "nothing" and reply.question_id is not None
-    assert demo_app.repo.record_feedback(reply.question_id, "not_what_i_meant", by=ALICE, at=demo_app.clock.now())
+    assert demo_app.repo.record_feedback(
+        reply.question_id, "not_what_i_meant", by=ALICE, at=demo_app.clock.now()
+    )
     end = demo_app.clock.now() + timedelta(minutes=1)
     activity = demo_app.repo.activity_between(end - timedelta(days=7), end)
     assert activity.unanswered[0].times == 2
@@ -184,13 +231,23 @@ def test_questions_and_feedback_are_kept_and_unanswered_ones_reach_the_digest(de
 def _incoming(app: App, text: str) -> object:
     from bot.model import ConversationRef, Incoming
 
-    return Incoming(text=text, sender=ALICE, conversation=ConversationRef("slack", "C1", "T1"),
-                    received_at=app.clock.now())
+    return Incoming(
+        text=text,
+        sender=ALICE,
+        conversation=ConversationRef("slack", "C1", "T1"),
+        received_at=app.clock.now(),
+    )
 
 
 def _draft(title: str) -> ProjectDraft:
-    return ProjectDraft(title=title, organisation="Leeds City Council", stage=Stage.ALPHA,
-                        description=f"{title} for residents", contact="#team", owner_key=ALICE.key)
+    return ProjectDraft(
+        title=title,
+        organisation="Leeds City Council",
+        stage=Stage.ALPHA,
+        description=f"{title} for residents",
+        contact="#team",
+        owner_key=ALICE.key,
+    )
 
 
 def _counts(app: App) -> dict[str, int]:
@@ -203,7 +260,9 @@ def _counts(app: App) -> dict[str, int]:
 def test_utc_is_used_for_storage(empty_app: App) -> None:
     project = empty_app.repo.add_project(_draft("Noise reporting"), now=empty_app.clock.now())
     with empty_app.engine.connect() as c:
-        raw = c.execute(sa.text("SELECT created_at FROM project WHERE id = :id"), {"id": project.id}).scalar_one()
+        raw = c.execute(
+            sa.text("SELECT created_at FROM project WHERE id = :id"), {"id": project.id}
+        ).scalar_one()
     stored = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
     if stored.tzinfo is not None:  # PostgreSQL keeps the instant; SQLite keeps our UTC text
         stored = stored.astimezone(UTC)

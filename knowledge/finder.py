@@ -1,15 +1,16 @@
 """The core's `Finder`: an in-memory search index kept in step with the database.
 
 The index holds postings only; the words shown in an answer (snippets, titles, contacts) are
-read from the database for the few hits returned. Before each search the finder picks up rows
-changed since it last looked, so a weeknote posted through another process is found too.
+read from the database for the few hits returned.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -20,67 +21,101 @@ from knowledge.search import Document, Hit, SearchIndex, SearchResult, snippet
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LOAD_CHUNK = 2_000
+OVERLAP = timedelta(seconds=10)
 
 
 class IndexedFinder:
-    def __init__(self, repo: Repository, index: SearchIndex) -> None:
+    """Keeps a `SearchIndex` in step with the database and turns hits into result cards.
+
+    Writes through this process's repository mark the index stale, so they are found by the
+    very next question. Writes by other processes are picked up within `sync_interval`
+    seconds. Each sync re-reads ids and timestamps from a short overlap window, because a row
+    stamped a moment ago may commit after a newer one; only rows it has not applied are read.
+    """
+
+    def __init__(self, repo: Repository, index: SearchIndex, *, sync_interval: float = 2.0) -> None:
         self.repo = repo
         self.index = index
+        self.sync_interval = sync_interval
         self._seen = EPOCH
+        self._applied: dict[tuple[str, str], datetime] = {}
+        self._stale = True
+        self._last_sync = 0.0
         self._lock = threading.Lock()
+        repo.on_change(self.mark_stale)
+
+    def mark_stale(self) -> None:
+        self._stale = True
 
     def find(self, question: str, *, limit: int = 5) -> Finding:
-        with self._lock:
-            self.sync()
-            result = self.index.search(question, limit=limit)
+        result = self.search(question, limit=limit)
         return Finding(query=question, confident=result.confident, results=self._cards(result))
 
     def search(self, question: str, *, limit: int = 5) -> SearchResult:
         with self._lock:
-            self.sync()
+            if self._stale or time.monotonic() - self._last_sync >= self.sync_interval:
+                self._sync()
             return self.index.search(question, limit=limit)
 
     def sync(self) -> int:
         """Fold rows changed since the last look into the index; returns how many."""
+        with self._lock:
+            return self._sync()
+
+    def _sync(self) -> int:
+        self._stale, self._last_sync = False, time.monotonic()
         with self.repo.session() as s:
-            orgs = (
-                {o.id: o.name for o in s.exec(select(t.Organisation))}
-                if self._seen == EPOCH
-                else None
-            )
-            projects = s.exec(select(t.Project).where(t.Project.changed_at >= self._seen)).all()
-            notes = s.exec(
-                select(t.Weeknote)
-                .where(t.Weeknote.changed_at >= self._seen)
-                .execution_options(yield_per=LOAD_CHUNK)
-            )
-            newest = self._seen
-            if orgs is None:
-                orgs = self._org_names(s, projects)
-            count = 0
-            for doc, row_changed, live in _documents(projects, orgs):
-                count += self._apply(doc, live)
-                newest = max(newest, row_changed)
-            batch: list[Document] = []
-            for note in notes:
-                newest = max(newest, note.changed_at)
-                doc = _weeknote_doc(note)
-                if note.deleted_at is None and not note.internal and self._seen == EPOCH:
-                    batch.append(doc)  # first load: the bulk path builds compact postings
-                else:
-                    count += self._apply(doc, note.deleted_at is None and not note.internal)
-            if batch:
-                self.index.add_many(batch)
-                count += len(batch)
-        self._seen = newest
+            count = self._load_all(s) if self._seen == EPOCH else self._load_changes(s)
+        cutoff = self._seen - OVERLAP
+        self._applied = {k: at for k, at in self._applied.items() if at >= cutoff}
         return count
 
-    def _apply(self, doc: Document, live: bool) -> int:
+    def _load_all(self, s: Session) -> int:
+        """The first load: every live row, through the index's bulk path."""
+        orgs = {o.id: o.name for o in s.exec(select(t.Organisation))}
+        projects = s.exec(select(t.Project)).all()
+        docs = [doc for doc, _, live in _documents(projects, orgs) if live]
+        for p in projects:
+            self._note("project", p.id, p.changed_at)
+        notes = s.exec(select(t.Weeknote).execution_options(yield_per=LOAD_CHUNK))
+        for note in notes:
+            self._note("weeknote", note.id, note.changed_at)
+            if note.deleted_at is None and not note.internal:
+                docs.append(_weeknote_doc(note))
+        self.index.add_many(docs)
+        return len(docs)
+
+    def _load_changes(self, s: Session) -> int:
+        since = self._seen - OVERLAP
+        count = 0
+        for kind, table in (("project", t.Project), ("weeknote", t.Weeknote)):
+            stamps = s.exec(select(table.id, table.changed_at).where(table.changed_at >= since))
+            fresh = [i for i, at in stamps if self._applied.get((kind, i)) != at]
+            for start in range(0, len(fresh), 500):
+                ids = fresh[start : start + 500]
+                rows = s.exec(select(table).where(col(table.id).in_(ids))).all()
+                count += self._apply_rows(s, kind, rows)
+        return count
+
+    def _apply_rows(self, s: Session, kind: str, rows: Sequence[Any]) -> int:
+        if kind == "project":
+            pairs = [(doc, live) for doc, _, live in _documents(rows, self._org_names(s, rows))]
+        else:
+            pairs = [(_weeknote_doc(n), n.deleted_at is None and not n.internal) for n in rows]
+        for (doc, live), row in zip(pairs, rows, strict=True):
+            self._apply(doc, live)
+            self._note(kind, row.id, row.changed_at)
+        return len(rows)
+
+    def _note(self, kind: str, key: str, at: datetime) -> None:
+        self._applied[(kind, key)] = at
+        self._seen = max(self._seen, at)
+
+    def _apply(self, doc: Document, live: bool) -> None:
         if live:
             self.index.add(doc)
         else:
             self.index.remove(doc.kind, doc.id)
-        return 1
 
     @staticmethod
     def _org_names(s: Session, projects: Sequence[t.Project]) -> dict[str, str]:

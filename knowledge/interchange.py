@@ -126,6 +126,7 @@ def import_records(
             if progress:
                 progress(len(batch))
     report.rejected.sort()
+    repo.changed()
     return report
 
 

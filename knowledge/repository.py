@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,15 @@ class Repository:
     def __init__(self, engine: sa.Engine, *, authorities: AuthorityNames | None = None) -> None:
         self.engine = engine
         self._authorities = authorities
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every write to projects or weeknotes made through this object."""
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     @property
     def authorities(self) -> AuthorityNames:
@@ -180,6 +189,7 @@ class Repository:
                 )
             )
             s.commit()
+            self.changed()
             return self._project(s, row)
 
     def set_stage(
@@ -204,6 +214,7 @@ class Repository:
                 row.stage, row.updated, row.changed_at = stage.value, now.date(), now
                 s.add(row)
                 s.commit()
+                self.changed()
             return self._project(s, row)
 
     def _project(self, s: Session, row: t.Project) -> model.Project:
@@ -264,6 +275,7 @@ class Repository:
             s.add(row)
             s.add(project)
             s.commit()
+            self.changed()
             return _weeknote(row)
 
     def _own_weeknote(self, s: Session, weeknote_id: str, by: model.Person) -> t.Weeknote:
@@ -282,6 +294,7 @@ class Repository:
             row.text, row.changed_at = text, now
             s.add(row)
             s.commit()
+            self.changed()
             return _weeknote(row)
 
     def delete_weeknote(
@@ -295,6 +308,7 @@ class Repository:
             row.text, row.title, row.deleted_at, row.changed_at = "", "", now, now
             s.add(row)
             s.commit()
+            self.changed()
             return gone
 
     def weeknotes_of(self, person_key: str, *, limit: int = 10) -> Sequence[model.Weeknote]:

@@ -268,3 +268,33 @@ def test_utc_is_used_for_storage(empty_app: App) -> None:
         stored = stored.astimezone(UTC)
     expected = empty_app.clock.now().astimezone(UTC).replace(tzinfo=None)
     assert stored.replace(tzinfo=None) == expected
+
+
+def test_another_process_writes_are_found_including_a_late_commit_stamped_earlier(
+    empty_app: App,
+) -> None:
+    from knowledge.repository import Repository
+
+    other = Repository(empty_app.engine)  # another process: its writes do not notify our finder
+    empty_app.finder.sync_interval = 0.0
+    now = empty_app.clock.now()
+    project = other.add_project(_draft("Street lighting"), now=now)
+    other.add_weeknote(
+        WeeknoteDraft(project.id, now.date(), "Smart lantern pilot", ALICE),
+        now=now + timedelta(seconds=30),
+    )
+    assert empty_app.finder.find("smart lantern pilot").confident
+    # A transaction stamped 5 s earlier that commits only now must not be skipped.
+    other.add_weeknote(
+        WeeknoteDraft(project.id, now.date(), "Cemetery burial plot finder prototype", ALICE),
+        now=now + timedelta(seconds=25),
+    )
+    found = empty_app.finder.find("cemetery burial plot finder")
+    assert found.confident and found.results[0].id == project.id
+
+
+def test_a_quiet_index_does_not_reread_the_register_on_every_question(empty_app: App) -> None:
+    now = empty_app.clock.now()
+    empty_app.repo.add_project(_draft("Street lighting"), now=now)
+    empty_app.finder.find("street lighting")
+    assert empty_app.finder.sync() == 0  # nothing changed: nothing re-read

@@ -1,0 +1,1 @@
+"""The Slack adapter: Slack payloads in, the core's values out, and back again as Block Kit."""

@@ -42,9 +42,21 @@ def _mount_slack(web_app: web.Application, app: App) -> None:
         )
 
     web_app.router.add_post("/slack/events", events)
-    for path in slack.oauth_paths():
-        web_app.router.add_get(path, events)
-    if slack.oauth_paths():
+    flow = slack.bolt.oauth_flow
+    if flow is not None:
+        # These are browser visits, not signed Slack requests: they go to the OAuth flow itself.
+        async def install(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await flow.handle_installation(await to_bolt_request(request))
+            )
+
+        async def redirect(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await flow.handle_callback(await to_bolt_request(request))
+            )
+
+        web_app.router.add_get(flow.install_path, install)
+        web_app.router.add_get(flow.redirect_uri_path, redirect)
 
         async def create_tables(_web_app: web.Application) -> None:
             await slack.create_oauth_tables()

@@ -112,13 +112,6 @@ class SlackBot:
             await self.installations.create_tables()  # type: ignore[no-untyped-call]
             await self.oauth_states.create_tables()  # type: ignore[no-untyped-call]
 
-    def oauth_paths(self) -> tuple[str, ...]:
-        """GET routes Bolt serves for the OAuth install flow (none in single-workspace mode)."""
-        flow = self.bolt.oauth_flow
-        if flow is None:
-            return ()
-        return (flow.install_path, flow.redirect_uri_path)
-
     def _register(self) -> None:
         bolt = self.bolt
         bolt.middleware(self._drop_retried_events)

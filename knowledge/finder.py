@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.model import Finding, ResultCard
+from bot.ports import Clock
 from knowledge import tables as t
 from knowledge.repository import Repository
 from knowledge.search import Document, Hit, SearchIndex, SearchResult, snippet
@@ -29,15 +30,22 @@ class IndexedFinder:
 
     Writes through this process's repository mark the index stale, so they are found by the
     very next question. Writes by other processes are picked up within `sync_interval`
-    seconds. Each sync re-reads ids and timestamps from a short overlap window, because a row
-    stamped a moment ago may commit after a newer one; only rows it has not applied are read.
+    seconds. A row is stamped (by the writer's clock) before it commits, so a sync looks back
+    OVERLAP before the previous sync began: anything stamped earlier had committed by then and
+    was seen. Within that window only ids and timestamps are re-read, and only rows not yet
+    applied are fetched whole.
     """
 
-    def __init__(self, repo: Repository, index: SearchIndex, *, sync_interval: float = 2.0) -> None:
+    def __init__(
+        self, repo: Repository, index: SearchIndex, *, clock: Clock, sync_interval: float = 2.0
+    ) -> None:
         self.repo = repo
         self.index = index
+        self.clock = clock
         self.sync_interval = sync_interval
         self._seen = EPOCH
+        self._window_start = EPOCH
+        self.last_scanned = 0  # rows whose timestamps the last sync looked at: the cost of a sync
         self._applied: dict[tuple[str, str], datetime] = {}
         self._stale = True
         self._last_sync = 0.0
@@ -64,10 +72,11 @@ class IndexedFinder:
 
     def _sync(self) -> int:
         self._stale, self._last_sync = False, time.monotonic()
+        started = self.clock.now()
         with self.repo.session() as s:
             count = self._load_all(s) if self._seen == EPOCH else self._load_changes(s)
-        cutoff = self._seen - OVERLAP
-        self._applied = {k: at for k, at in self._applied.items() if at >= cutoff}
+        self._window_start = started - OVERLAP
+        self._applied = {k: at for k, at in self._applied.items() if at >= self._window_start}
         return count
 
     def _load_all(self, s: Session) -> int:
@@ -86,10 +95,11 @@ class IndexedFinder:
         return len(docs)
 
     def _load_changes(self, s: Session) -> int:
-        since = self._seen - OVERLAP
-        count = 0
+        since = self._window_start
+        count, self.last_scanned = 0, 0
         for kind, table in (("project", t.Project), ("weeknote", t.Weeknote)):
-            stamps = s.exec(select(table.id, table.changed_at).where(table.changed_at >= since))
+            stamps = s.exec(select(table.id, table.changed_at).where(table.changed_at >= since)).all()
+            self.last_scanned += len(stamps)
             fresh = [i for i, at in stamps if self._applied.get((kind, i)) != at]
             for start in range(0, len(fresh), 500):
                 ids = fresh[start : start + 500]

@@ -298,3 +298,12 @@ def test_a_quiet_index_does_not_reread_the_register_on_every_question(empty_app:
     empty_app.repo.add_project(_draft("Street lighting"), now=now)
     empty_app.finder.find("street lighting")
     assert empty_app.finder.sync() == 0  # nothing changed: nothing re-read
+
+
+def test_a_bulk_import_long_ago_is_not_reread_by_later_syncs(empty_app: App) -> None:
+    from adapters.app import load_demo
+
+    load_demo(empty_app.repo, now=empty_app.clock.now() - timedelta(hours=1))
+    empty_app.finder.sync()
+    assert empty_app.finder.sync() == 0
+    assert empty_app.finder.last_scanned == 0  # not even the timestamps of the imported rows

@@ -51,7 +51,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
     if settings.demo_data and migrate and register_is_empty(engine):
         report = load_demo(repo, now=clock.now())
         log.info("loaded the demo data set: %s", report.summary())
-    finder = IndexedFinder(repo, SearchIndex(load_synonyms()))
+    finder = IndexedFinder(repo, SearchIndex(load_synonyms()), clock=clock)
     channels = ChannelStore(engine)
     services = Services(
         clock=clock,

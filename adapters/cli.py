@@ -138,13 +138,15 @@ def export(
     _err(f"Wrote {count} records to {out}.")
 
 
-PLATFORMS = ("text", "slack")
+PLATFORMS = ("text", "slack", "teams")
 
 
 @cli.command()
 def render(
     question: Annotated[str, typer.Argument(help="The question.")],
-    platform: Annotated[str, typer.Option(help="text or slack (JSON message payload).")] = "text",
+    platform: Annotated[
+        str, typer.Option(help="text, slack (message JSON) or teams (activity JSON with its card).")
+    ] = "text",
 ) -> None:
     """Print what the bot would reply to QUESTION on a platform."""
     from adapters.console.render import to_text
@@ -159,6 +161,10 @@ def render(
         from adapters.slack.blocks import to_message
 
         print(json.dumps(to_message(reply), ensure_ascii=False, indent=2))
+    elif platform == "teams":
+        from adapters.teams.cards import to_activity
+
+        print(json.dumps(to_activity(reply), ensure_ascii=False, indent=2))
     else:
         print(to_text(reply))
 
@@ -236,6 +242,33 @@ def db_stats() -> None:
     for record in export_records(app.repo, include_internal=True):
         counts[record["type"]] = counts.get(record["type"], 0) + 1
     print(json.dumps(counts))
+
+
+@manifest_cli.command("teams")
+def manifest_teams(
+    out: Annotated[
+        Path, typer.Option(help="Folder to write manifest.json, the icons and the zip into.")
+    ],
+    bot_id: Annotated[
+        str | None, typer.Option(help="The bot's app id (default: MICROSOFT_APP_ID).")
+    ] = None,
+    version: Annotated[str, typer.Option(help="The app package version.")] = "1.0.0",
+) -> None:
+    """Write the Teams app package, generated from app.yaml, ready to upload to Teams admin."""
+    from adapters.manifest import load_manifest
+    from adapters.teams.manifest import teams_manifest, write_package
+
+    app_id = bot_id or Settings().teams.id
+    if not app_id:
+        _err("Give the bot's app id: --bot-id GUID, or set MICROSOFT_APP_ID.")
+        raise typer.Exit(2)
+    try:
+        manifest = teams_manifest(load_manifest(), bot_id=app_id, version=version)
+    except ValueError as exc:
+        _err(str(exc))
+        raise typer.Exit(2) from None
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"Wrote {write_package(out, manifest)}")
 
 
 def main() -> None:

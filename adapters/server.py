@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("hasanyone", App)
 
 
-def make_web_app(app: App) -> web.Application:
+def make_web_app(app: App, *, teams_credentials: Any = None) -> web.Application:
     web_app = web.Application(client_max_size=1024**2 * 4)
     web_app[APP_KEY] = app
 
@@ -22,7 +22,29 @@ def make_web_app(app: App) -> web.Application:
 
     web_app.router.add_get("/healthz", healthz)
     _mount_slack(web_app, app)
+    _mount_teams(web_app, app, teams_credentials)
     return web_app
+
+
+TEAMS_KEY = web.AppKey("teams", object)
+
+
+def _mount_teams(web_app: web.Application, app: App, credentials: Any) -> None:
+    if not app.settings.teams_enabled:
+        log.info("Teams is off (HASANYONE_TEAMS_ENABLED=false).")
+        return
+    from adapters.teams.bot import TeamsEndpoint
+
+    teams = TeamsEndpoint(app, app.settings.teams, credentials_factory=credentials)
+    web_app[TEAMS_KEY] = teams
+    web_app.router.add_post("/api/messages", teams.handle)
+    if app.settings.teams.auth_enabled:
+        log.info("Teams is on at /api/messages (tokens checked for app %s).", app.settings.teams.id)
+    else:
+        log.warning(
+            "Teams is on at /api/messages WITHOUT authentication (no MICROSOFT_APP_ID): "
+            "for the Bot Framework Emulator on this machine only."
+        )
 
 
 def _mount_slack(web_app: web.Application, app: App) -> None:

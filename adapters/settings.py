@@ -41,6 +41,14 @@ class TeamsSettings(BaseSettings):
     password: SecretStr | None = None
     tenant_id: str = ""
     type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = "SingleTenant"
+    # Where incoming tokens' signing keys are published, and where outgoing tokens come from.
+    # Unset means Microsoft's public cloud; tests point them at a local identity server.
+    openid_metadata_url: str | None = None
+    login_url: str | None = None
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.id)
 
 
 class Settings(BaseSettings):
@@ -57,11 +65,18 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 3000
+    teams_enabled: bool = True
     slack: SlackSettings = Field(default_factory=SlackSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
+        if self.env == "production" and not self.teams.auth_enabled and self.teams_enabled:
+            raise ValueError(
+                "Teams would run without authentication: set MICROSOFT_APP_ID, "
+                "MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID, "
+                "or HASANYONE_TEAMS_ENABLED=false"
+            )
         if self.env == "development":
             return self
         secrets = {

@@ -98,7 +98,9 @@ class IndexedFinder:
         since = self._window_start
         count, self.last_scanned = 0, 0
         for kind, table in (("project", t.Project), ("weeknote", t.Weeknote)):
-            stamps = s.exec(select(table.id, table.changed_at).where(table.changed_at >= since)).all()
+            stamps = s.exec(
+                select(table.id, table.changed_at).where(table.changed_at >= since)
+            ).all()
             self.last_scanned += len(stamps)
             fresh = [i for i, at in stamps if self._applied.get((kind, i)) != at]
             for start in range(0, len(fresh), 500):

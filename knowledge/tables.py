@@ -215,3 +215,21 @@ class AnsweredThread(SQLModel, table=True):
     channel_id: str = Field(primary_key=True, max_length=200)
     thread_id: str = Field(primary_key=True, max_length=100)
     at: datetime = utc_field()
+
+
+class ConversationReference(SQLModel, table=True):
+    """Where the bot can post later (digests, reminders) without being spoken to first.
+
+    `reference` is the platform's own serialised reference (for Teams, a Bot Framework
+    ConversationReference as JSON), kept opaque here."""
+
+    __tablename__ = "conversation_reference"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    conversation_id: str = Field(primary_key=True, max_length=400)
+    workspace_id: str = Field(default="", max_length=100)
+    service_url: str = Field(default="", max_length=500)
+    conversation_type: str = Field(default="", max_length=40)
+    reference: dict[str, Any] = json_field(dict)
+    installed: bool = True
+    updated_at: datetime = utc_field()

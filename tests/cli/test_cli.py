@@ -157,3 +157,69 @@ def test_db_upgrade_says_where_the_schema_is(env: dict[str, str]) -> None:
 
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     assert f"Database at revision {head}." in hasanyone(env, "db", "upgrade")
+
+
+def test_render_slack_prints_a_block_kit_message(env: dict[str, str]) -> None:
+    message = json.loads(
+        hasanyone(env, "render", "--platform", "slack", "brownfield site register collection")
+    )
+    assert set(message) == {"text", "blocks"}
+    assert "Brownfield sites" in json.dumps(message["blocks"])
+
+
+def test_render_teams_prints_an_activity_with_an_adaptive_card(env: dict[str, str]) -> None:
+    activity = json.loads(
+        hasanyone(env, "render", "--platform", "teams", "brownfield site register collection")
+    )
+    card = activity["attachments"][0]["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
+    assert "Brownfield sites" in json.dumps(card)
+
+
+def test_render_refuses_an_unknown_platform(env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", "render", "--platform", "fax", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "Unknown platform 'fax'" in done.stderr
+
+
+def test_manifest_slack_fills_in_the_urls(env: dict[str, str]) -> None:
+    out = hasanyone(env, "manifest", "slack", "--url", "https://hasanyone.example.gov.uk")
+    assert "https://hasanyone.example.gov.uk/slack/events" in out and "REQUEST_URL" not in out
+
+
+def test_manifest_teams_writes_a_package(env: dict[str, str], tmp_path: Path) -> None:
+    import zipfile
+
+    out = hasanyone(
+        env,
+        "manifest",
+        "teams",
+        "--out",
+        str(tmp_path),
+        "--bot-id",
+        "5f1e0c55-6b0e-4c8a-9a9e-1d2c3b4a5f60",
+    )
+    assert "hasanyone-teams.zip" in out
+    with zipfile.ZipFile(tmp_path / "hasanyone-teams.zip") as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["bots"][0]["botId"] == "5f1e0c55-6b0e-4c8a-9a9e-1d2c3b4a5f60"
+
+
+def test_manifest_teams_needs_a_bot_id(env: dict[str, str], tmp_path: Path) -> None:
+    clean = {k: v for k, v in env.items() if k != "MICROSOFT_APP_ID"}
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", "manifest", "teams", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=clean,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "--bot-id" in done.stderr

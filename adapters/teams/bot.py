@@ -1,0 +1,282 @@
+"""hasanyone in Microsoft Teams: botbuilder's CloudAdapter and a TeamsActivityHandler.
+
+Every botbuilder import in the project lives under adapters/teams (the Python SDK is archived;
+a move to its successor should be a one-folder change). Two defects of botbuilder 4.17.1 are
+wrapped here: CloudAdapter.process answers 500 to an invoke whose response has a plain body,
+and 500 instead of 401 when a token is bad. Outgoing calls are retried on 429 and 503 (the SDK
+never retries) and paced per conversation, as Teams throttles at about 7 operations a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ConversationReference,
+)
+
+from adapters.app import App
+from adapters.settings import TeamsSettings
+from adapters.teams import cards
+from adapters.teams.incoming import PLATFORM, conversation_of, message_to_incoming
+from bot.model import Reply
+from knowledge.conversations import ConversationStore
+
+log = logging.getLogger(__name__)
+RETRY_STATUSES = frozenset({429, 503})
+GONE_STATUSES = frozenset({403, 404})
+MAX_ATTEMPTS = 5
+MIN_GAP = 1 / 7  # Teams allows about 7 operations a second per conversation
+
+
+class ConversationGone(Exception):
+    """The bot is no longer in that conversation (uninstalled, or the chat was deleted)."""
+
+
+PUBLIC_ISSUER = "https://api.botframework.com"
+PUBLIC_LOGIN = "https://login.microsoftonline.com/botframework.com"
+
+
+def auth_config(settings: TeamsSettings) -> SimpleNamespace:
+    """The configuration object botbuilder's ConfigurationBotFrameworkAuthentication reads.
+
+    With no endpoint override the SDK uses Microsoft's public cloud. Setting any endpoint
+    switches it to its parameterized mode, which reads every endpoint key literally (a missing
+    issuer rejects every token), so an override sets them all."""
+    config = SimpleNamespace(
+        APP_ID=settings.id,
+        APP_PASSWORD=settings.password.get_secret_value() if settings.password else "",
+        # With no app id (local mode) only the MultiTenant factory accepts empty credentials,
+        # which is what turns authentication off; SingleTenant insists on an app id.
+        APP_TYPE=settings.type if settings.id else "MultiTenant",
+        APP_TENANTID=settings.tenant_id or None,
+    )
+    if settings.openid_metadata_url:
+        config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
+        config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = settings.openid_metadata_url
+        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = PUBLIC_ISSUER
+        config.TO_CHANNEL_FROM_BOT_LOGIN_URL = settings.login_url or PUBLIC_LOGIN
+        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = PUBLIC_ISSUER
+        config.OAUTH_URL = PUBLIC_ISSUER
+        config.CALLER_ID = "urn:botframework:azure"
+    return config
+
+
+def status_of(error: BaseException) -> int | None:
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    return int(status) if status else None
+
+
+def retry_after(error: BaseException, attempt: int) -> float:
+    """Seconds to wait: the platform's Retry-After when it gives one, else exponential backoff."""
+    backoff: float = min(0.5 * 2.0**attempt, 8.0)
+    headers = getattr(getattr(error, "response", None), "headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return min(float(value), 60.0) if value is not None else backoff
+    except ValueError:
+        return backoff
+
+
+class Pacer:
+    """Keeps sends to one conversation at least MIN_GAP apart, without blocking others."""
+
+    def __init__(self, gap: float = MIN_GAP) -> None:
+        self.gap = gap
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last: dict[str, float] = {}
+
+    async def run(self, conversation_id: str, send: Callable[[], Awaitable[Any]]) -> Any:
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        async with lock:
+            wait = self._last.get(conversation_id, 0.0) + self.gap - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                return await send()
+            finally:
+                self._last[conversation_id] = time.monotonic()
+
+
+async def with_retry(send: Callable[[], Awaitable[Any]], *, what: str) -> Any:
+    """Retry 429 and 503 (honouring Retry-After) up to MAX_ATTEMPTS; 403/404 mean gone."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return await send()
+        except Exception as error:
+            status = status_of(error)
+            if status in GONE_STATUSES:
+                raise ConversationGone(what) from error
+            if status not in RETRY_STATUSES or attempt == MAX_ATTEMPTS - 1:
+                raise
+            delay = retry_after(error, attempt)
+            log.info("Teams answered %s to %s; retrying in %.1f s", status, what, delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
+    def __init__(self, core: App, conversations: ConversationStore, pacer: Pacer) -> None:
+        self.core = core
+        self.conversations = conversations
+        self.pacer = pacer
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Remember every conversation we hear from, so digests can be posted there later."""
+        activity = turn_context.activity
+        if activity.conversation is not None and activity.type != ActivityTypes.installation_update:
+            await asyncio.to_thread(self._remember, activity)
+        await super().on_turn(turn_context)
+
+    def _remember(self, activity: Activity) -> None:
+        reference = TurnContext.get_conversation_reference(activity)
+        where = conversation_of(activity.serialize())
+        self.conversations.remember(
+            PLATFORM,
+            where.channel_id,
+            reference.serialize(),
+            now=self.core.clock.now(),
+            workspace_id=where.workspace_id,
+            service_url=activity.service_url or "",
+            conversation_type=activity.conversation.conversation_type or "",
+        )
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await asyncio.to_thread(self._remember, turn_context.activity)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        conversation_id = turn_context.activity.conversation.id
+        await asyncio.to_thread(
+            self.conversations.forget, PLATFORM, conversation_id, now=self.core.clock.now()
+        )
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        incoming = message_to_incoming(turn_context.activity.serialize(), now=self.core.clock.now())
+        if not incoming.text and incoming.form is None and incoming.action is None:
+            return  # an empty message (an image, a reaction): nothing to answer
+        reply = await asyncio.to_thread(self.core.bot.handle, incoming)
+        await self.send(turn_context, reply)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """Action.Execute (Universal Actions): the same buttons, answered with a card in place."""
+        action = invoke_value.action  # botbuilder 4.17.1 leaves this a plain dict
+        if not isinstance(action, dict):
+            action = action.serialize()
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        value = {"action": str(action.get("verb", "")), "value": str(data.get("value", ""))}
+        incoming = message_to_incoming(
+            {**turn_context.activity.serialize(), "value": value}, now=self.core.clock.now()
+        )
+        reply = await asyncio.to_thread(self.core.bot.handle, incoming)
+        card = cards.to_activity(reply)["attachments"][0]["content"]
+        return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)
+
+    async def send(self, turn_context: TurnContext, reply: Reply) -> None:
+        activity = Activity().deserialize(cards.to_activity(reply))
+        conversation_id = turn_context.activity.conversation.id
+        await self.pacer.run(
+            conversation_id,
+            lambda: with_retry(
+                lambda: turn_context.send_activity(activity), what=f"reply in {conversation_id}"
+            ),
+        )
+
+
+class TeamsEndpoint:
+    """`POST /api/messages`, with the SDK's two defects wrapped, and proactive posting."""
+
+    def __init__(
+        self, core: App, settings: TeamsSettings, *, credentials_factory: Any = None
+    ) -> None:
+        """`credentials_factory` replaces how outgoing tokens are fetched (tests use a local
+        identity server, which msal will not talk to); None means the SDK's own."""
+        self.settings = settings
+        self.app_id = settings.id
+        auth = ConfigurationBotFrameworkAuthentication(
+            auth_config(settings), credentials_factory=credentials_factory
+        )
+        self.adapter = CloudAdapter(auth)
+        self.adapter.on_turn_error = self._on_turn_error
+        self.core = core
+        self.conversations = ConversationStore(core.engine)
+        self.pacer = Pacer()
+        self.bot = TeamsBot(core, self.conversations, self.pacer)
+
+    async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        """A failure inside our turn: logged, and the user gets an apology, not a trace. Because
+        turn errors stop here, anything escaping process_activity is an authentication failure."""
+        log.error("Teams turn failed: %s", type(error).__name__, exc_info=error)
+        try:
+            await turn_context.send_activity("Sorry, something went wrong on my side.")
+        except Exception:
+            log.warning("could not send the apology either")
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            activity = Activity().deserialize(await request.json())
+        except Exception:
+            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        if not activity.type:
+            return web.json_response({"error": "activity has no type"}, status=400)
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
+        except Exception as error:  # botbuilder answers 500 for a bad token; it is a 401
+            log.info("refused a Teams request: %s", type(error).__name__)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if invoke is None:
+            return web.Response(status=201)
+        body = invoke.body
+        if hasattr(body, "serialize"):
+            body = body.serialize()
+        return web.json_response(body, status=invoke.status or 200)
+
+    async def post(self, conversation_id: str, reply: Reply) -> None:
+        """Post into a conversation the bot was added to earlier, e.g. a digest."""
+        stored = await asyncio.to_thread(self.conversations.reference, PLATFORM, conversation_id)
+        if stored is None:
+            raise ConversationGone(conversation_id)
+        reference = ConversationReference().deserialize(stored)
+        activity = Activity().deserialize(cards.to_activity(reply))
+
+        failure: list[BaseException] = []
+
+        async def send(turn_context: TurnContext) -> None:
+            # The SDK hands a proactive turn's exceptions to on_turn_error, which would swallow
+            # them (and try to apologise): retry in here and carry the outcome out explicitly.
+            try:
+                await with_retry(
+                    lambda: turn_context.send_activity(activity), what=f"post to {conversation_id}"
+                )
+            except BaseException as error:
+                failure.append(error)
+
+        await self.pacer.run(
+            conversation_id,
+            lambda: self.adapter.continue_conversation(reference, send, self.app_id or None),
+        )
+        if not failure:
+            return
+        if isinstance(failure[0], ConversationGone):
+            await asyncio.to_thread(
+                self.conversations.forget, PLATFORM, conversation_id, now=self.core.clock.now()
+            )
+        raise failure[0]

@@ -1,0 +1,553 @@
+"""The core's values as Adaptive Cards 1.5 inside Bot Framework message activities.
+
+Pure translation to plain dicts: no botbuilder here, so this module is tested on its own and
+survives a move off the archived Python SDK. Every card is checked against the official
+Adaptive Card 1.5 JSON schema in the tests.
+
+Text that came from a person reaches Teams as TextBlock markdown only through
+`escape_markdown`. Input values, labels and choice titles are plain text to Teams (it never
+parses them), so they are only cut to size.
+
+Teams shows an activity's `text` *and* its card, as two messages (MicrosoftDocs/msteams-docs
+#1998), so a card activity carries its plain fallback in `summary` (the notification and chat
+list preview) and in the card's `fallbackText`, never in `text`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from functools import cache
+from typing import Any
+
+from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CARD_VERSION = "1.5"
+
+# Teams refuses a message over about 28 KB, counted over the whole activity, and the
+# connector adds its own envelope (ids, serviceUrl, channelData) to ours, so our activity
+# stays well below. Sizes are measured as ASCII-escaped JSON, never less than the UTF-8 size.
+MAX_ACTIVITY_BYTES = 24_000
+# Characters one text may keep, tried in turn until the card fits.
+TEXT_LIMITS = (6_000, 3_000, 1_500, 800, 400, 200, 100, 60)
+LAST_RESORT_TEXT = 1_500  # a card that still does not fit becomes this much fallback text
+WORST_CHAR_BYTES = 12  # an escaped character outside the BMP: two \\uXXXX
+SUMMARY_TEXT = 200
+FALLBACK_TEXT = 2_000
+TITLE_TEXT = 200
+META_TEXT = 300
+FACT_TITLE = 200
+FACT_VALUE = 2_000
+LABEL_TEXT = 200
+ACTION_TITLE = 50
+ACTION_VALUE = 1_000
+CHOICE_TITLE = 100
+CHOICE_VALUE = 150
+URL_TEXT = 500
+MAX_RESULTS = 10
+MAX_ACTIONS = 6  # Teams renders at most six card actions
+MAX_FACTS = 20
+MAX_USAGE_LINES = 20
+MAX_CHOICES = 100
+MIN_CHOICES = 10
+
+ELLIPSIS = "…"
+ZWSP = "\u200b"
+NBSP = "\u00a0"
+NOTHING_HEADING = "Closest, though probably not it"
+FORM_FIELD_KEY = "form"  # Action.Submit data naming the form; inputs are merged beside it
+PROJECT_FIELD = "project"
+FIX_FIELDS = "Please fix the fields marked below."
+CUT_VALUE_NOTE = "What you wrote was longer than this card can carry: {n:,} characters were cut."
+_STYLES = {"primary": "positive", "danger": "destructive"}
+_WORST_SUMMARY = "\U0001f642" * SUMMARY_TEXT  # sizes are checked as if the summary were this
+
+# Characters that NFKC folds to ASCII punctuation (full-width `［`, small-form `﹤`, `⑴`, …):
+# folded first and then made inert like the ASCII ones, so a later normalisation (a search
+# index, a client, a copy-paste) cannot turn them back into live syntax. Only dots ("…") are
+# left alone: they are never syntax on their own.
+_ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+
+
+@cache
+def _lookalikes() -> dict[int, str]:
+    table = {}
+    for code in range(0xA0, 0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        folded = unicodedata.normalize("NFKC", chr(code))
+        if (
+            folded.isascii()
+            and folded.isprintable()
+            and _ASCII_PUNCTUATION.search(folded.replace(".", ""))
+        ):
+            table[code] = folded
+    return table
+
+
+# Invisible characters that could hide inside syntax. Zero-width (non-)joiners are real
+# letters in emoji sequences and in Persian or Arabic, so they go only next to ASCII.
+_INVISIBLE = "[\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff]"
+_HIDDEN = re.compile(rf"(?:(?<=[\x00-\x7f])|^){_INVISIBLE}+|{_INVISIBLE}+(?=[\x00-\x7f]|$)")
+_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# `*` and backticks have look-alikes that no markdown reads; U+2217 and U+02CB look the same.
+_INLINE = str.maketrans({"*": "∗", "`": "ˋ"})
+# An underscore between two letters or digits is never emphasis; any other one might be.
+_LOOSE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+_BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
+_LINK_JOIN = re.compile(r"\](?=[ \t]*[(\[:])")  # `](url)`, `][ref]`, `]: url`
+_TAG = re.compile(r"<(?=[^\W\d_]|[/!?])")  # <at>, </at>, <a href>, <!-- -->, <?xml
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+_STRIKE = re.compile(r"~(?=~)")
+_INDENT = re.compile(r"(?m)^[ \t]+")
+_BLOCK_START = re.compile(r"(?m)^([\u00a0]*)(?=[-+#>=|\[!]|\d+[.)])")
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\\[\]{}|^]+$", re.IGNORECASE)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def escape_markdown(text: str) -> str:
+    """User text made inert for TextBlock markdown, without backslash escapes.
+
+    Teams clients disagree about backslash escapes (Android and iOS have shown the backslash
+    and still formatted the text: MicrosoftDocs/msteams-docs#5793, microsoft/AdaptiveCards
+    #4677), so control characters are instead replaced by look-alikes or separated from
+    what would make them syntax by a zero-width space. What people read is unchanged:
+
+    - `*` becomes `∗` (U+2217) and a backtick `ˋ` (U+02CB): no bold, italic or code.
+    - `_` stays inside a word (`snake_case`, `jo_bloggs@…`) and elsewhere becomes `ˍ`.
+    - `](`, `][` and `]:` get a zero-width space after the `]`, so `[click](https://evil)`,
+      reference links and images cannot link; a bare URL still shows what it points to.
+    - `<` before a letter, `/`, `!` or `?` gets a zero-width space after it, so `<at>…</at>`
+      and HTML-ish tags stay text; so does `&` before an entity such as `&lt;`.
+    - A line starting with `-`, `+`, `#`, `>`, `=`, `|`, `[`, `!` or `1.` gets a zero-width
+      space in front (no lists, headings or quotes), and leading spaces become no-break
+      spaces so indentation shows and never makes a code block.
+    - A backslash before punctuation gets a zero-width space after it, so it escapes nothing.
+    - Look-alikes that NFKC folds to ASCII punctuation (full-width `［`, `＜`, `＊`, …) are
+      folded first and treated the same; zero-width characters next to ASCII and bidi
+      overrides are removed.
+
+    Apply it exactly once, to raw text.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_lookalikes())
+    text = _OVERRIDES.sub("", _HIDDEN.sub("", text)).translate(_INLINE)
+    text = _LOOSE_UNDERSCORE.sub("ˍ", text)
+    for pattern in (_BACKSLASH, _LINK_JOIN, _TAG, _ENTITY, _STRIKE):
+        text = pattern.sub(lambda m: m.group(0) + ZWSP, text)
+    text = _INDENT.sub(lambda m: NBSP * len(m.group(0).expandtabs(4)), text)
+    return _BLOCK_START.sub(lambda m: m.group(1) + ZWSP, text)
+
+
+# -- activities --------------------------------------------------------------------------------
+
+
+def to_activity(reply: Reply) -> dict[str, Any]:
+    """A Bot Framework message activity with one Adaptive Card for any reply.
+
+    A reply with a form shows the form (its text above the inputs); a reply with results is an
+    answer, one container per result; anything else shows its title, text, fields, usage and
+    the user's own text handed back (`extra_lines`). Texts are cut with "…" until the whole
+    activity fits Teams' size limit, saying how many characters were cut.
+    """
+    if reply.form is not None:
+        card = to_form_card(reply.form, intro=reply.text, alert=reply.tone == "error")
+    else:
+        card = _reply_card(reply)
+    return _activity(card, summary=_summary(reply))
+
+
+def _reply_card(reply: Reply) -> dict[str, Any]:
+    actions = _actions(reply.actions)
+    fallback = _fallback(reply)
+    body = _answer if reply.results else _body
+    return _fitted(
+        lambda limit: _card(body(reply, limit), actions, fallback=fallback, limit=limit),
+        last_resort=lambda: _last_resort(fallback, actions),
+    )
+
+
+def _last_resort(fallback: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fallback text alone, cut to what is left of the budget after the buttons."""
+    if not _fits(_card([], actions, fallback="")):
+        actions = []
+    spare = MAX_ACTIVITY_BYTES - activity_size(
+        _activity(_card([], actions, fallback=""), summary=_WORST_SUMMARY)
+    )
+    room = min(LAST_RESORT_TEXT, spare // WORST_CHAR_BYTES)
+    return _card([_text_block(fallback, limit=room)], actions, fallback="")
+
+
+def _activity(card: dict[str, Any], *, summary: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "summary": summary,
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
+    }
+
+
+def _card(
+    body: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    *,
+    fallback: str,
+    limit: int = FALLBACK_TEXT,
+) -> dict[str, Any]:
+    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": CARD_SCHEMA, "version": CARD_VERSION}
+    if fallback.strip():
+        card["fallbackText"] = escape_markdown(_cut(fallback, min(limit, FALLBACK_TEXT))[0])
+    card["body"] = body or [_text_block("hasanyone", limit=TITLE_TEXT)]
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def _fitted(
+    build: Callable[[int], dict[str, Any]],
+    *,
+    last_resort: Callable[[], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The first card, from the longest texts down, whose activity fits Teams' limit."""
+    card: dict[str, Any] = {}
+    for limit in TEXT_LIMITS:
+        card = build(limit)
+        if _fits(card):
+            return card
+    return last_resort() if last_resort is not None else card
+
+
+def _fits(card: dict[str, Any]) -> bool:
+    return activity_size(_activity(card, summary=_WORST_SUMMARY)) <= MAX_ACTIVITY_BYTES
+
+
+def activity_size(activity: Mapping[str, Any]) -> int:
+    """Bytes of the activity as JSON with non-ASCII escaped: never less than its UTF-8 size."""
+    return len(json.dumps(activity))
+
+
+def _summary(reply: Reply) -> str:
+    for raw in (reply.text, reply.title, *reply.extra_lines):
+        line = next((" ".join(x.split()) for x in raw.splitlines() if x.strip()), "")
+        if line:
+            return _cut(line, SUMMARY_TEXT)[0]
+    return "hasanyone"
+
+
+def _fallback(reply: Reply) -> str:
+    parts = [reply.title, reply.text, *(f"{k}: {v}" for k, v in reply.fields), reply.usage]
+    return "\n".join(p.strip() for p in (*parts, *reply.extra_lines) if p.strip()) or "hasanyone"
+
+
+# -- answers -----------------------------------------------------------------------------------
+
+
+def _answer(reply: Reply, limit: int) -> list[dict[str, Any]]:
+    lines = reply.text.strip().splitlines()
+    body = _paragraph(lines[0], limit=limit) if lines else []
+    if reply.tone == "nothing":
+        body.append(_text_block(NOTHING_HEADING, limit=TITLE_TEXT, isSubtle=True))
+    for n, card in enumerate(reply.results[:MAX_RESULTS]):
+        body.append(_result(card, limit=limit, first=n == 0))
+    return body
+
+
+def _result(card: ResultCard, *, limit: int, first: bool) -> dict[str, Any]:
+    """Title (linked when the card has a web page), where and when, snippet, who to ask."""
+    when = card.updated.isoformat() if card.updated else "unknown"
+    parts = (card.organisation.strip(), card.stage.strip(), f"last activity {when}")
+    meta = " · ".join(p for p in parts if p)
+    items = [
+        _title(card, limit=min(limit, TITLE_TEXT)),
+        _text_block(meta, limit=min(limit, META_TEXT), isSubtle=True, spacing="none"),
+    ]
+    snippet = " ".join(card.snippet.split())
+    if snippet:
+        items.append(_text_block(snippet, limit=limit, isSubtle=True))
+    contact = " ".join(card.contact.split()) or "not given"
+    items.append(_text_block("Contact: " + contact, limit=min(limit, META_TEXT)))
+    if card.kind == "project" and card.weeknote_ids:
+        count = len(card.weeknote_ids)
+        also = f"Also in {count} weeknote{'' if count == 1 else 's'}"
+        items.append(_text_block(also, limit=TITLE_TEXT, isSubtle=True, size="small"))
+    container: dict[str, Any] = {"type": "Container", "items": items, "spacing": "medium"}
+    if not first:
+        container["separator"] = True
+    return container
+
+
+def _title(card: ResultCard, *, limit: int) -> dict[str, Any]:
+    label = escape_markdown(_cut(" ".join((card.title or card.id).split()), limit)[0])
+    url = _link_target(card.url)
+    if url:
+        # a bracket inside the label would end the link text early
+        label = f"[{label.replace('[', '［').replace(']', '］')}]({url})"
+    return {"type": "TextBlock", "text": label or "—", "weight": "bolder", "wrap": True}
+
+
+def _link_target(url: str) -> str:
+    """A card's url fit for `[label](url)`, or "" when it is not a plain web link."""
+    url = url.strip()
+    if len(url) > URL_TEXT or not _SAFE_URL.match(url):
+        return ""
+    return url.replace("(", "%28").replace(")", "%29")
+
+
+# -- other replies -----------------------------------------------------------------------------
+
+
+def _body(reply: Reply, limit: int) -> list[dict[str, Any]]:
+    """Title, text, fields, usage, then the user's own text: the order the console prints."""
+    body = []
+    title = " ".join(reply.title.split())
+    if title:
+        body.append(_text_block(title, limit=TITLE_TEXT, weight="bolder", size="medium"))
+    style = {"color": "attention"} if reply.tone == "error" else {}
+    body += _paragraph(reply.text, limit=limit, **style)
+    body += _facts(reply.fields, limit=limit)
+    body += _usage(reply.usage, limit=limit)
+    for extra in reply.extra_lines:
+        body += _paragraph(extra, limit=limit)
+    return body
+
+
+def _paragraph(raw: str, *, limit: int, **style: Any) -> list[dict[str, Any]]:
+    """One TextBlock per line (clients disagree on how a lone newline renders), cut to
+    `limit` characters in all with a note saying how many were cut."""
+    text, cut = _cut(raw.strip(), limit)
+    lines = [line for line in text.splitlines() if line.strip()]
+    blocks = [
+        {"type": "TextBlock", "text": escape_markdown(line.rstrip()), "wrap": True, **style}
+        for line in lines
+    ]
+    for block in blocks[1:]:
+        block["spacing"] = "none"
+    if cut:
+        note = f"{ELLIPSIS}and {cut:,} more characters (truncated)"
+        blocks.append(_text_block(note, limit=TITLE_TEXT, isSubtle=True, spacing="none"))
+    return blocks
+
+
+def _facts(pairs: Sequence[tuple[str, str]], *, limit: int) -> list[dict[str, Any]]:
+    facts = [
+        {
+            "title": escape_markdown(_cut(" ".join(k.split()), min(limit, FACT_TITLE))[0]) or "—",
+            "value": escape_markdown(_cut(v.strip(), min(limit, FACT_VALUE))[0]) or "—",
+        }
+        for k, v in pairs
+        if k.strip() or v.strip()
+    ]
+    return [{"type": "FactSet", "facts": facts[:MAX_FACTS]}] if facts else []
+
+
+def _usage(usage: str, *, limit: int) -> list[dict[str, Any]]:
+    lines = [line.strip() for line in usage.splitlines() if line.strip()][:MAX_USAGE_LINES]
+    if not lines:
+        return []
+    each = max(20, min(limit, 2_000) // len(lines))
+    blocks = [_text_block("Usage:", limit=TITLE_TEXT, isSubtle=True)]
+    for line in lines:
+        blocks.append(_text_block(line, limit=each, fontType="monospace", spacing="none"))
+    return blocks
+
+
+def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
+    """Buttons. One whose value is too long to carry, or whose name is empty or already
+    used, is left out rather than cut: a cut value names the wrong thing."""
+    seen: set[str] = set()
+    out = []
+    for action in actions:
+        if not action.name or action.name in seen or len(action.value) > ACTION_VALUE:
+            continue
+        seen.add(action.name)
+        title = _cut(" ".join(action.label.split()) or action.name, ACTION_TITLE)[0]
+        button: dict[str, Any] = {
+            "type": "Action.Submit",
+            "title": title,
+            "data": {"action": action.name, "value": action.value},
+        }
+        if action.style in _STYLES:
+            button["style"] = _STYLES[action.style]
+        out.append(button)
+    return out[:MAX_ACTIONS]
+
+
+# -- forms -------------------------------------------------------------------------------------
+
+
+def to_form_card(form: Form, *, intro: str = "", alert: bool = False) -> dict[str, Any]:
+    """An Adaptive Card form: one input per field with the field's name as its id, so a
+    submission's `activity.value` is `{"form": form.id, field name: value, ...}`.
+
+    A field with an error gets the error, in the attention colour, right under its input
+    (the card is sent again with every value the user typed). Raises ValueError for a field
+    named "form" or two fields with one name: their values would overwrite each other.
+    """
+    names = [f.name for f in form.fields]
+    if FORM_FIELD_KEY in names or len(set(names)) != len(names) or not all(names):
+        raise ValueError("form fields need distinct, non-empty names other than 'form'")
+    submit = {
+        "type": "Action.Submit",
+        "title": _cut(" ".join(form.submit_label.split()) or "Submit", ACTION_TITLE)[0],
+        "style": "positive",
+        "data": {FORM_FIELD_KEY: form.id},
+    }
+    return _fitted(
+        lambda limit: _card(_form_body(form, intro, alert, limit), [submit], fallback=form.title)
+    )
+
+
+def _form_body(form: Form, intro: str, alert: bool, limit: int) -> list[dict[str, Any]]:
+    body = []
+    title = " ".join(form.title.split())
+    if title:
+        body.append(_text_block(title, limit=TITLE_TEXT, weight="bolder", size="medium"))
+    style = {"color": "attention"} if alert else {}
+    body += _paragraph(intro, limit=min(limit, FACT_VALUE), **style)
+    if form.has_errors and not intro.strip():
+        body.append(_text_block(FIX_FIELDS, limit=TITLE_TEXT, color="attention"))
+    for field in form.fields:
+        body += _field(field, limit)
+    return body
+
+
+def _field(field: FormField, limit: int) -> list[dict[str, Any]]:
+    """The input, then its hint, then (when the form came back) its error."""
+    element, cut = _input(field, limit)
+    label = _cut(" ".join(field.label.split()) or field.name, LABEL_TEXT)[0]
+    element |= {"id": field.name, "label": label, "isRequired": field.required}
+    if field.required:
+        element["errorMessage"] = _cut(f"{label} is required.", LABEL_TEXT)[0]
+    blocks = [element]
+    notes = [field.hint.strip(), CUT_VALUE_NOTE.format(n=cut) if cut else ""]
+    for note in filter(None, notes):
+        blocks.append(
+            _text_block(note, limit=FACT_VALUE, isSubtle=True, size="small", spacing="none")
+        )
+    if field.error.strip():
+        blocks.append(_text_block(field.error, limit=FACT_VALUE, color="attention", spacing="none"))
+    return blocks
+
+
+def _input(field: FormField, limit: int) -> tuple[dict[str, Any], int]:
+    """The input element for a field and how many characters of its value were cut."""
+    choices = _choices(field.choices, field.value, limit)
+    if field.kind == "choice" and choices:
+        element: dict[str, Any] = {
+            "type": "Input.ChoiceSet",
+            "style": "compact",
+            "choices": choices,
+        }
+        if any(c["value"] == field.value for c in choices):
+            element["value"] = field.value
+        return element, 0
+    if field.kind == "date":
+        element = {"type": "Input.Date"}
+        if _is_day(field.value):
+            element["value"] = field.value
+        return element, 0
+    return _text_input(field, limit)
+
+
+def _text_input(field: FormField, limit: int) -> tuple[dict[str, Any], int]:
+    element: dict[str, Any] = {"type": "Input.Text"}
+    if field.kind == "multiline":
+        element["isMultiline"] = True
+    if field.max_length is not None and field.max_length > 0:
+        element["maxLength"] = field.max_length
+    if field.kind == "choice":  # a choice with nothing to choose from: type the id instead
+        element["placeholder"] = "Project id" if field.name == PROJECT_FIELD else "Type a value"
+    room = min(limit, element.get("maxLength", limit))
+    value = field.value[:room] if len(field.value) > room else field.value
+    if value:
+        element["value"] = value
+    return element, len(field.value) - len(value)
+
+
+def _choices(choices: Iterable[Choice], chosen: str, limit: int) -> list[dict[str, str]]:
+    """Distinct choices Teams can carry; fewer (always keeping the chosen one) when the
+    card has to shrink. A value too long to carry is left out, since a cut one names
+    something else."""
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for choice in choices:
+        if not choice.value or len(choice.value) > CHOICE_VALUE or choice.value in seen:
+            continue
+        seen.add(choice.value)
+        title = _cut(" ".join(choice.label.split()) or choice.value, min(limit, CHOICE_TITLE))[0]
+        out.append({"title": title, "value": choice.value})
+    room = max(MIN_CHOICES, min(MAX_CHOICES, limit // 30))
+    kept = out[:room]
+    picked = next((c for c in out if c["value"] == chosen), None)
+    if picked is not None and picked not in kept:
+        kept = [*kept[: room - 1], picked]
+    return kept
+
+
+def _is_day(text: str) -> bool:
+    if not _DAY.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+# -- what comes back ---------------------------------------------------------------------------
+
+
+def form_values(data: Any) -> tuple[str, dict[str, str]] | None:
+    """A submitted `activity.value` → (form id, {field name: text}); None when it is not a
+    form submission. An input left empty comes back as ""; nested values are ignored."""
+    if not isinstance(data, Mapping):
+        return None
+    form_id = data.get(FORM_FIELD_KEY)
+    if not isinstance(form_id, str) or not form_id:
+        return None
+    values = {
+        str(k): "" if v is None else _scalar(v)
+        for k, v in data.items()
+        if k != FORM_FIELD_KEY and (v is None or isinstance(v, str | int | float | bool))
+    }
+    return form_id, values
+
+
+def action_of(data: Any) -> tuple[str, str] | None:
+    """A button's `activity.value` → (action name, value); None when it is not a button."""
+    if not isinstance(data, Mapping) or FORM_FIELD_KEY in data:
+        return None
+    name, value = data.get("action"), data.get("value", "")
+    if not isinstance(name, str) or not name:
+        return None
+    return name, value if isinstance(value, str) else ""
+
+
+def _scalar(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# -- text --------------------------------------------------------------------------------------
+
+
+def _text_block(raw: str, *, limit: int, **props: Any) -> dict[str, Any]:
+    """A TextBlock of user or core text, escaped, cut to `limit`, never empty."""
+    text = escape_markdown(_cut(" ".join(raw.split()), limit)[0]) or "—"
+    return {"type": "TextBlock", "text": text, "wrap": True, **props}
+
+
+def _cut(text: str, limit: int) -> tuple[str, int]:
+    """Text cut at a word end with "…" to at most `limit` characters, and how many
+    characters of the original were left out (0 when it fits)."""
+    if len(text) <= limit:
+        return text, 0
+    room = max(1, limit - len(ELLIPSIS))
+    ends = (i for i in range(room, room // 2, -1) if text[i].isspace())
+    end = next(ends, room)
+    kept = text[:end].rstrip()
+    return kept + ELLIPSIS, len(text) - len(kept)

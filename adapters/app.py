@@ -61,6 +61,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
         questions=repo,
         activity=repo,
         channels=channels,
+        people=repo,
     )
     return App(settings, engine, clock, repo, finder, channels, services, Bot(services))
 

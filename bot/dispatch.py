@@ -25,6 +25,9 @@ class Bot:
 
     def handle(self, incoming: Incoming) -> Reply:
         try:
+            self.services.people.seen(
+                incoming.sender, incoming.conversation, now=incoming.received_at
+            )
             return self._route(incoming)
         except Exception:
             # The user gets an apology, the log gets the stack trace; whatever they typed is kept.

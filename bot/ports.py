@@ -132,6 +132,12 @@ class ActivityFeed(Protocol):
     def activity_between(self, start: datetime, end: datetime) -> Activity: ...
 
 
+class People(Protocol):
+    """Who has spoken to the bot, on which platform: their identity and display name."""
+
+    def seen(self, person: Person, where: ConversationRef, *, now: datetime) -> None: ...
+
+
 class Channels(Protocol):
     """Per-conversation settings: whether the bot answers plain questions there, its digest."""
 

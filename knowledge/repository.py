@@ -36,6 +36,7 @@ class Repository:
         self.engine = engine
         self._authorities = authorities
         self._listeners: list[Callable[[], None]] = []
+        self._people: dict[str, str] = {}
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call `listener` after every write to projects or weeknotes made through this object."""
@@ -328,6 +329,30 @@ class Repository:
                 .limit(limit)
             ).all()
             return [_weeknote(r) for r in rows]
+
+    # -- people ------------------------------------------------------------------------------
+
+    def seen(self, person: model.Person, where: model.ConversationRef, *, now: datetime) -> None:
+        """Record a person the first time this process meets them (or under a new name)."""
+        if self._people.get(person.key) == person.name:
+            return
+        user_id = person.key.rsplit(":", 1)[-1]
+        with self.session() as s:
+            row = s.exec(select(t.Person).where(t.Person.key == person.key)).first() or t.Person(
+                key=person.key,
+                platform=where.platform,
+                workspace_id=where.workspace_id,
+                user_id=user_id,
+                created_at=now,
+            )
+            if person.name:
+                row.display_name = person.name
+            s.add(row)
+            try:
+                s.commit()
+            except sa.exc.IntegrityError:  # another process recorded them first: fine
+                s.rollback()
+        self._people[person.key] = person.name
 
     # -- questions --------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from bot.ports import (
     ActivityFeed,
     Channels,
     Clock,
+    People,
     Finder,
     ProjectDirectory,
     QuestionLog,
@@ -29,6 +30,7 @@ class Services:
     questions: QuestionLog
     activity: ActivityFeed
     channels: Channels
+    people: People
 
 
 Handler = Callable[[str, Incoming, Services], Reply]

@@ -30,6 +30,7 @@ class FakeRegister:
     feedback: list[tuple[int, str]] = field(default_factory=list)
     fail_writes: bool = False
     listening: set[str] = field(default_factory=set)
+    people: dict[str, str] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
 
     def get_project(self, project_id: str) -> Project | None:
@@ -135,6 +136,9 @@ class FakeRegister:
             unanswered=(),
         )
 
+    def seen(self, person: Person, where: ConversationRef, *, now: datetime) -> None:
+        self.people[person.key] = person.name
+
     def set_listening(self, where: ConversationRef, on: bool, *, by: Person, now: datetime) -> None:
         (self.listening.add if on else self.listening.discard)(where.channel_id)
 
@@ -189,6 +193,7 @@ def services(register: FakeRegister, finder: FakeFinder, clock: object) -> Servi
         questions=register,
         activity=register,
         channels=register,
+        people=register,
     )
 
 

@@ -406,3 +406,8 @@ def test_answer_if_confident_stays_quiet_and_unlogged_when_unsure(
     )
     assert answer is not None and answer.results[0].id == "bulky-waste"
     assert len(register.questions) == 1
+
+
+def test_everyone_who_speaks_is_remembered(bot: Bot, register: FakeRegister) -> None:
+    say(bot, "help", who=BOB)
+    assert register.people == {BOB.key: "Bob"}

@@ -56,3 +56,19 @@ def test_subscribing_twice_keeps_one_subscription_and_changes_only_what_was_give
     assert not empty_app.channels.unsubscribe(WHERE)
     stored = empty_app.channels.subscription(WHERE)
     assert stored is not None and stored.active is False
+
+
+def test_people_are_stored_once_with_their_latest_name(empty_app: App) -> None:
+    from sqlmodel import Session, select
+
+    from knowledge import tables as t
+
+    now = empty_app.clock.now()
+    empty_app.repo.seen(Person("slack:T1:U1", "Al"), WHERE, now=now)
+    empty_app.repo.seen(Person("slack:T1:U1", "Al"), WHERE, now=now)
+    empty_app.repo.seen(Person("slack:T1:U1", "Alice"), WHERE, now=now)
+    with Session(empty_app.engine) as s:
+        rows = s.exec(select(t.Person)).all()
+    assert [(r.key, r.platform, r.workspace_id, r.user_id, r.display_name) for r in rows] == [
+        ("slack:T1:U1", "slack", "T1", "U1", "Alice")
+    ]

@@ -1,22 +1,44 @@
-"""Composing the weekly digest from a period's activity. Pure: no I/O, no platform."""
+"""Composing the weekly digest from a period's activity. Pure: no I/O, no platform.
+
+The text is plain; each platform's renderer escapes it.
+"""
 
 from __future__ import annotations
 
-from bot.model import Reply, Stage
+from typing import Literal, overload
+
+from bot.model import Project, Reply, Stage, Weeknote
 from bot.ports import Activity
 
-MAX_ITEMS = 10
+MAX_ITEMS = 10  # lines per section before "…and N more"
+NOTES_NAMED = 3  # weeknote titles named per project before the rest are only counted
+
+Quiet = Literal["line", "nothing"]
 
 
-def compose_digest(activity: Activity) -> Reply:
+@overload
+def compose_digest(activity: Activity, *, quiet: Literal["line"] = "line") -> Reply: ...
+
+
+@overload
+def compose_digest(activity: Activity, *, quiet: Quiet) -> Reply | None: ...
+
+
+def compose_digest(activity: Activity, *, quiet: Quiet = "line") -> Reply | None:
+    """The digest for `activity`. A quiet period gives a one-line digest, or None when the
+    subscription asked for nothing (`quiet="nothing"`)."""
     title = f"hasanyone digest: {activity.start:%d %b} – {activity.end:%d %b %Y}"
     sections = [s for s in _sections(activity) if s]
-    if not sections:
-        return Reply(text=f"{title}\nA quiet week: nothing new.", title=title)
-    return Reply(text=title + "\n\n" + "\n\n".join(sections), title=title)
+    if sections:
+        return Reply(text=title + "\n\n" + "\n\n".join(sections), title=title)
+    if quiet == "nothing":
+        return None
+    return Reply(text=f"{title} — a quiet week: nothing new.", title=title)
 
 
 def _sections(activity: Activity) -> list[str]:
+    once = [q for q in activity.unanswered if q.times <= 1]
+    repeated = [q for q in activity.unanswered if q.times > 1]
     return [
         _section(
             "New projects",
@@ -28,26 +50,37 @@ def _sections(activity: Activity) -> list[str]:
         _section(
             "Stage changes",
             [
-                f"• {c.project.title}: {_stage(c.from_stage)} → {c.to_stage.value}"
+                f"• {_named(c.project)}: {_stage(c.from_stage)} → {c.to_stage.value}"
                 for c in activity.stage_changes
             ],
         ),
+        _section("Weeknotes", [_weeknotes(p, notes) for p, notes in activity.weeknotes]),
+        _section("Can you help? Nobody had an answer for", [f"• “{q.text}”" for q in once]),
         _section(
-            "Weeknotes",
-            [
-                f"• {project.title if project else 'Other'}: "
-                + ", ".join(n.title or f"week of {n.week.isoformat()}" for n in notes)
-                for project, notes in activity.weeknotes
-            ],
+            "Asked more than once, with nothing registered yet",
+            [f"• “{q.text}” (asked {q.times} times)" for q in repeated],
         ),
         _section(
-            "Can you help? Nobody had an answer for",
+            "Looks alike",
             [
-                f"• “{q.text}”" + (f" (asked {q.times} times)" if q.times > 1 else "")
-                for q in activity.unanswered
+                f"• {_named(a)} and {_named(b)} look alike — worth a chat?"
+                for a, b in activity.similar_pairs
             ],
         ),
     ]
+
+
+def _weeknotes(project: Project | None, notes: tuple[Weeknote, ...]) -> str:
+    who = _named(project) if project else "Not linked to a project"
+    labels = [n.title or f"week of {n.week.isoformat()}" for n in notes[:NOTES_NAMED]]
+    if len(notes) == 1:
+        return f"• {who}: {labels[0]}"
+    rest = ", …" if len(notes) > NOTES_NAMED else ""
+    return f"• {who} — {len(notes)} weeknotes: {', '.join(labels)}{rest}"
+
+
+def _named(project: Project) -> str:
+    return f"{project.title} ({project.organisation_name})"
 
 
 def _section(heading: str, lines: list[str]) -> str:

@@ -11,16 +11,21 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 
 from bot import model
 from bot.model import Finding, Stage
-from bot.ports import Activity, NotAllowed, NotFound, UnansweredQuestion
+from bot.ports import Activity, DigestFilter, NotAllowed, NotFound, UnansweredQuestion
 from bot.ports import StageChange as StageChangeView
 from knowledge import tables as t
 from knowledge.orgs import AuthorityNames
+from knowledge.search.text import index_terms, strip_boilerplate
 
 MAX_ID_TRIES = 50
+SAME_QUESTION = 90  # token_sort_ratio of two questions' sorted stems
+LOOK_ALIKE = 90  # token_set_ratio of two projects' title stems
+LOOK_ALIKE_LIMIT = 2  # look-alikes named per new project
 
 
 def slugify(text: str, *, max_length: int = 60) -> str:
@@ -394,40 +399,60 @@ class Repository:
 
     # -- digest activity --------------------------------------------------------------------
 
-    def activity_between(self, start: datetime, end: datetime) -> Activity:
+    def activity_between(
+        self, start: datetime, end: datetime, *, only: DigestFilter | None = None
+    ) -> Activity:
+        only = only or DigestFilter()
         with self.session() as s:
-            new = s.exec(
-                select(t.Project).where(
-                    t.Project.created_at >= start,
-                    t.Project.created_at < end,
-                    col(t.Project.deleted_at).is_(None),
-                )
-            ).all()
-            changes = s.exec(
-                select(t.StageChange).where(
-                    t.StageChange.at >= start,
-                    t.StageChange.at < end,
-                    col(t.StageChange.from_stage).is_not(None),
-                )
-            ).all()
-            notes = s.exec(
-                select(t.Weeknote)
-                .where(
-                    t.Weeknote.created_at >= start,
-                    t.Weeknote.created_at < end,
-                    col(t.Weeknote.deleted_at).is_(None),
-                    col(t.Weeknote.internal).is_(False),
-                )
-                .order_by(col(t.Weeknote.week))
-            ).all()
+            new = [
+                project
+                for project in (self._project(s, row) for row in _created(s, start, end))
+                if _admits(only, project)
+            ]
+            changes = [
+                change
+                for change in (self._stage_change(s, row) for row in _changes(s, start, end))
+                if _admits(only, change.project)
+            ]
             return Activity(
                 start=start.date(),
                 end=end.date(),
-                new_projects=tuple(self._project(s, p) for p in new),
-                stage_changes=tuple(self._stage_change(s, c) for c in changes),
-                weeknotes=self._grouped(s, notes),
+                new_projects=tuple(new),
+                stage_changes=tuple(changes),
+                weeknotes=self._grouped(s, _notes(s, start, end), only=only),
                 unanswered=self._unanswered(s, start, end),
+                similar_pairs=self._similar_pairs(s, new),
             )
+
+    def _similar_pairs(
+        self, s: Session, new: Sequence[model.Project]
+    ) -> tuple[tuple[model.Project, model.Project], ...]:
+        """Each new project with the registered projects (at most LOOK_ALIKE_LIMIT, other
+        organisations) whose titles look like its own. One rapidfuzz pass per new project
+        over every title: at 10k projects, ~70 ms to prepare the titles, then <10 ms each."""
+        if not new:
+            return ()
+        rows = s.exec(
+            select(t.Project.id, t.Project.title, t.Project.organisation_id).where(
+                col(t.Project.deleted_at).is_(None)
+            )
+        ).all()
+        keys = [_title_key(title) for _, title, _ in rows]
+        pairs: list[tuple[model.Project, model.Project]] = []
+        seen: set[frozenset[str]] = set()
+        for project in new:
+            named = 0
+            for i in _look_alikes(_title_key(project.title), keys):
+                other_id, _, other_org = rows[i]
+                pair = frozenset((project.id, other_id))
+                if other_org == project.organisation_id or other_id == project.id or pair in seen:
+                    continue
+                seen.add(pair)
+                pairs.append((project, self._project(s, s.get_one(t.Project, other_id))))
+                named += 1
+                if named == LOOK_ALIKE_LIMIT:
+                    break
+        return tuple(pairs)
 
     def _stage_change(self, s: Session, change: t.StageChange) -> StageChangeView:
         project = self._project(s, s.get_one(t.Project, change.project_id))
@@ -439,15 +464,26 @@ class Repository:
         )
 
     def _grouped(
-        self, s: Session, notes: Sequence[t.Weeknote]
+        self, s: Session, notes: Sequence[t.Weeknote], *, only: DigestFilter | None = None
     ) -> tuple[tuple[model.Project | None, tuple[model.Weeknote, ...]], ...]:
+        only = only or DigestFilter()
         groups: dict[str | None, list[model.Weeknote]] = defaultdict(list)
         for note in notes:
             groups[note.project_id].append(_weeknote(note))
         out = []
         for project_id, items in groups.items():
             row = s.get(t.Project, project_id) if project_id else None
-            out.append((self._project(s, row) if row else None, tuple(items)))
+            project = self._project(s, row) if row else None
+            if project is not None:
+                kept = items if _admits(only, project) else []
+            else:  # no project to go by: its organisation decides, and it has no service area
+                kept = [
+                    n
+                    for n in items
+                    if only.admits(service_area="", organisation_id=n.organisation_id)
+                ]
+            if kept:
+                out.append((project, tuple(kept)))
         return tuple(out)
 
     def unanswered_since(self, start: datetime) -> tuple[UnansweredQuestion, ...]:
@@ -464,14 +500,101 @@ class Repository:
         if end is not None:
             query = query.where(t.Question.asked_at < end)
         rows = s.exec(query.order_by(col(t.Question.asked_at))).all()
-        seen: dict[str, list[t.Question]] = defaultdict(list)
-        for row in rows:
-            seen[" ".join(row.text.lower().split()).rstrip("?")].append(row)
-        ranked = sorted(seen.values(), key=lambda qs: (-len(qs), qs[0].asked_at))
+        ranked = sorted(_same_questions(rows), key=lambda qs: (-len(qs), qs[0].asked_at))
         return tuple(
             UnansweredQuestion(text=qs[0].text, asked_at=qs[0].asked_at, times=len(qs))
             for qs in ranked
         )
+
+
+def _created(s: Session, start: datetime, end: datetime) -> Sequence[t.Project]:
+    return s.exec(
+        select(t.Project)
+        .where(
+            t.Project.created_at >= start,
+            t.Project.created_at < end,
+            col(t.Project.deleted_at).is_(None),
+        )
+        .order_by(col(t.Project.created_at), t.Project.title)
+    ).all()
+
+
+def _changes(s: Session, start: datetime, end: datetime) -> Sequence[t.StageChange]:
+    return s.exec(
+        select(t.StageChange)
+        .where(
+            t.StageChange.at >= start,
+            t.StageChange.at < end,
+            col(t.StageChange.from_stage).is_not(None),
+        )
+        .order_by(col(t.StageChange.at))
+    ).all()
+
+
+def _notes(s: Session, start: datetime, end: datetime) -> Sequence[t.Weeknote]:
+    return s.exec(
+        select(t.Weeknote)
+        .where(
+            t.Weeknote.created_at >= start,
+            t.Weeknote.created_at < end,
+            col(t.Weeknote.deleted_at).is_(None),
+            col(t.Weeknote.internal).is_(False),
+        )
+        .order_by(col(t.Weeknote.week))
+    ).all()
+
+
+def _admits(only: DigestFilter, project: model.Project) -> bool:
+    return only.admits(service_area=project.service_area, organisation_id=project.organisation_id)
+
+
+def _question_key(text: str) -> str:
+    """What a question is about, as sorted stems: "Has anyone built a cemetery plot finder?"
+    and "Cemetery plot finder anyone?" both give "cemeteri finder plot"."""
+    terms = sorted(set(index_terms(strip_boilerplate(text))))
+    return " ".join(terms) or " ".join(text.lower().split()).rstrip("?")
+
+
+def _same_questions(rows: Sequence[t.Question]) -> list[list[t.Question]]:
+    """Questions grouped when they are about the same thing. token_sort_ratio, not
+    token_set_ratio: the latter scores a subset 100, so "bins?" would swallow "bins app for
+    council tax?"; sorting still forgives a typo ("cemetary") or a word more or less."""
+    groups: dict[str, list[t.Question]] = {}
+    for row in rows:
+        key = _question_key(row.text)
+        if key not in groups:
+            near = process.extractOne(
+                key,
+                list(groups),
+                scorer=fuzz.token_sort_ratio,
+                processor=None,
+                score_cutoff=SAME_QUESTION,
+            )
+            key = near[0] if near else key
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
+
+
+def _title_key(title: str) -> str:
+    return " ".join(sorted(set(index_terms(title))))
+
+
+def _look_alikes(key: str, keys: Sequence[str]) -> list[int]:
+    """Indexes of `keys` that look like `key`, best first. token_set_ratio scores a title
+    contained in another 100, which is what a copied or extended title looks like; two shared
+    terms (or the very same terms) keep one common word ("Website") from matching everything.
+    Titles only: on the demo data, adding summaries found no real pair and two false ones."""
+    if not key:
+        return []
+    words = set(key.split())
+    found = []
+    for choice, score, i in process.extract(
+        key, keys, scorer=fuzz.token_set_ratio, processor=None, score_cutoff=LOOK_ALIKE, limit=None
+    ):
+        shared = len(words & set(choice.split()))
+        if shared >= 2 or choice == key:
+            found.append((-score, -shared, i))
+    return [i for *_, i in sorted(found)]
 
 
 def _org(row: t.Organisation) -> model.Organisation:

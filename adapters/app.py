@@ -21,6 +21,7 @@ from knowledge import tables as t
 from knowledge.channels import ChannelStore
 from knowledge.finder import IndexedFinder
 from knowledge.interchange import ImportReport, import_records
+from knowledge.reminders import ReminderStore
 from knowledge.repository import Repository
 from knowledge.search import SearchIndex, load_synonyms
 
@@ -62,6 +63,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
         activity=repo,
         channels=channels,
         people=repo,
+        reminders=ReminderStore(engine),
     )
     return App(settings, engine, clock, repo, finder, channels, services, Bot(services))
 

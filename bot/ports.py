@@ -118,7 +118,10 @@ class UnansweredQuestion:
 
 @dataclass(frozen=True, slots=True)
 class Activity:
-    """What happened in the community during a period: the raw material of a digest."""
+    """What happened in the community during a period: the raw material of a digest.
+
+    `unanswered` is grouped: near-identical questions count as one, `times` says how often it
+    was asked. `similar_pairs` are (new project, registered project that looks like it)."""
 
     start: date
     end: date
@@ -126,10 +129,34 @@ class Activity:
     stage_changes: tuple[StageChange, ...]
     weeknotes: tuple[tuple[Project | None, tuple[Weeknote, ...]], ...]
     unanswered: tuple[UnansweredQuestion, ...]
+    similar_pairs: tuple[tuple[Project, Project], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DigestFilter:
+    """What a subscription wants to hear about. Empty means everything; within one field any
+    value will do, and both fields must match. Service areas compare case-insensitively;
+    organisations are organisation ids."""
+
+    service_areas: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+
+    def admits(self, *, service_area: str, organisation_id: str) -> bool:
+        areas = {a.strip().casefold() for a in self.service_areas}
+        orgs = {o.strip().casefold() for o in self.organisations}
+        return (not areas or service_area.strip().casefold() in areas) and (
+            not orgs or organisation_id.strip().casefold() in orgs
+        )
 
 
 class ActivityFeed(Protocol):
-    def activity_between(self, start: datetime, end: datetime) -> Activity: ...
+    def activity_between(
+        self, start: datetime, end: datetime, *, only: DigestFilter | None = None
+    ) -> Activity:
+        """Activity in [start, end). `only` narrows new projects, stage changes and weeknotes
+        (a weeknote through its project, or its organisation when it has none); unanswered
+        questions are everyone's, so they are never filtered."""
+        ...
 
 
 class People(Protocol):
@@ -165,3 +192,11 @@ class Channels(Protocol):
         ...
 
     def subscription(self, where: ConversationRef) -> Subscription | None: ...
+
+
+class Reminders(Protocol):
+    """A person's choice about the Friday weeknote reminder."""
+
+    def set_reminders(self, person_key: str, on: bool, *, now: datetime) -> None:
+        """Turn the reminder on or off for `person_key`, recording the person if new."""
+        ...

@@ -233,3 +233,13 @@ class ConversationReference(SQLModel, table=True):
     reference: dict[str, Any] = json_field(dict)
     installed: bool = True
     updated_at: datetime = utc_field()
+
+
+class ReminderSent(SQLModel, table=True):
+    """A claim on (person, week): the primary key is what stops a second weeknote reminder."""
+
+    __tablename__ = "reminder_sent"
+
+    person_key: str = Field(primary_key=True, max_length=200)
+    week: date = Field(primary_key=True)
+    claimed_at: datetime = utc_field()

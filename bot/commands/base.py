@@ -15,6 +15,7 @@ from bot.ports import (
     People,
     ProjectDirectory,
     QuestionLog,
+    Reminders,
     WeeknoteBook,
 )
 
@@ -31,6 +32,7 @@ class Services:
     activity: ActivityFeed
     channels: Channels
     people: People
+    reminders: Reminders
 
 
 Handler = Callable[[str, Incoming, Services], Reply]

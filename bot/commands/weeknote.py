@@ -24,6 +24,7 @@ USAGE = (
     "weeknote list [PROJECT-ID]",
     "weeknote edit WEEKNOTE-ID: the corrected text",
     "weeknote delete WEEKNOTE-ID",
+    "weeknote remind off | on              (the Friday reminder if you have not posted)",
 )
 
 
@@ -37,6 +38,8 @@ def handle_weeknote(args: str, incoming: Incoming, services: Services) -> Reply:
         return _edit(rest, incoming, services)
     if verb == "delete":
         return _delete(rest, incoming, services)
+    if verb == "remind":
+        return _remind(rest, incoming, services)
     return _post(rest if verb == "add" else args, incoming, services)
 
 
@@ -137,6 +140,19 @@ def _delete(rest: str, incoming: Incoming, services: Services) -> Reply:
     return Reply(text=f"Deleted weeknote {note_id}.", tone="done", private=True)
 
 
+def _remind(rest: str, incoming: Incoming, services: Services) -> Reply:
+    setting, _ = split_word(rest)
+    if setting not in ("on", "off"):
+        return error("Say `weeknote remind off` or `weeknote remind on`.", usage=USAGE[5])
+    on = setting == "on"
+    services.reminders.set_reminders(incoming.sender.key, on, now=services.clock.now())
+    if on:
+        text = "I'll remind you on Fridays when a project of yours has no weeknote that week."
+    else:
+        text = "No more weeknote reminders. Turn them back on with `weeknote remind on`."
+    return Reply(text=text, tone="done", private=True)
+
+
 def weeknote_form(
     incoming: Incoming,
     services: Services,
@@ -214,6 +230,6 @@ COMMAND = Command(
     summary="post a weeknote for your project, or edit, delete and list them",
     usage=USAGE,
     handle=handle_weeknote,
-    subcommands=("add", "list", "edit", "delete"),
+    subcommands=("add", "list", "edit", "delete", "remind"),
     forms={"weeknote": submit_weeknote_form},
 )

@@ -19,7 +19,7 @@ from bot.model import (
     Weeknote,
     WeeknoteDraft,
 )
-from bot.ports import Activity, NotAllowed, NotFound
+from bot.ports import Activity, DigestFilter, NotAllowed, NotFound
 
 
 @dataclass
@@ -32,6 +32,7 @@ class FakeRegister:
     listening: set[str] = field(default_factory=set)
     people: dict[str, str] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    reminders: dict[str, bool] = field(default_factory=dict)
 
     def get_project(self, project_id: str) -> Project | None:
         return self.projects.get(project_id)
@@ -126,7 +127,9 @@ class FakeRegister:
         self.feedback.append((question_id, verdict))
         return True
 
-    def activity_between(self, start: datetime, end: datetime) -> Activity:
+    def activity_between(
+        self, start: datetime, end: datetime, *, only: DigestFilter | None = None
+    ) -> Activity:
         return Activity(
             start=start.date(),
             end=end.date(),
@@ -171,6 +174,9 @@ class FakeRegister:
     def subscription(self, where: ConversationRef) -> Subscription | None:
         return self.subscriptions.get(where.channel_id)
 
+    def set_reminders(self, person_key: str, on: bool, *, now: datetime) -> None:
+        self.reminders[person_key] = on
+
 
 @dataclass
 class FakeFinder:
@@ -194,6 +200,7 @@ def services(register: FakeRegister, finder: FakeFinder, clock: object) -> Servi
         activity=register,
         channels=register,
         people=register,
+        reminders=register,
     )
 
 

@@ -204,15 +204,129 @@ def serve(
 
 
 @digest_cli.command("preview")
-def digest_preview() -> None:
-    """Print the digest of the last seven days."""
+def digest_preview(
+    channel: Annotated[
+        str | None, typer.Option(help="A subscribed channel: its filters and period.")
+    ] = None,
+) -> None:
+    """Print the digest of the last seven days (or what a channel would get now)."""
     from datetime import timedelta
 
     from bot.digest import compose_digest
+    from jobs.schedule import last_fire, period
+    from knowledge.digests import DigestStore
 
     app = _app()
     end = app.clock.now()
-    print(compose_digest(app.repo.activity_between(end - timedelta(days=7), end)).text)
+    start = end - timedelta(days=7)
+    if channel is not None:
+        sub = DigestStore(app.engine).find(channel)
+        if sub is None:
+            _err(f"Channel {channel!r} has no digest. See: hasanyone digest list")
+            raise typer.Exit(2)
+        start, end = period(last_fire(sub.day, sub.time, sub.timezone, end))
+    print(compose_digest(app.repo.activity_between(start, end)).text)
+
+
+@digest_cli.command("run")
+def digest_run(
+    now: Annotated[
+        bool,
+        typer.Option(
+            "--now", help="Post every channel's current digest, even outside the catch-up window."
+        ),
+    ] = False,
+    at: Annotated[
+        str | None, typer.Option(help="Act as if it were this time (ISO 8601 with offset).")
+    ] = None,
+) -> None:
+    """Post every digest that is due, once, and exit (for cron-style deployments)."""
+    import asyncio
+    from datetime import datetime
+
+    from adapters.scheduling import digest_job
+    from jobs.digests import run_due
+
+    app = _app()
+    when = app.clock.now()
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            when = None  # type: ignore[assignment]
+        if when is None or when.tzinfo is None:
+            example = "2025-03-10T09:05:00+00:00"
+            _err(f"--at needs a date and time with its offset, like {example} (got {at!r}).")
+            raise typer.Exit(2)
+    report = asyncio.run(run_due(digest_job(app), now=when, force=now))
+    print(report.summary())
+
+
+@digest_cli.command("subscribe")
+def digest_subscribe(
+    platform: Annotated[str, typer.Option(help="slack or teams.")],
+    channel: Annotated[str, typer.Option(help="The channel or conversation id.")],
+    day: Annotated[str, typer.Option(help="mon … sun.")] = "mon",
+    time: Annotated[str, typer.Option(help="Local time, HH:MM.")] = "09:00",
+    tz: Annotated[str, typer.Option(help="IANA timezone.")] = "Europe/London",
+    workspace: Annotated[str, typer.Option(help="Slack team id or Teams tenant id.")] = "",
+) -> None:
+    """Subscribe a channel to the weekly digest (or change its schedule)."""
+    import re
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from jobs.schedule import DAYS
+    from knowledge.digests import DigestStore
+
+    problems = []
+    if platform not in ("slack", "teams"):
+        problems.append(f"--platform must be slack or teams, not {platform!r}")
+    if day[:3].lower() not in DAYS:
+        problems.append(f"--day must be one of {', '.join(DAYS)}, not {day!r}")
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", time):
+        problems.append(f"--time must look like 09:00, not {time!r}")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"--tz must be a timezone such as Europe/London, not {tz!r}")
+    if problems:
+        _err("\n".join(problems))
+        raise typer.Exit(2)
+    app = _app()
+    hour, minute = time.split(":")
+    sub = DigestStore(app.engine).subscribe(
+        platform,
+        channel,
+        now=app.clock.now(),
+        workspace_id=workspace,
+        day=day[:3].lower(),
+        time=f"{int(hour):02d}:{minute}",
+        timezone=tz,
+    )
+    print(f"{sub.platform} {sub.channel_id}: every {sub.day} at {sub.time} ({sub.timezone})")
+
+
+@digest_cli.command("list")
+def digest_list() -> None:
+    """Every active subscription and its last run."""
+    from knowledge.digests import DigestStore
+
+    app = _app()
+    store = DigestStore(app.engine)
+    last = {r.subscription_id: r for r in store.runs()}
+    subs = store.subscriptions()
+    if not subs:
+        print("No channel gets the digest yet.")
+    for sub in subs:
+        run = last.get(sub.id)
+        status = (
+            f"last: {run.period_start} {run.status}"
+            + (f" ({run.error})" if run and run.error else "")
+            if run
+            else "never run"
+        )
+        schedule = f"every {sub.day} at {sub.time} ({sub.timezone})"
+        print(f"{sub.platform} {sub.channel_id}: {schedule}; {status}")
 
 
 @db_cli.command("upgrade")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +16,9 @@ log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("hasanyone", App)
 
 
-def make_web_app(app: App, *, teams_credentials: Any = None) -> web.Application:
+def make_web_app(
+    app: App, *, teams_credentials: Any = None, scheduler: bool = False
+) -> web.Application:
     web_app = web.Application(client_max_size=1024**2 * 4)
     web_app[APP_KEY] = app
 
@@ -23,6 +28,10 @@ def make_web_app(app: App, *, teams_credentials: Any = None) -> web.Application:
     web_app.router.add_get("/healthz", healthz)
     _mount_slack(web_app, app)
     _mount_teams(web_app, app, teams_credentials)
+    if scheduler:
+        from adapters.scheduling import attach_scheduler
+
+        attach_scheduler(web_app, app, teams_endpoint=web_app.get(TEAMS_KEY))
     return web_app
 
 
@@ -85,22 +94,36 @@ def _mount_slack(web_app: web.Application, app: App) -> None:
 
         web_app.on_startup.append(create_tables)
     if settings.app_token is not None:
-        web_app.on_startup.append(_socket_mode(slack, settings.app_token.get_secret_value()))
+        web_app.cleanup_ctx.append(_socket_mode(slack, settings.app_token.get_secret_value()))
     log.info(
         "Slack is on (%s).", "Socket Mode" if settings.app_token else "HTTP mode at /slack/events"
     )
 
 
 def _socket_mode(slack: Any, app_token: str) -> Any:
-    async def start(_web_app: web.Application) -> None:
+    """Connect on startup, hang up on cleanup: the handler's websocket, its background tasks and
+    its aiohttp session would otherwise outlive the server. apps.connections.open goes through
+    the Bolt app's own client, so to SLACK_API_URL."""
+
+    async def socket_mode(_web_app: web.Application) -> AsyncIterator[None]:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(slack.bolt, app_token)
-        await handler.connect_async()  # type: ignore[no-untyped-call]
+        # slack_sdk retries a failing apps.connections.open forever; connecting in the background
+        # keeps /healthz (and Teams) answering while it does, instead of never starting.
+        connecting = asyncio.create_task(handler.connect_async())  # type: ignore[no-untyped-call]
+        try:
+            yield
+        finally:
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await connecting
+            await handler.close_async()  # type: ignore[no-untyped-call]
 
-    return start
+    return socket_mode
 
 
 def serve(app: App, *, host: str, port: int) -> None:
     app.finder.sync()  # build the search index before the first question, not during it
-    web.run_app(make_web_app(app), host=host, port=port, print=lambda s: log.info("%s", s))
+    web_app = make_web_app(app, scheduler=True)
+    web.run_app(web_app, host=host, port=port, print=lambda s: log.info("%s", s))

@@ -1,0 +1,33 @@
+"""Digests into Teams conversations through stored conversation references."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from adapters.teams.bot import ConversationGone, TeamsEndpoint
+from bot.model import Reply
+from jobs.ports import ChannelGone, TemporaryFailure
+
+
+class TeamsPoster:
+    """Teams cannot be asked whether a message is already in a conversation, so a digest whose
+    sender died mid-post is sent again: at least once, never lost."""
+
+    platform = "teams"
+
+    def __init__(self, endpoint: TeamsEndpoint) -> None:
+        self.endpoint = endpoint
+
+    async def post(self, channel_id: str, reply: Reply, *, digest_key: str) -> str:
+        try:
+            await self.endpoint.post(channel_id, reply)
+        except ConversationGone as gone:
+            raise ChannelGone(str(gone)) from gone
+        except Exception as error:
+            raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
+        return digest_key
+
+    async def already_posted(
+        self, channel_id: str, *, digest_key: str, since: datetime
+    ) -> str | None:
+        return None

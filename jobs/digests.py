@@ -1,0 +1,182 @@
+"""Posting weekly digests exactly once per channel and period.
+
+Every due digest is claimed in the database before anything is sent (see DigestStore.claim),
+so any number of processes can sweep at once. A run's status says how far it got:
+
+- claimed: composing; nothing has been sent. A claimant silent for longer than the lease died,
+  and the run is taken over and sent.
+- sending: the post may have reached the platform. A run taken over in this state first asks
+  the platform whether the tagged message is already there (Slack can: message metadata and
+  conversations.history). Where the platform cannot tell (Teams), it is sent again: at least
+  once, and twice only if a process died during the post itself.
+- failed: retried by the next sweep while the period is within the catch-up window.
+- sent / skipped: done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.digest import compose_digest
+from bot.model import Reply
+from bot.ports import ActivityFeed, DigestFilter
+from jobs.ports import ChannelGone, Poster, TemporaryFailure
+from jobs.schedule import last_fire, period
+from knowledge.digests import Claim, DigestStore, SubscriptionInfo
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=10)
+CATCH_UP = timedelta(days=3)
+RECOVERY_LOOKBACK = timedelta(hours=6)
+
+
+@dataclass
+class DigestJob:
+    store: DigestStore
+    activity: ActivityFeed
+    posters: Mapping[str, Poster]
+    catch_up: timedelta = CATCH_UP
+    lease: timedelta = LEASE
+    concurrency: int = 20
+    on_paused: Callable[[SubscriptionInfo, str], None] | None = None
+
+
+@dataclass
+class RunReport:
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        if not self.outcomes:
+            return "no digests were due"
+        return ", ".join(f"{n} {outcome}" for outcome, n in sorted(self.outcomes.items()))
+
+
+def due(
+    job: DigestJob, subscriptions: list[SubscriptionInfo], now: datetime, *, force: bool = False
+) -> list[tuple[SubscriptionInfo, datetime]]:
+    """Subscriptions whose latest scheduled time has passed, within the catch-up window, and
+    that existed by then (subscribing does not post last week's digest)."""
+    found = []
+    for sub in subscriptions:
+        fire = last_fire(sub.day, sub.time, sub.timezone, now)
+        if force or (now - fire <= job.catch_up and fire >= sub.created_at):
+            found.append((sub, fire))
+    return found
+
+
+async def run_due(job: DigestJob, *, now: datetime, force: bool = False) -> RunReport:
+    """One sweep: every digest that is due, each at most once, several channels at a time."""
+    report = RunReport()
+    subscriptions = await asyncio.to_thread(job.store.subscriptions)
+    limit = asyncio.Semaphore(job.concurrency)
+    composed: dict[tuple[object, ...], Reply | None] = {}  # channels on one schedule share a digest
+
+    async def one(sub: SubscriptionInfo, fire: datetime) -> None:
+        async with limit:
+            report.outcomes[await run_one(job, sub, fire, now=now, composed=composed)] += 1
+
+    await asyncio.gather(
+        *(one(sub, fire) for sub, fire in due(job, subscriptions, now, force=force))
+    )
+    return report
+
+
+async def run_one(
+    job: DigestJob,
+    sub: SubscriptionInfo,
+    fire: datetime,
+    *,
+    now: datetime,
+    composed: dict[tuple[object, ...], Reply | None] | None = None,
+) -> str:
+    poster = job.posters.get(sub.platform)
+    if poster is None:
+        return f"waiting ({sub.platform} is not configured)"
+    claim = await asyncio.to_thread(job.store.claim, sub.id, fire.date(), now=now, lease=job.lease)
+    if claim is None:
+        return "already handled"
+    key = f"{sub.id}:{fire.date().isoformat()}"
+    if claim.previous_status == "sending" and await _already_there(
+        job, poster, sub, claim, key=key, now=now
+    ):
+        return "recovered"
+    reply = await _composed(job, sub, fire, {} if composed is None else composed)
+    if reply is None:
+        await asyncio.to_thread(
+            job.store.mark, claim.run_id, "skipped", now=now, error="quiet week"
+        )
+        return "skipped (quiet)"
+    await asyncio.to_thread(job.store.mark, claim.run_id, "sending", now=now)
+    return await _send(job, poster, sub, claim, reply, key=key, now=now)
+
+
+async def _already_there(
+    job: DigestJob, poster: Poster, sub: SubscriptionInfo, claim: Claim, *, key: str, now: datetime
+) -> bool:
+    since = (claim.previous_claimed_at or now) - RECOVERY_LOOKBACK
+    try:
+        ref = await poster.already_posted(sub.channel_id, digest_key=key, since=since)
+    except (TemporaryFailure, ChannelGone):
+        ref = None
+    if ref is None:
+        return False
+    await asyncio.to_thread(job.store.mark, claim.run_id, "sent", now=now, message_ref=ref)
+    log.info("digest %s was already posted before a restart; not sending it again", key)
+    return True
+
+
+async def _send(
+    job: DigestJob,
+    poster: Poster,
+    sub: SubscriptionInfo,
+    claim: Claim,
+    reply: Reply,
+    /,
+    *,
+    key: str,
+    now: datetime,
+) -> str:
+    try:
+        ref = await poster.post(sub.channel_id, reply, digest_key=key)
+    except ChannelGone as gone:
+        reason = f"{sub.platform} says the channel is gone: {gone}"
+        await asyncio.to_thread(job.store.mark, claim.run_id, "failed", now=now, error=reason)
+        await asyncio.to_thread(job.store.pause, sub.id, reason)
+        log.warning("paused the digest for %s %s: %s", sub.platform, sub.channel_id, reason)
+        if job.on_paused is not None:
+            job.on_paused(sub, reason)
+        return "paused"
+    except (TemporaryFailure, OSError, TimeoutError) as error:
+        reason = f"{type(error).__name__}: {error}"[:500]
+        await asyncio.to_thread(job.store.mark, claim.run_id, "failed", now=now, error=reason)
+        log.warning("digest %s failed, will retry: %s", key, reason)
+        return "failed (will retry)"
+    await asyncio.to_thread(job.store.mark, claim.run_id, "sent", now=now, message_ref=ref)
+    return "sent"
+
+
+async def _composed(
+    job: DigestJob,
+    sub: SubscriptionInfo,
+    fire: datetime,
+    cache: dict[tuple[object, ...], Reply | None],
+) -> Reply | None:
+    key = (fire, sub.post_when_quiet, repr(sorted(sub.filters.items())))
+    if key not in cache:
+        cache[key] = await asyncio.to_thread(_compose, job, sub, fire)
+    return cache[key]
+
+
+def _compose(job: DigestJob, sub: SubscriptionInfo, fire: datetime) -> Reply | None:
+    start, end = period(fire)
+    only = DigestFilter(
+        service_areas=tuple(sub.filters.get("service_areas", ())),
+        organisations=tuple(sub.filters.get("organisations", ())),
+    )
+    activity = job.activity.activity_between(start, end, only=only)
+    return compose_digest(activity, quiet="line" if sub.post_when_quiet else "nothing")

@@ -1,0 +1,44 @@
+"""What scheduled jobs need from the platforms. Adapters implement these; jobs never import them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from bot.model import Reply
+
+
+class ChannelGone(Exception):
+    """The platform says the bot can no longer post there (channel deleted, bot removed)."""
+
+
+class TemporaryFailure(Exception):
+    """The platform failed after its retries (5xx, timeouts, a long 429 storm): try again later."""
+
+
+class Poster(Protocol):
+    """Posts a digest into one channel or conversation of one platform."""
+
+    platform: str
+
+    async def post(self, channel_id: str, reply: Reply, *, digest_key: str) -> str:
+        """Post `reply`, tagged with `digest_key` where the platform can carry it; returns the
+        platform's id for the message. Raises ChannelGone or TemporaryFailure."""
+        ...
+
+    async def already_posted(
+        self, channel_id: str, *, digest_key: str, since: datetime
+    ) -> str | None:
+        """The id of a message tagged `digest_key` posted since `since`, if the platform can tell;
+        None when it is not there or the platform cannot look back."""
+        ...
+
+
+class DirectMessenger(Protocol):
+    """Sends a direct message to one person (reminders, notes to community managers)."""
+
+    platform: str
+
+    async def send_dm(self, person_key: str, reply: Reply) -> None:
+        """Raises ChannelGone when the person cannot be reached, TemporaryFailure to retry later."""
+        ...

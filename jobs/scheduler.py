@@ -1,0 +1,82 @@
+"""The only module that imports APScheduler (3.x). Every trigger gets an explicit ZoneInfo.
+
+Each subscription gets a cron trigger at its own day, time and timezone (day_of_week names, not
+cron numbers: APScheduler counts Monday as 0, so from_crontab("0 9 * * 1") fires on Tuesday).
+A sweep every minute catches anything a trigger missed (a deploy, a failed post, a replica
+that just became leader); the database claim makes every extra call harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from jobs.schedule import parse_time
+from knowledge.digests import SubscriptionInfo
+
+Job = Callable[[], Awaitable[object]]
+MISFIRE_GRACE = 6 * 3600  # a deploy or restart inside six hours still fires the missed digest
+
+
+def digest_trigger(sub: SubscriptionInfo) -> CronTrigger:
+    at = parse_time(sub.time)
+    return CronTrigger(
+        day_of_week=sub.day, hour=at.hour, minute=at.minute, timezone=ZoneInfo(sub.timezone)
+    )
+
+
+def reminder_trigger(timezone: str = "Europe/London") -> CronTrigger:
+    return CronTrigger(day_of_week="fri", hour=14, minute=0, timezone=ZoneInfo(timezone))
+
+
+def make_scheduler(
+    *, sweep: Job, reminders: Job | None, timezone: str, sweep_seconds: int = 60
+) -> AsyncIOScheduler:
+    zone = ZoneInfo(timezone)
+    scheduler = AsyncIOScheduler(timezone=zone)
+    scheduler.add_job(
+        sweep,
+        IntervalTrigger(seconds=sweep_seconds, timezone=zone),
+        id="digest-sweep",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=MISFIRE_GRACE,
+    )
+    if reminders is not None:
+        scheduler.add_job(
+            reminders,
+            reminder_trigger(timezone),
+            id="weeknote-reminders",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE,
+        )
+    return scheduler
+
+
+def sync_subscriptions(
+    scheduler: AsyncIOScheduler, subscriptions: Iterable[SubscriptionInfo], run: Job
+) -> None:
+    """One cron job per active subscription, replaced when its schedule changes."""
+    wanted = {f"digest-{s.id}": s for s in subscriptions}
+    for job in scheduler.get_jobs():
+        if job.id.startswith("digest-") and job.id != "digest-sweep" and job.id not in wanted:
+            job.remove()
+    for job_id, sub in wanted.items():
+        trigger = digest_trigger(sub)
+        current = scheduler.get_job(job_id)
+        if current is not None and str(current.trigger) == str(trigger):
+            continue
+        scheduler.add_job(
+            run,
+            trigger,
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE,
+        )

@@ -1,0 +1,165 @@
+"""Digests through real processes and the fake Slack: races, kill -9, 429 storms, gone channels."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters.app import App
+from adapters.settings import SlackSettings
+from adapters.slack.app import web_client
+from adapters.slack.poster import SlackPoster
+from jobs.digests import DigestJob, run_due
+from knowledge.digests import DigestStore
+from tests.fakes.slack_api import FakeSlack
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY = datetime(2025, 3, 10, 9, 5, tzinfo=LONDON)
+TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as slack:
+        yield slack
+
+
+def env_for(url: str, api_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": "0123456789abcdef0123",
+        "SLACK_API_URL": api_url,
+        "HASANYONE_TEAMS_ENABLED": "false",
+        "HASANYONE_LOG_LEVEL": "WARNING",
+        "HASANYONE_DEMO_DATA": "false",
+    }
+
+
+async def digest_run(env: dict[str, str], at: datetime) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "adapters",
+        "digest",
+        "run",
+        "--at",
+        at.isoformat(),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+@pytest.mark.postgres
+async def test_two_processes_racing_on_postgresql_post_once(
+    postgres_url: str, clock: object, fake: FakeSlack
+) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(postgres_url, clock, demo=False)  # type: ignore[arg-type]
+    DigestStore(app.engine).subscribe(
+        "slack", "C0DIGEST", now=MONDAY - timedelta(days=30), workspace_id="T0001"
+    )
+    env = env_for(postgres_url, fake.api_url)
+    procs = [await digest_run(env, MONDAY) for _ in range(3)]
+    outputs = [await asyncio.wait_for(p.communicate(), 120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    summaries = b"".join(out for out, _ in outputs).decode()
+    assert summaries.count("1 sent") == 1 and summaries.count("already handled") == 2
+    app.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def black_hole() -> AsyncIterator[str]:
+    """A 'Slack' that accepts the request and never answers: the process hangs mid-send.
+    Its connection handlers are cancelled on the way out, so none outlives the test."""
+    handlers: list[asyncio.Task[None]] = []
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.append(task)
+        try:
+            await reader.read(65536)
+            await asyncio.Event().wait()
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api/"
+    finally:
+        server.close()
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+
+
+async def test_kill_9_while_sending_then_restart_posts_exactly_once(
+    empty_app: App, fake: FakeSlack
+) -> None:
+    store = DigestStore(empty_app.engine)
+    store.subscribe("slack", "C0DIGEST", now=MONDAY - timedelta(days=30), workspace_id="T0001")
+    url = empty_app.settings.database_url
+    async with black_hole() as hole:
+        first = await digest_run(env_for(url, hole), MONDAY)
+        for _ in range(300):  # until it is mid-send
+            await asyncio.sleep(0.1)
+            if any(r.status == "sending" for r in store.runs()):
+                break
+        assert [r.status for r in store.runs()] == ["sending"]
+        os.kill(first.pid, signal.SIGKILL)
+        await first.wait()
+    early = await digest_run(env_for(url, fake.api_url), MONDAY + timedelta(minutes=2))
+    assert (
+        b"already handled" in (await early.communicate())[0]
+    )  # the dead claim still has its lease
+    later = await digest_run(env_for(url, fake.api_url), MONDAY + timedelta(minutes=15))
+    out, err = await later.communicate()
+    assert later.returncode == 0, err
+    assert b"1 sent" in out
+    history = fake.calls_to("conversations.history")
+    assert len(history) == 1  # it looked before re-sending
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    assert [r.status for r in store.runs()] == ["sent"]
+
+
+def slack_job(app: App, fake: FakeSlack) -> DigestJob:
+    client = web_client(SlackSettings(api_url=fake.api_url), TOKEN)
+    return DigestJob(
+        store=DigestStore(app.engine), activity=app.repo, posters={"slack": SlackPoster(client)}
+    )
+
+
+async def test_a_429_storm_then_success_delivers_once_with_metadata(
+    empty_app: App, fake: FakeSlack
+) -> None:
+    DigestStore(empty_app.engine).subscribe("slack", "C0DIGEST", now=MONDAY - timedelta(days=30))
+    fake.fail_next("chat.postMessage", status=429, retry_after=1, times=3)
+    report = await run_due(slack_job(empty_app, fake), now=MONDAY)
+    assert report.outcomes["sent"] == 1
+    calls = fake.calls_to("chat.postMessage")
+    assert len(calls) == 4 and calls[-1].at - calls[0].at >= 2.5
+    [message] = fake.messages["C0DIGEST"]
+    assert message["metadata"]["event_type"] == "hasanyone_digest"
+
+
+async def test_channel_not_found_pauses_the_subscription(empty_app: App, fake: FakeSlack) -> None:
+    store = DigestStore(empty_app.engine)
+    store.subscribe("slack", "C0GONE", now=MONDAY - timedelta(days=30))
+    fake.fail_next("chat.postMessage", error="channel_not_found")
+    report = await run_due(slack_job(empty_app, fake), now=MONDAY)
+    assert report.outcomes["paused"] == 1
+    assert store.subscriptions() == []
+    assert len(fake.calls_to("chat.postMessage")) == 1

@@ -1,0 +1,271 @@
+"""Digests go out exactly once per channel and period, on real databases, with a recording poster."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session
+
+from adapters.app import App
+from bot.model import Reply
+from jobs.digests import DigestJob, run_due
+from jobs.ports import ChannelGone, TemporaryFailure
+from jobs.schedule import last_fire, period
+from knowledge import tables as t
+from knowledge.digests import DigestStore
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@dataclass
+class FakePoster:
+    """Records posts; can remember tagged messages (as Slack does) and fail on cue."""
+
+    platform: str = "slack"
+    posted: list[tuple[str, str, Reply]] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+    remembers: bool = True
+    delay: float = 0.0
+
+    async def post(self, channel_id: str, reply: Reply, *, digest_key: str) -> str:
+        await asyncio.sleep(self.delay)
+        if self.failures:
+            raise self.failures.pop(0)
+        self.posted.append((channel_id, digest_key, reply))
+        return f"ts-{len(self.posted)}"
+
+    async def already_posted(
+        self, channel_id: str, *, digest_key: str, since: datetime
+    ) -> str | None:
+        if not self.remembers:
+            return None
+        return next(
+            (
+                f"ts-{i}"
+                for i, (c, k, _) in enumerate(self.posted, 1)
+                if (c, k) == (channel_id, digest_key)
+            ),
+            None,
+        )
+
+
+@pytest.mark.parametrize(
+    ("now", "expected_utc"),
+    [
+        # Monday 09:00 Europe/London either side of the spring change (30 March 2025)...
+        (datetime(2025, 3, 24, 9, 30, tzinfo=UTC), datetime(2025, 3, 24, 9, 0, tzinfo=UTC)),
+        (datetime(2025, 3, 31, 8, 30, tzinfo=UTC), datetime(2025, 3, 31, 8, 0, tzinfo=UTC)),
+        # ...and the autumn change (26 October 2025): 09:00 local is 08:00 UTC, then 09:00 UTC.
+        (datetime(2025, 10, 20, 8, 30, tzinfo=UTC), datetime(2025, 10, 20, 8, 0, tzinfo=UTC)),
+        (datetime(2025, 10, 27, 9, 30, tzinfo=UTC), datetime(2025, 10, 27, 9, 0, tzinfo=UTC)),
+        # A minute before Monday 09:00 the latest digest is the previous Monday's.
+        (datetime(2025, 3, 31, 7, 59, tzinfo=UTC), datetime(2025, 3, 24, 9, 0, tzinfo=UTC)),
+    ],
+)
+def test_monday_nine_in_london_across_both_clock_changes(
+    now: datetime, expected_utc: datetime
+) -> None:
+    fire = last_fire("mon", "09:00", "Europe/London", now)
+    assert fire == expected_utc
+    assert fire.astimezone(LONDON).strftime("%a %H:%M") == "Mon 09:00"
+
+
+def test_the_scheduler_trigger_fires_on_monday_at_nine_local_across_the_change() -> None:
+    from jobs.scheduler import digest_trigger
+    from knowledge.digests import SubscriptionInfo
+
+    sub = SubscriptionInfo(
+        1,
+        "slack",
+        "T1",
+        "C1",
+        "mon",
+        "09:00",
+        "Europe/London",
+        {},
+        True,
+        datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    trigger = digest_trigger(sub)
+    spring = trigger.get_next_fire_time(None, datetime(2025, 3, 29, 12, 0, tzinfo=LONDON))
+    autumn = trigger.get_next_fire_time(None, datetime(2025, 10, 25, 12, 0, tzinfo=LONDON))
+    assert spring is not None and autumn is not None
+    assert (spring.astimezone(UTC), autumn.astimezone(UTC)) == (
+        datetime(2025, 3, 31, 8, 0, tzinfo=UTC),
+        datetime(2025, 10, 27, 9, 0, tzinfo=UTC),
+    )
+
+
+def test_a_period_is_the_local_week_before_the_fire_even_across_a_change() -> None:
+    start, end = period(datetime(2025, 3, 31, 9, 0, tzinfo=LONDON))
+    assert (start.isoformat(), end.isoformat()) == (
+        "2025-03-24T09:00:00+00:00",
+        "2025-03-31T09:00:00+01:00",
+    )
+
+
+MONDAY = datetime(2025, 3, 10, 9, 5, tzinfo=LONDON)
+
+
+@pytest.fixture
+def store(empty_app: App) -> DigestStore:
+    return DigestStore(empty_app.engine)
+
+
+def subscribe(store: DigestStore, channel: str = "C1", **kw: object) -> int:
+    sub = store.subscribe(
+        "slack", channel, now=MONDAY - timedelta(days=30), workspace_id="T1", **kw
+    )  # type: ignore[arg-type]
+    return sub.id
+
+
+def job_for(app: App, store: DigestStore, poster: FakePoster, **kw: object) -> DigestJob:
+    return DigestJob(store=store, activity=app.repo, posters={"slack": poster}, **kw)  # type: ignore[arg-type]
+
+
+async def test_a_due_digest_is_posted_once_however_often_the_sweep_runs(
+    empty_app: App, store: DigestStore
+) -> None:
+    subscribe(store, "C1")
+    subscribe(store, "C2")
+    poster = FakePoster()
+    job = job_for(empty_app, store, poster)
+    first = await run_due(job, now=MONDAY)
+    again = await run_due(job, now=MONDAY + timedelta(minutes=1))
+    assert first.outcomes["sent"] == 2 and again.outcomes["already handled"] == 2
+    assert sorted(c for c, _, _ in poster.posted) == ["C1", "C2"]
+
+
+async def test_concurrent_sweeps_post_once(empty_app: App, store: DigestStore) -> None:
+    subscribe(store)
+    poster = FakePoster(delay=0.05)
+    jobs = [job_for(empty_app, store, poster) for _ in range(4)]
+    reports = await asyncio.gather(*(run_due(job, now=MONDAY) for job in jobs))
+    assert sum(r.outcomes["sent"] for r in reports) == 1
+    assert len(poster.posted) == 1
+
+
+async def test_a_claim_whose_process_died_before_sending_is_taken_over_and_sent_once(
+    empty_app: App, store: DigestStore
+) -> None:
+    sub_id = subscribe(store)
+    fire = last_fire("mon", "09:00", "Europe/London", MONDAY)
+    assert (
+        store.claim(sub_id, fire.date(), now=MONDAY, lease=timedelta(minutes=10)) is not None
+    )  # then died
+    poster = FakePoster()
+    job = job_for(empty_app, store, poster)
+    assert (await run_due(job, now=MONDAY + timedelta(minutes=5))).outcomes["already handled"] == 1
+    assert (await run_due(job, now=MONDAY + timedelta(minutes=11))).outcomes["sent"] == 1
+    assert len(poster.posted) == 1
+
+
+async def test_a_run_that_died_while_sending_is_not_sent_twice_when_the_platform_has_it(
+    empty_app: App, store: DigestStore
+) -> None:
+    sub_id = subscribe(store)
+    fire = last_fire("mon", "09:00", "Europe/London", MONDAY)
+    claim = store.claim(sub_id, fire.date(), now=MONDAY, lease=timedelta(minutes=10))
+    assert claim is not None
+    store.mark(claim.run_id, "sending", now=MONDAY)
+    poster = FakePoster()
+    poster.posted.append(
+        ("C1", f"{sub_id}:{fire.date().isoformat()}", Reply(text="digest"))
+    )  # it got there
+    report = await run_due(job_for(empty_app, store, poster), now=MONDAY + timedelta(minutes=11))
+    assert report.outcomes["recovered"] == 1 and len(poster.posted) == 1
+    assert store.runs()[0].status == "sent"
+
+
+async def test_where_the_platform_cannot_tell_a_run_that_died_while_sending_is_sent_again(
+    empty_app: App, store: DigestStore
+) -> None:
+    sub_id = subscribe(store)
+    fire = last_fire("mon", "09:00", "Europe/London", MONDAY)
+    claim = store.claim(sub_id, fire.date(), now=MONDAY, lease=timedelta(minutes=10))
+    assert claim is not None
+    store.mark(claim.run_id, "sending", now=MONDAY)
+    poster = FakePoster(remembers=False)  # Teams: at least once
+    assert (
+        await run_due(job_for(empty_app, store, poster), now=MONDAY + timedelta(minutes=11))
+    ).outcomes["sent"] == 1
+    assert len(poster.posted) == 1
+
+
+async def test_a_failed_post_is_retried_by_the_next_sweep_and_sent_once(
+    empty_app: App, store: DigestStore
+) -> None:
+    subscribe(store)
+    poster = FakePoster(failures=[TemporaryFailure("fatal_error")])
+    job = job_for(empty_app, store, poster)
+    assert (await run_due(job, now=MONDAY)).outcomes["failed (will retry)"] == 1
+    assert store.runs()[0].status == "failed" and "fatal_error" in (store.runs()[0].error or "")
+    assert (await run_due(job, now=MONDAY + timedelta(minutes=1))).outcomes["sent"] == 1
+    assert len(poster.posted) == 1
+
+
+async def test_a_gone_channel_pauses_its_subscription_and_says_so(
+    empty_app: App, store: DigestStore
+) -> None:
+    sub_id = subscribe(store)
+    told: list[str] = []
+    poster = FakePoster(failures=[ChannelGone("channel_not_found")])
+    job = job_for(empty_app, store, poster, on_paused=lambda sub, reason: told.append(reason))
+    assert (await run_due(job, now=MONDAY)).outcomes["paused"] == 1
+    with Session(empty_app.engine) as s:
+        row = s.get_one(t.DigestSubscription, sub_id)
+        assert row.active is False and "channel_not_found" in (row.paused_reason or "")
+    assert told and "channel_not_found" in told[0]
+    assert (await run_due(job, now=MONDAY + timedelta(days=7))).outcomes == {}
+
+
+@pytest.mark.parametrize(("when_quiet", "posts"), [(True, 1), (False, 0)])
+async def test_a_quiet_week_posts_one_line_or_nothing(
+    empty_app: App, store: DigestStore, when_quiet: bool, posts: int
+) -> None:
+    sub_id = subscribe(store)
+    with Session(empty_app.engine) as s:
+        row = s.get_one(t.DigestSubscription, sub_id)
+        row.post_when_quiet = when_quiet
+        s.add(row)
+        s.commit()
+    poster = FakePoster()
+    await run_due(job_for(empty_app, store, poster), now=MONDAY)
+    assert len(poster.posted) == posts
+    if posts:
+        assert "quiet week" in poster.posted[0][2].text.lower()
+    assert store.runs()[0].status == ("sent" if posts else "skipped")
+
+
+async def test_subscribing_after_the_hour_does_not_post_last_weeks_digest(
+    empty_app: App, store: DigestStore
+) -> None:
+    store.subscribe("slack", "C9", now=MONDAY, workspace_id="T1")  # 09:05, after Monday 09:00
+    poster = FakePoster()
+    job = job_for(empty_app, store, poster)
+    assert (await run_due(job, now=MONDAY + timedelta(hours=1))).outcomes == {}
+    assert (await run_due(job, now=MONDAY + timedelta(days=7))).outcomes["sent"] == 1
+
+
+async def test_a_digest_missed_while_down_is_caught_up_within_the_window_only(
+    empty_app: App, store: DigestStore
+) -> None:
+    subscribe(store)
+    poster = FakePoster()
+    job = job_for(empty_app, store, poster, catch_up=timedelta(days=2))
+    assert (await run_due(job, now=MONDAY + timedelta(days=3))).outcomes == {}
+    assert (await run_due(job, now=MONDAY + timedelta(days=1))).outcomes["sent"] == 1
+
+
+async def test_a_platform_that_is_not_configured_leaves_the_digest_waiting(
+    empty_app: App, store: DigestStore
+) -> None:
+    store.subscribe("teams", "19:abc@thread.tacv2", now=MONDAY - timedelta(days=30))
+    job = job_for(empty_app, store, FakePoster())
+    report = await run_due(job, now=MONDAY)
+    assert report.outcomes == {"waiting (teams is not configured)": 1}
+    assert store.runs() == []

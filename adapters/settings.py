@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDERS = ("changeme", "change-me", "placeholder", "your-", "xxx", "todo", "example")
 
@@ -66,8 +66,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 3000
     teams_enabled: bool = True
+    # Person keys ("slack:T0001:U123", "teams:<tenant>:<aad-object-id>") who count as a channel
+    # admin everywhere. NoDecode: the environment gives a comma-separated string, not JSON.
+    community_managers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
+
+    @field_validator("community_managers", mode="before")
+    @classmethod
+    def _split_on_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

@@ -61,6 +61,9 @@ class Incoming:
 
     `command` is set when the platform says which command was used (Slack's `/weeknote`);
     otherwise the first word of `text` may name one. `form` holds submitted form values.
+    `roles` are what the adapter established about the sender in this conversation (such as
+    CHANNEL_ADMIN); the core trusts them and never looks roles up itself. Adapters only look
+    them up where a command needs them, so an empty set means "not established", not "nobody".
     """
 
     text: str
@@ -71,6 +74,11 @@ class Incoming:
     form: Mapping[str, str] | None = None
     form_id: str | None = None
     action: ActionPayload | None = None
+    roles: frozenset[str] = frozenset()
+
+
+CHANNEL_ADMIN = "channel_admin"
+"""A role: may change how the bot behaves in this conversation (its digest, for one)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from adapters.slack.incoming import (
     PLATFORM,
     action_to_incoming,
     event_to_incoming,
+    is_channel_admin,
     is_from_a_bot,
     mentions,
     person,
@@ -40,7 +42,8 @@ from adapters.slack.incoming import (
     user_of,
     view_to_incoming,
 )
-from bot.model import Incoming, Reply
+from bot.commands.digest import changes_the_digest
+from bot.model import CHANNEL_ADMIN, Incoming, Reply
 from bot.questions import looks_like_a_question
 
 log = logging.getLogger(__name__)
@@ -164,7 +167,10 @@ class SlackBot:
         respond: Say,
     ) -> None:
         await ack()
-        reply = await self._run(slash_to_incoming(body, now=self._now()))
+        incoming = slash_to_incoming(body, now=self._now())
+        if self._needs_roles(incoming):
+            incoming = replace(incoming, roles=await self._roles(incoming, client))
+        reply = await self._run(incoming)
         if reply.form is not None:
             meta = json.dumps({"channel": body.get("channel_id", "")})
             view = blocks.to_modal(reply.form, callback_id=reply.form.id, private_metadata=meta)
@@ -173,6 +179,27 @@ class SlackBot:
         await respond(
             response_type="ephemeral" if reply.private else "in_channel", **blocks.to_message(reply)
         )
+
+    def _needs_roles(self, incoming: Incoming) -> bool:
+        """Only changing a channel's digest needs the sender's roles, so only then is the Web
+        API asked (after the ack: the look-ups may take longer than Slack waits)."""
+        name, args = self.core.bot.route_text(incoming.command, incoming.text)
+        return name == "digest" and changes_the_digest(args) and not incoming.conversation.is_direct
+
+    async def _roles(self, incoming: Incoming, client: AsyncWebClient) -> frozenset[str]:
+        """CHANNEL_ADMIN for a community manager, a workspace admin or owner, or the channel's
+        creator. A failed look-up (logged with Slack's error code) denies."""
+        if incoming.sender.key in self.core.settings.community_managers:
+            return frozenset({CHANNEL_ADMIN})
+        user_id = user_of(incoming.sender.key, incoming.conversation.workspace_id) or ""
+        user, channel = await asyncio.gather(
+            self._call(client.users_info, user=user_id),
+            self._call(client.conversations_info, channel=incoming.conversation.channel_id),
+        )
+        if user is None or channel is None:
+            return frozenset()
+        admin = is_channel_admin(user.get("user") or {}, channel.get("channel") or {}, user_id)
+        return frozenset({CHANNEL_ADMIN}) if admin else frozenset()
 
     # -- modals ------------------------------------------------------------------------------
 

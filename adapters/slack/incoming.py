@@ -11,6 +11,7 @@ from bot.model import ActionPayload, ConversationRef, Incoming, Person
 
 PLATFORM = "slack"
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+ADMIN_FLAGS = ("is_admin", "is_owner", "is_primary_owner")
 
 
 def person(team_id: str, user_id: str, name: str = "") -> Person:
@@ -47,6 +48,18 @@ def slash_to_incoming(body: Mapping[str, Any], *, now: datetime) -> Incoming:
         received_at=now,
         command=str(body.get("command", "")).lstrip("/"),
     )
+
+
+def is_channel_admin(
+    user_info: Mapping[str, Any], channel_info: Mapping[str, Any], user_id: str
+) -> bool:
+    """Whether a Slack user may change a channel's settings: a workspace admin or owner
+    (`users.info`'s `user`) or the channel's creator (`conversations.info`'s `channel`)."""
+    if not user_id:
+        return False
+    if any(user_info.get(flag) is True for flag in ADMIN_FLAGS):
+        return True
+    return channel_info.get("creator") == user_id
 
 
 def strip_mentions(text: str, bot_user_id: str | None) -> str:

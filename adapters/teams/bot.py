@@ -13,12 +13,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
     Activity,
@@ -31,8 +32,15 @@ from botbuilder.schema import (
 from adapters.app import App
 from adapters.settings import TeamsSettings
 from adapters.teams import cards
-from adapters.teams.incoming import PLATFORM, conversation_of, message_to_incoming
-from bot.model import Reply
+from adapters.teams.incoming import (
+    PLATFORM,
+    conversation_of,
+    is_team_owner,
+    message_to_incoming,
+    team_of,
+)
+from bot.commands.digest import ADMINS_ONLY, changes_the_digest
+from bot.model import CHANNEL_ADMIN, Incoming, Reply
 from knowledge.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,7 @@ RETRY_STATUSES = frozenset({429, 503})
 GONE_STATUSES = frozenset({403, 404})
 MAX_ATTEMPTS = 5
 MIN_GAP = 1 / 7  # Teams allows about 7 operations a second per conversation
+NO_OWNERS_HERE = "A group chat has no owners, so here only a community manager can."
 
 
 class ConversationGone(Exception):
@@ -168,8 +177,42 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         incoming = message_to_incoming(turn_context.activity.serialize(), now=self.core.clock.now())
         if not incoming.text and incoming.form is None and incoming.action is None:
             return  # an empty message (an image, a reaction): nothing to answer
+        if self._needs_roles(incoming):
+            incoming = replace(incoming, roles=await self._roles(turn_context, incoming))
         reply = await asyncio.to_thread(self.core.bot.handle, incoming)
+        if reply.text == ADMINS_ONLY and _conversation_type(turn_context) == "groupChat":
+            reply = replace(reply, extra_lines=(*reply.extra_lines, NO_OWNERS_HERE))
         await self.send(turn_context, reply)
+
+    def _needs_roles(self, incoming: Incoming) -> bool:
+        """Only changing a channel's digest needs the sender's roles; only then is Teams asked."""
+        if incoming.form is not None or incoming.action is not None:
+            return False
+        name, args = self.core.bot.route_text(None, incoming.text)
+        return name == "digest" and changes_the_digest(args) and not incoming.conversation.is_direct
+
+    async def _roles(self, turn_context: TurnContext, incoming: Incoming) -> frozenset[str]:
+        """CHANNEL_ADMIN for a community manager, or in a team's channel for one of the team's
+        owners. Group chats have no owners. A failed roster look-up denies."""
+        if incoming.sender.key in self.core.settings.community_managers:
+            return frozenset({CHANNEL_ADMIN})
+        activity = turn_context.activity
+        team_id = team_of(activity.serialize())
+        if not team_id or activity.from_property is None:
+            return frozenset()
+        try:
+            member = await with_retry(
+                lambda: TeamsInfo.get_team_member(turn_context, team_id, activity.from_property.id),
+                what=f"roster of {activity.conversation.id}",
+            )
+        except Exception as error:
+            log.warning(
+                "could not look up a sender's team role: %s %s",
+                status_of(error) or "",
+                type(error).__name__,
+            )
+            return frozenset()
+        return frozenset({CHANNEL_ADMIN}) if is_team_owner(member.serialize()) else frozenset()
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
@@ -196,6 +239,11 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                 lambda: turn_context.send_activity(activity), what=f"reply in {conversation_id}"
             ),
         )
+
+
+def _conversation_type(turn_context: TurnContext) -> str:
+    conversation = turn_context.activity.conversation
+    return str(getattr(conversation, "conversation_type", "") or "")
 
 
 class TeamsEndpoint:

@@ -37,6 +37,18 @@ def tenant_of(activity: Mapping[str, Any]) -> str:
     return str(tenant or "")
 
 
+def team_of(activity: Mapping[str, Any]) -> str:
+    """The team a channel message was posted in; "" in personal and group chats."""
+    team = (activity.get("channelData") or {}).get("team")
+    return str(team.get("id") or "") if isinstance(team, Mapping) else ""
+
+
+def is_team_owner(member: Mapping[str, Any]) -> bool:
+    """Whether a roster entry (a `TeamsChannelAccount`, as JSON) is one of the team's owners.
+    Teams says so in `userRole`: "owner", else "user" or "guest"."""
+    return str(member.get("userRole") or "").strip().lower() == "owner"
+
+
 def sender_of(activity: Mapping[str, Any]) -> Person:
     sender = activity.get("from") or {}
     who = sender.get("aadObjectId") or sender.get("id") or ""

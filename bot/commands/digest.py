@@ -1,4 +1,7 @@
-"""`digest`: a channel's weekly digest — turn it on or off, move it, or see what it would say."""
+"""`digest`: a channel's weekly digest — turn it on or off, move it, or see what it would say.
+
+Changing a channel's digest is for its admins: the adapter says who they are (the
+CHANNEL_ADMIN role on `Incoming.roles`); anyone may preview."""
 
 from __future__ import annotations
 
@@ -8,33 +11,65 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.commands.base import Command, Services, error, split_word
 from bot.digest import compose_digest
-from bot.model import DAYS, Incoming, Reply, Subscription
+from bot.model import CHANNEL_ADMIN, DAYS, Incoming, Reply, Subscription
 
 USAGE = ("digest on", "digest off", "digest preview", "digest time mon 09:00 [Europe/London]")
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+CHANGES = frozenset({"on", "off", "time"})
+ADMINS_ONLY = (
+    "Only this channel's admins can change its digest — ask a workspace admin, the channel's "
+    "creator or a community manager. Anyone can use `digest preview`."
+)
+CHANNELS_ONLY = (
+    "A digest is for channels: say `digest on` in the channel that should get it. "
+    "Here, `digest preview` shows what it would say."
+)
+
+
+def changes_the_digest(args: str) -> bool:
+    """Whether `digest {args}` would change the channel's digest, so the adapter knows when it
+    must establish the sender's roles (and can skip the look-ups otherwise)."""
+    verb, _ = split_word(args)
+    return verb in CHANGES
 
 
 def handle_digest(args: str, incoming: Incoming, services: Services) -> Reply:
     verb, rest = split_word(args)
     if verb == "preview":
         return _preview(services)
+    if verb not in CHANGES:
+        message = f"I don't know “digest {verb}”." if verb else "What about the digest?"
+        return error(message, usage="\n".join(USAGE))
+    refusal = _refusal(incoming)
+    if refusal is not None:
+        return refusal
     if verb == "on":
         sub = services.channels.subscribe(
             incoming.conversation, by=incoming.sender, now=services.clock.now()
         )
         return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")
     if verb == "off":
-        if services.channels.unsubscribe(incoming.conversation):
-            return Reply(text="This channel will no longer get the digest.", tone="done")
-        return Reply(text="This channel was not getting the digest.", private=True)
-    if verb == "time":
-        return _time(rest, incoming, services)
-    message = f"I don't know “digest {verb}”." if verb else "What about the digest?"
-    return error(message, usage="\n".join(USAGE))
+        return _off(incoming, services)
+    return _time(rest, incoming, services)
+
+
+def _refusal(incoming: Incoming) -> Reply | None:
+    """Why this sender may not change this conversation's digest, or None if they may."""
+    if incoming.conversation.is_direct:
+        return error(CHANNELS_ONLY)
+    if CHANNEL_ADMIN not in incoming.roles:
+        return error(ADMINS_ONLY)
+    return None
 
 
 def describe(sub: Subscription) -> str:
     return f"every {sub.day.capitalize()} at {sub.time} ({sub.timezone})"
+
+
+def _off(incoming: Incoming, services: Services) -> Reply:
+    if services.channels.unsubscribe(incoming.conversation):
+        return Reply(text="This channel will no longer get the digest.", tone="done")
+    return Reply(text="This channel was not getting the digest.", private=True)
 
 
 def _preview(services: Services) -> Reply:

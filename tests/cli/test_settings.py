@@ -19,6 +19,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "MICROSOFT_APP_PASSWORD",
         "HASANYONE_ENV",
         "HASANYONE_TEAMS_ENABLED",
+        "HASANYONE_COMMUNITY_MANAGERS",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -33,6 +34,26 @@ def test_environment_variables_reach_their_sub_settings(monkeypatch: pytest.Monk
     assert settings.database_url == "postgresql://postgres@127.0.0.1/x"
     assert settings.slack.enabled and settings.teams.tenant_id == "tenant-1"
     assert settings.teams_enabled is False
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("slack:T0001:U123,teams:tenant:aad-id", ["slack:T0001:U123", "teams:tenant:aad-id"]),
+        (" slack:T0001:U123 , ,teams:tenant:aad-id, ", ["slack:T0001:U123", "teams:tenant:aad-id"]),
+        ("slack:T0001:U123", ["slack:T0001:U123"]),
+        ("", []),
+    ],
+)
+def test_community_managers_are_a_comma_separated_list(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: list[str]
+) -> None:
+    monkeypatch.setenv("HASANYONE_COMMUNITY_MANAGERS", value)
+    assert Settings().community_managers == expected
+
+
+def test_there_are_no_community_managers_unless_configured() -> None:
+    assert Settings().community_managers == []
 
 
 @pytest.mark.parametrize("secret", ["changeme", "your-signing-secret", "xxx", "short"])

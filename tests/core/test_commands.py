@@ -9,8 +9,19 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.commands import COMMANDS
+from bot.commands.digest import changes_the_digest
 from bot.dispatch import Bot
-from bot.model import ActionPayload, ConversationRef, Finding, Incoming, Person, Reply, ResultCard
+from bot.model import (
+    CHANNEL_ADMIN,
+    ActionPayload,
+    ConversationRef,
+    Finding,
+    Incoming,
+    Person,
+    Reply,
+    ResultCard,
+    Subscription,
+)
 from tests.core.fakes import FakeFinder, FakeRegister, a_project, services
 
 ALICE = Person("console:alice", "Alice")
@@ -303,14 +314,22 @@ def test_a_crash_inside_a_command_is_an_apology_not_a_stack_trace(register: Fake
 CHANNEL = ConversationRef(platform="slack", channel_id="C1", workspace_id="T1")
 
 
-def in_channel(bot: Bot, text: str, command: str) -> Reply:
+def in_channel(bot: Bot, text: str, command: str, *, roles: frozenset[str] = frozenset()) -> Reply:
     reply = bot.handle(
         Incoming(
-            text=text, sender=ALICE, conversation=CHANNEL, received_at=CLOCK.now(), command=command
+            text=text,
+            sender=ALICE,
+            conversation=CHANNEL,
+            received_at=CLOCK.now(),
+            command=command,
+            roles=roles,
         )
     )
     assert reply.text.strip()
     return reply
+
+
+ADMIN = frozenset({CHANNEL_ADMIN})
 
 
 def test_listen_turns_plain_question_answering_on_and_off(bot: Bot, register: FakeRegister) -> None:
@@ -337,7 +356,7 @@ def test_listen_is_refused_in_a_direct_message(bot: Bot, register: FakeRegister)
 def test_digest_time_sets_the_schedule(
     bot: Bot, register: FakeRegister, args: str, expected: tuple[str, str, str]
 ) -> None:
-    assert in_channel(bot, args, "digest").tone == "done"
+    assert in_channel(bot, args, "digest", roles=ADMIN).tone == "done"
     sub = register.subscriptions["C1"]
     assert (sub.day, sub.time, sub.timezone) == expected
 
@@ -355,15 +374,64 @@ def test_digest_time_sets_the_schedule(
 def test_digest_time_rejects_bad_schedules(
     bot: Bot, register: FakeRegister, args: str, complaint: str
 ) -> None:
-    reply = in_channel(bot, args, "digest")
+    reply = in_channel(bot, args, "digest", roles=ADMIN)
     assert reply.tone == "error" and complaint in reply.text
     assert register.subscriptions == {}
 
 
 def test_digest_on_then_off(bot: Bot, register: FakeRegister) -> None:
-    assert "every Mon at 09:00 (Europe/London)" in in_channel(bot, "on", "digest").text
-    assert "no longer" in in_channel(bot, "off", "digest").text
-    assert "was not getting" in in_channel(bot, "off", "digest").text
+    on = in_channel(bot, "on", "digest", roles=ADMIN)
+    assert "every Mon at 09:00 (Europe/London)" in on.text
+    assert "C1" in register.subscriptions
+    assert "no longer" in in_channel(bot, "off", "digest", roles=ADMIN).text
+    assert "was not getting" in in_channel(bot, "off", "digest", roles=ADMIN).text
+
+
+@pytest.mark.parametrize("args", ["on", "off", "time tue 10:30", "ON", "time"])
+@pytest.mark.parametrize("roles", [frozenset(), frozenset({"member"})])
+def test_only_a_channel_admin_may_change_the_digest(
+    bot: Bot, register: FakeRegister, args: str, roles: frozenset[str]
+) -> None:
+    register.subscriptions["C1"] = Subscription(where=CHANNEL, day="fri")
+    reply = in_channel(bot, args, "digest", roles=roles)
+    assert (reply.tone, reply.private) == ("error", True)
+    assert reply.text == (
+        "Only this channel's admins can change its digest — ask a workspace admin, the "
+        "channel's creator or a community manager. Anyone can use `digest preview`."
+    )
+    assert register.subscriptions == {"C1": Subscription(where=CHANNEL, day="fri")}
+
+
+@pytest.mark.parametrize("roles", [frozenset(), ADMIN])
+def test_anyone_may_preview_the_digest(bot: Bot, roles: frozenset[str]) -> None:
+    reply = in_channel(bot, "preview", "digest", roles=roles)
+    assert reply.tone != "error" and reply.private
+    assert "Only this channel's admins" not in reply.text
+
+
+@pytest.mark.parametrize("args", ["on", "off", "time mon 09:00"])
+def test_a_digest_cannot_be_changed_in_a_direct_message(
+    bot: Bot, register: FakeRegister, args: str
+) -> None:
+    reply = say(bot, args, command="digest", roles=ADMIN)
+    assert reply.tone == "error" and "for channels" in reply.text
+    assert register.subscriptions == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ("on", True),
+        ("OFF", True),
+        ("time mon 09:00", True),
+        ("preview", False),
+        ("", False),
+        ("timer", False),
+        ("frobnicate", False),
+    ],
+)
+def test_changes_the_digest_names_the_verbs_that_need_an_admin(args: str, expected: bool) -> None:
+    assert changes_the_digest(args) is expected
 
 
 @pytest.mark.parametrize(

@@ -163,13 +163,105 @@ async def test_project_add_modal_registers_and_show_stage_mine_work(slack: Slack
     assert "Leeds" in all_text(await slack.responses(rid))
 
 
+REFUSAL = "Only this channel's admins can change its digest"
+
+
+def digest_rows(slack: SlackHarness, channel: str = "C0GENERAL") -> list[tuple[Any, ...]]:
+    """The channel's subscription rows: (day, time, active, created_by)."""
+    with Session(slack.app.engine) as s:
+        rows = s.exec(
+            select(t.DigestSubscription).where(t.DigestSubscription.channel_id == channel)
+        ).all()
+        return [(r.day, r.time, r.active, r.created_by) for r in rows]
+
+
 async def test_digest_commands_manage_the_channel_subscription(slack: SlackHarness) -> None:
-    _, rid = await slack.slash("/digest", "time tue 10:30")
+    slack.fake.users["UADMIN"] = {"is_admin": True}
+    _, rid = await slack.slash("/digest", "time tue 10:30", user="UADMIN")
     assert "every Tue at 10:30" in all_text(await slack.responses(rid))
+    assert digest_rows(slack) == [("tue", "10:30", True, f"slack:{TEAM}:UADMIN")]
     _, rid = await slack.slash("/digest", "preview")
     assert "hasanyone digest" in all_text(await slack.responses(rid))
-    _, rid = await slack.slash("/digest", "off")
+    _, rid = await slack.slash("/digest", "off", user="UADMIN")
     assert "no longer" in all_text(await slack.responses(rid))
+    assert digest_rows(slack) == [("tue", "10:30", False, f"slack:{TEAM}:UADMIN")]
+
+
+async def test_a_channel_member_may_not_change_the_digest(slack: SlackHarness) -> None:
+    for args in ("on", "time tue 10:30"):
+        _, rid = await slack.slash("/digest", args, user="UMEMBER")
+        [reply] = await slack.responses(rid)
+        assert REFUSAL in all_text(reply) and reply["response_type"] == "ephemeral"
+    assert digest_rows(slack) == []
+    asked = slack.fake.calls_to("users.info") + slack.fake.calls_to("conversations.info")
+    assert {c.params.get("user") or c.params.get("channel") for c in asked} == {
+        "UMEMBER",
+        "C0GENERAL",
+    }
+
+
+async def test_a_member_cannot_turn_off_a_digest_an_admin_turned_on(slack: SlackHarness) -> None:
+    slack.fake.users["UADMIN"] = {"is_admin": True}
+    _, rid = await slack.slash("/digest", "on", user="UADMIN")
+    await slack.responses(rid)
+    _, rid = await slack.slash("/digest", "off", user="UMEMBER")
+    assert REFUSAL in all_text(await slack.responses(rid))
+    assert digest_rows(slack) == [("mon", "09:00", True, f"slack:{TEAM}:UADMIN")]
+
+
+async def test_workspace_admins_and_owners_may_change_the_digest(slack: SlackHarness) -> None:
+    for n, flag in enumerate(("is_admin", "is_owner", "is_primary_owner")):
+        slack.fake.users[f"U{n}"] = {flag: True}
+        _, rid = await slack.slash("/digest", f"time wed 0{n}:15", user=f"U{n}")
+        assert "every Wed at" in all_text(await slack.responses(rid)), flag
+        assert digest_rows(slack) == [("wed", f"0{n}:15", True, f"slack:{TEAM}:U0")]
+
+
+async def test_the_channels_creator_may_change_the_digest(slack: SlackHarness) -> None:
+    slack.fake.channels["C0PLANNING"] = {"creator": "UCAROL"}
+    _, rid = await slack.slash("/digest", "on", user="UCAROL", channel="C0PLANNING")
+    assert "every Mon at 09:00" in all_text(await slack.responses(rid))
+    assert digest_rows(slack, "C0PLANNING") == [("mon", "09:00", True, f"slack:{TEAM}:UCAROL")]
+    [asked] = slack.fake.calls_to("conversations.info")
+    assert asked.params["channel"] == "C0PLANNING"
+
+
+async def test_a_community_manager_may_change_any_channels_digest(slack: SlackHarness) -> None:
+    slack.app.settings.community_managers = [f"slack:{TEAM}:UCOMMUNITY"]
+    _, rid = await slack.slash("/digest", "on", user="UCOMMUNITY")
+    assert "every Mon at 09:00" in all_text(await slack.responses(rid))
+    assert digest_rows(slack) == [("mon", "09:00", True, f"slack:{TEAM}:UCOMMUNITY")]
+    _, rid = await slack.slash("/digest", "on", user="UCOMMUNITY", team_id="T0OTHER")
+    assert REFUSAL in all_text(await slack.responses(rid))  # the key names one workspace
+
+
+async def test_a_failed_user_look_up_refuses_and_logs_slacks_error(
+    slack: SlackHarness, caplog: Any
+) -> None:
+    slack.fake.users["UADMIN"] = {"is_admin": True}
+    slack.fake.fail_next("users.info", error="account_inactive")
+    _, rid = await slack.slash("/digest", "on", user="UADMIN")
+    assert REFUSAL in all_text(await slack.responses(rid))
+    assert digest_rows(slack) == []
+    assert "account_inactive" in caplog.text
+    _, rid = await slack.slash("/digest", "on", user="UADMIN")  # and the listener still works
+    assert "every Mon at 09:00" in all_text(await slack.responses(rid))
+
+
+async def test_only_digest_changes_look_the_sender_up(slack: SlackHarness) -> None:
+    for command, text in [
+        ("/digest", "preview"),
+        ("/digest", ""),
+        ("/hasanyone", "help"),
+        ("/weeknote", "pl-17: looked nobody up"),
+        ("/project", "show pl-17"),
+    ]:
+        _, rid = await slack.slash(command, text)
+        await slack.responses(rid)
+    _, rid = await slack.slash("/digest", "on", channel="D0ALICE", channel_name="directmessage")
+    assert "for channels" in all_text(await slack.responses(rid))
+    assert slack.fake.calls_to("users.info") == []
+    assert slack.fake.calls_to("conversations.info") == []
 
 
 async def test_a_mention_is_answered_in_its_thread(slack: SlackHarness) -> None:

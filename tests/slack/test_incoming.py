@@ -9,6 +9,7 @@ import pytest
 from adapters.slack.incoming import (
     action_to_incoming,
     event_to_incoming,
+    is_channel_admin,
     is_from_a_bot,
     mentions,
     slash_to_incoming,
@@ -106,3 +107,29 @@ def test_a_button_press_carries_its_action_and_value() -> None:
     assert incoming.action is not None
     assert (incoming.action.name, incoming.action.value) == ("helpful", "7:project:pl-17")
     assert incoming.sender.key == "slack:T1:U1" and incoming.conversation.thread_id == "1.0"
+
+
+CHANNEL = {"id": "C1", "creator": "UCREATOR"}
+
+
+@pytest.mark.parametrize(
+    ("user_info", "channel_info", "user_id", "expected"),
+    [
+        ({"id": "U1", "is_admin": True}, CHANNEL, "U1", True),
+        ({"id": "U1", "is_owner": True}, CHANNEL, "U1", True),
+        ({"id": "U1", "is_primary_owner": True}, CHANNEL, "U1", True),
+        ({"id": "UCREATOR"}, CHANNEL, "UCREATOR", True),
+        ({"id": "U1", "is_admin": False, "is_owner": False}, CHANNEL, "U1", False),
+        ({"id": "U1"}, CHANNEL, "U1", False),
+        ({"id": "U1", "is_restricted": True}, CHANNEL, "U1", False),
+        ({"id": "U1", "is_admin": "false"}, CHANNEL, "U1", False),
+        ({"id": "U1"}, {"id": "C1"}, "U1", False),
+        ({"id": "U1"}, {}, "U1", False),
+        ({}, {"creator": ""}, "", False),
+        ({"is_admin": True}, CHANNEL, "", False),
+    ],
+)
+def test_a_channel_admin_is_a_workspace_admin_or_owner_or_the_channels_creator(
+    user_info: dict[str, object], channel_info: dict[str, object], user_id: str, expected: bool
+) -> None:
+    assert is_channel_admin(user_info, channel_info, user_id) is expected

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from adapters.app import build_app
 from bot.model import Reply
 from knowledge import tables as t
+from tests.fakes.bot_connector import TEAM_ID, teams_member
 from tests.teams.conftest import APP_ID, TENANT, TeamsHarness, new_conversation, start, stop
 
 FORBIDDEN = ("](https://evil", "<at>", "**boom**")
@@ -247,3 +248,120 @@ async def test_local_mode_needs_no_token_and_sends_none(local_teams: TeamsHarnes
     assert response.status in (200, 201)
     [reply] = await local_teams.replies(1)
     assert reply.token is None
+
+
+REFUSAL = "Only this channel"
+
+
+def in_team_channel(teams: TeamsHarness, text: str, channel: str, user: str) -> dict[str, Any]:
+    """A channel @mention as Teams sends it: channelData names the team and the channel."""
+    channel_data = {"tenant": {"id": TENANT}, "team": {"id": TEAM_ID}, "channel": {"id": channel}}
+    return teams.activity(
+        f"<at>hasanyone</at> {text}",
+        conversation=channel,
+        kind="channel",
+        user=user,
+        channelData=channel_data,
+    )
+
+
+def on_roster(teams: TeamsHarness, channel: str, user: str, role: str) -> None:
+    teams.connector.members[channel] = [
+        teams_member("Alex Smith", member_id="29:alex", aad_object_id="aad-alex"),
+        teams_member(
+            user.removeprefix("aad-").title(),
+            member_id=f"29:{user}",
+            aad_object_id=user,
+            user_role=role,
+            tenant_id=TENANT,
+        ),
+    ]
+
+
+def digest_rows(teams: TeamsHarness, channel: str) -> list[tuple[Any, ...]]:
+    with Session(teams.app.engine) as s:
+        rows = s.exec(
+            select(t.DigestSubscription).where(t.DigestSubscription.channel_id == channel)
+        ).all()
+        return [(r.platform, r.day, r.time, r.active, r.created_by) for r in rows]
+
+
+def member_look_ups(teams: TeamsHarness) -> list[tuple[str | None, str | None]]:
+    return [(c.conversation_id, c.member_id) for c in teams.connector.calls if c.kind == "member"]
+
+
+async def test_a_team_member_may_not_change_the_channels_digest(teams: TeamsHarness) -> None:
+    channel = new_conversation()
+    on_roster(teams, channel, "aad-alice", "user")
+    await teams.send(in_team_channel(teams, "digest on", channel, "aad-alice"))
+    [reply] = await teams.replies(1)
+    assert REFUSAL in card_text(reply.activity)
+    assert digest_rows(teams, channel) == []
+    assert member_look_ups(teams) == [(channel, "29:aad-alice")]
+
+
+async def test_a_team_owner_may_change_the_channels_digest(teams: TeamsHarness) -> None:
+    channel = new_conversation()
+    on_roster(teams, channel, "aad-olive", "owner")
+    await teams.send(in_team_channel(teams, "digest time tue 10:30", channel, "aad-olive"))
+    [reply] = await teams.replies(1)
+    assert "every Tue at 10:30" in card_text(reply.activity)
+    assert digest_rows(teams, channel) == [
+        ("teams", "tue", "10:30", True, f"teams:{TENANT}:aad-olive")
+    ]
+    assert member_look_ups(teams) == [(channel, "29:aad-olive")]
+
+
+async def test_a_community_manager_may_change_any_channels_digest(teams: TeamsHarness) -> None:
+    teams.app.settings.community_managers = [f"teams:{TENANT}:aad-carol"]
+    channel, chat = new_conversation(), new_conversation()
+    on_roster(teams, channel, "aad-carol", "user")
+    await teams.send(in_team_channel(teams, "digest on", channel, "aad-carol"))
+    await teams.send(
+        teams.activity("digest on", conversation=chat, kind="groupChat", user="aad-carol")
+    )
+    replies = await teams.replies(2)
+    assert all("every Mon at 09:00" in card_text(r.activity) for r in replies)
+    assert digest_rows(teams, channel) == [
+        ("teams", "mon", "09:00", True, f"teams:{TENANT}:aad-carol")
+    ]
+    assert digest_rows(teams, chat) == [
+        ("teams", "mon", "09:00", True, f"teams:{TENANT}:aad-carol")
+    ]
+    assert member_look_ups(teams) == []
+
+
+async def test_in_a_group_chat_only_a_community_manager_may(teams: TeamsHarness) -> None:
+    chat = new_conversation()
+    teams.connector.members[chat] = [
+        teams_member("Alice", member_id="29:aad-alice", user_role="owner")
+    ]
+    await teams.send(teams.activity("digest on", conversation=chat, kind="groupChat"))
+    [reply] = await teams.replies(1)
+    assert REFUSAL in card_text(reply.activity)
+    assert "group chat has no owners" in card_text(reply.activity)
+    assert digest_rows(teams, chat) == []
+    assert member_look_ups(teams) == []
+
+
+async def test_a_failed_roster_look_up_refuses_without_a_crash(teams: TeamsHarness) -> None:
+    channel = new_conversation()
+    on_roster(teams, channel, "aad-olive", "owner")
+    teams.connector.fail_next(403, kinds={"member"})
+    await teams.send(in_team_channel(teams, "digest on", channel, "aad-olive"))
+    [reply] = await teams.replies(1)
+    assert REFUSAL in card_text(reply.activity)
+    assert digest_rows(teams, channel) == []
+    await teams.send(in_team_channel(teams, "digest on", channel, "aad-olive"))
+    replies = await teams.replies(2)
+    assert "every Mon at 09:00" in card_text(replies[1].activity)
+
+
+async def test_only_digest_changes_look_the_sender_up(teams: TeamsHarness) -> None:
+    channel = new_conversation()
+    for text in ("digest preview", "digest", "help", "brownfield site register"):
+        await teams.send(in_team_channel(teams, text, channel, "aad-alice"))
+    await teams.send(teams.activity("digest on"))  # a personal chat: not for a digest at all
+    replies = await teams.replies(5)
+    assert "for channels" in card_text(replies[-1].activity)
+    assert member_look_ups(teams) == []

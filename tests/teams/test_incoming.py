@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from adapters.teams.incoming import clean_text, message_to_incoming
+from adapters.teams.incoming import clean_text, is_team_owner, message_to_incoming, team_of
 
 NOW = datetime(2025, 3, 12, 10, 30, tzinfo=UTC)
 
@@ -78,3 +78,39 @@ def test_a_button_press_carries_its_action() -> None:
     )
     assert incoming.action is not None
     assert (incoming.action.name, incoming.action.value) == ("helpful", "3:project:pl-17")
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        ({"id": "29:1", "userRole": "owner"}, True),
+        ({"id": "29:1", "userRole": "Owner"}, True),
+        ({"id": "29:1", "userRole": "user"}, False),
+        ({"id": "29:1", "userRole": "guest"}, False),
+        ({"id": "29:1", "userRole": None}, False),
+        ({"id": "29:1", "userRole": ""}, False),
+        ({"id": "29:1", "role": "owner"}, False),
+        ({"id": "29:1"}, False),
+        ({}, False),
+    ],
+)
+def test_a_team_owner_is_a_member_whose_user_role_says_owner(
+    member: dict[str, Any], expected: bool
+) -> None:
+    assert is_team_owner(member) is expected
+
+
+@pytest.mark.parametrize(
+    ("channel_data", "expected"),
+    [
+        ({"tenant": {"id": "t"}, "team": {"id": "19:team@thread.tacv2"}}, "19:team@thread.tacv2"),
+        ({"tenant": {"id": "t"}}, ""),
+        ({"team": {}}, ""),
+        ({"team": "19:team"}, ""),
+        (None, ""),
+    ],
+)
+def test_the_team_of_a_message_comes_from_its_channel_data(
+    channel_data: dict[str, Any] | None, expected: str
+) -> None:
+    assert team_of({**activity("digest on"), "channelData": channel_data}) == expected

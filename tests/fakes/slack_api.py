@@ -4,6 +4,12 @@ Point slack_sdk at it with ``AsyncWebClient(token=..., base_url=slack.api_url)``
 ``slack.response_url("abc")`` as a slash command's response_url. Every request is recorded as a
 :class:`Call`; a few methods keep state (messages per channel, views) so a test can read back
 what the bot posted the way the bot itself would.
+
+Socket Mode too: ``apps.connections.open`` (with an app-level ``xapp-`` token) hands out
+``ws://127.0.0.1:PORT/socket?ticket=...``; a client that connects there gets Slack's ``hello``,
+then whatever envelopes the test pushes with :meth:`FakeSlack.socket_send` (build them with
+:func:`socket_envelope`), and its acks are kept in ``socket_acks``
+(:meth:`FakeSlack.wait_for_ack`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from types import TracebackType
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 TEAM_ID = "T0001"
 TEAM_NAME = "Fake Council Workspace"
@@ -114,6 +120,12 @@ class FakeSlack:
         self._dms: dict[frozenset[str], str] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self.socket_connections = 0  # websocket connections ever accepted at /socket
+        self.socket_sent: list[Json] = []  # envelopes pushed to the client, in order
+        self.socket_acks: list[Json] = []  # every JSON message the client sent back, in order
+        self._sockets: list[web.WebSocketResponse] = []  # open now, oldest first
+        self._tickets: set[str] = set()
+        self._envelope_ids = itertools.count(1)
         self._handlers: dict[str, Handler] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -138,6 +150,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{id}", self._handle_response_url)
+        app.router.add_get("/socket", self._handle_socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -152,6 +165,8 @@ class FakeSlack:
         tb: TracebackType | None,
     ) -> None:
         if self._runner is not None:
+            for ws in list(self._sockets):  # aiohttp leaves open websockets to their handlers
+                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"fake slack stopping")
             await self._runner.cleanup()
             self._runner = None
 
@@ -216,6 +231,78 @@ class FakeSlack:
         failure = _Failure(status=status, error=error or default, retry_after=retry_after)
         self._failures.setdefault(method, deque()).extend([failure] * times)
 
+    # --- Socket Mode: the test-facing API -------------------------------------------------
+
+    @property
+    def sockets_open(self) -> int:
+        """How many Socket Mode websockets are connected right now."""
+        return len(self._sockets)
+
+    async def wait_for_socket(
+        self,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a bounded wait is the point of this helper
+    ) -> None:
+        """Wait until ``count`` websocket connections have been made (each one sent ``hello``)
+        and one is open."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(
+                    lambda: self.socket_connections >= count and bool(self._sockets)
+                )
+        except TimeoutError:
+            raise AssertionError(
+                f"waited {timeout}s for {count} Socket Mode connection(s); got "
+                f"{self.socket_connections} ({self.sockets_open} open). "
+                f"apps.connections.open calls: {len(self.calls_to('apps.connections.open'))}"
+            ) from None
+
+    async def wait_for_hangup(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a bounded wait is the point of this helper
+    ) -> None:
+        """Wait until no Socket Mode websocket is open (the client hung up)."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: not self._sockets)
+        except TimeoutError:
+            raise AssertionError(
+                f"waited {timeout}s for the client to hang up; {self.sockets_open} socket(s) open"
+            ) from None
+
+    async def socket_send(self, envelope: Json, timeout: float = 5.0) -> str:  # noqa: ASYNC109
+        """Push an envelope down the newest open websocket (waiting for one); returns its
+        envelope_id (one is made up if the envelope has none)."""
+        await self.wait_for_socket(timeout=timeout)
+        sent = {**envelope}
+        envelope_id = str(sent.setdefault("envelope_id", self._new_envelope_id()))
+        self.socket_sent.append(sent)
+        await self._sockets[-1].send_str(json.dumps(sent))
+        return envelope_id
+
+    def acks_for(self, envelope_id: str) -> list[Json]:
+        """The acks the client sent for one envelope (more than one is a client bug)."""
+        return [a for a in self.socket_acks if a.get("envelope_id") == envelope_id]
+
+    async def wait_for_ack(
+        self,
+        envelope_id: str,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a bounded wait is the point of this helper
+    ) -> Json:
+        """Wait for the client's ack of one envelope, ``{"envelope_id": ..., "payload"?: ...}``."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: bool(self.acks_for(envelope_id)))
+        except TimeoutError:
+            acked = [a.get("envelope_id") for a in self.socket_acks]
+            raise AssertionError(
+                f"waited {timeout}s for the ack of envelope {envelope_id!r}; acks so far: {acked}"
+            ) from None
+        return self.acks_for(envelope_id)[0]
+
+    def _new_envelope_id(self) -> str:
+        return f"00000000-0000-4000-8000-{next(self._envelope_ids):012d}"
+
     def next_ts(self) -> str:
         """A fresh message timestamp, unique and increasing: ``"1700000000.000100"`` onwards."""
         micros = 1_700_000_000_000_000 + next(self._ts) * 100
@@ -248,6 +335,45 @@ class FakeSlack:
             return _failure_response(failure, json_body=False)
         return web.Response(text="ok", content_type="text/plain")
 
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        """Socket Mode's websocket: ``hello`` first, then envelopes out and acks in."""
+        if request.query.get("ticket", "") not in self._tickets:
+            raise web.HTTPUnauthorized(text="unknown ticket: call apps.connections.open first")
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets) + 1,
+                "debug_info": {
+                    "host": "applink-fake",
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        async with self._changed:
+            self._sockets.append(ws)
+            self.socket_connections += 1
+            self._changed.notify_all()
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    body = json.loads(message.data)
+                except json.JSONDecodeError:
+                    body = {"_raw": message.data}
+                async with self._changed:
+                    self.socket_acks.append(body if isinstance(body, dict) else {"_raw": body})
+                    self._changed.notify_all()
+        finally:
+            async with self._changed:
+                self._sockets.remove(ws)
+                self._changed.notify_all()
+        return ws
+
     async def _record(self, method: str, params: Json, request: web.Request) -> None:
         call = Call(method, params, dict(request.headers), time.monotonic())
         async with self._changed:
@@ -261,21 +387,25 @@ class FakeSlack:
     def _answer(self, method: str, params: Json, request: web.Request) -> Json:
         handler = self._handlers.get(method, _anything_else)
         try:
-            self._check_auth(method, params, request)
+            token = self._check_auth(method, params, request)
+            if method == "apps.connections.open":
+                return {"ok": True, **self._apps_connections_open(token)}
             return {"ok": True, **handler(params)}
         except SlackError as exc:
             return {"ok": False, "error": exc.error}
 
-    def _check_auth(self, method: str, params: Json, request: web.Request) -> None:
+    def _check_auth(self, method: str, params: Json, request: web.Request) -> str:
+        """The caller's token (Bearer header, else a ``token`` param), or an auth error."""
         auth = request.headers.get("Authorization", "")
         if method.startswith("oauth.") and auth.lower().startswith("basic "):
-            return
+            return ""
         scheme, _, token = auth.partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else str(params.get("token", ""))
         if not token:
             raise SlackError("not_authed")
         if self.tokens and token not in self.tokens:
             raise SlackError("invalid_auth")
+        return token
 
     # --- methods ---------------------------------------------------------------------------
 
@@ -289,6 +419,14 @@ class FakeSlack:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, token: str) -> Json:
+        """Only an app-level token opens a Socket Mode connection; each URL has its own ticket."""
+        if not token.startswith("xapp-"):
+            raise SlackError("not_allowed_token_type")
+        ticket = f"ticket-{len(self._tickets) + 1}"
+        self._tickets.add(ticket)
+        return {"url": f"ws://{self.host}:{self.port}/socket?ticket={ticket}"}
 
     def _chat_post_message(self, params: Json) -> Json:
         channel = _required(params, "channel", "channel_not_found")
@@ -582,4 +720,46 @@ def _merge_user(default: Json, configured: Mapping[str, Any]) -> Json:
     return {**default, **configured, "profile": profile}
 
 
-__all__ = ["APP_ID", "BOT_ID", "BOT_USER_ID", "TEAM_ID", "Call", "FakeSlack", "SlackError"]
+# --- Socket Mode envelopes --------------------------------------------------------------------
+
+#: Envelope types whose ack may carry a response payload (Slack's ``accepts_response_payload``).
+_ACCEPTS_RESPONSE = {"slash_commands": True, "interactive": True, "events_api": False}
+
+
+def socket_envelope(
+    kind: str,
+    payload: Json,
+    *,
+    envelope_id: str | None = None,
+    retry_attempt: int = 0,
+    retry_reason: str = "",
+) -> Json:
+    """An envelope as Slack sends it down the socket.
+
+    ``kind`` is ``"slash_commands"`` (payload: the form fields of the HTTP request),
+    ``"interactive"`` (payload: the decoded ``payload`` field) or ``"events_api"`` (payload: the
+    ``event_callback`` body). Without ``envelope_id``, :meth:`FakeSlack.socket_send` makes one up.
+    """
+    envelope: Json = {
+        "type": kind,
+        "payload": payload,
+        "accepts_response_payload": _ACCEPTS_RESPONSE.get(kind, False),
+    }
+    if envelope_id is not None:
+        envelope["envelope_id"] = envelope_id
+    if kind == "events_api":
+        envelope["retry_attempt"] = retry_attempt
+        envelope["retry_reason"] = retry_reason
+    return envelope
+
+
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER_ID",
+    "TEAM_ID",
+    "Call",
+    "FakeSlack",
+    "SlackError",
+    "socket_envelope",
+]

@@ -10,9 +10,10 @@ from typing import Any
 from aiohttp import web
 
 from adapters.app import App
+from bot.model import Reply
 from jobs.digests import DigestJob, run_due
-from jobs.ports import Poster
-from knowledge.digests import DigestStore
+from jobs.ports import DirectMessenger, Poster
+from knowledge.digests import DigestStore, SubscriptionInfo
 from knowledge.leader import Leadership
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,64 @@ def posters(app: App, *, teams_endpoint: Any = None) -> dict[str, Poster]:
     return found
 
 
+def messengers(app: App, *, teams_endpoint: Any = None) -> dict[str, DirectMessenger]:
+    found: dict[str, DirectMessenger] = {}
+    slack = app.settings.slack
+    if slack.bot_token is not None:
+        from adapters.slack.app import web_client
+        from adapters.slack.poster import SlackMessenger
+
+        found["slack"] = SlackMessenger(web_client(slack, slack.bot_token.get_secret_value()))
+    if app.settings.teams_enabled:
+        from adapters.teams.bot import TeamsEndpoint
+        from adapters.teams.poster import TeamsMessenger
+
+        found["teams"] = TeamsMessenger(teams_endpoint or TeamsEndpoint(app, app.settings.teams))
+    return found
+
+
 def digest_job(app: App, *, teams_endpoint: Any = None) -> DigestJob:
+    direct = messengers(app, teams_endpoint=teams_endpoint)
+    tasks: set[asyncio.Task[None]] = set()
+
+    def paused(sub: SubscriptionInfo, reason: str) -> None:
+        """Tell the community managers, where they can be reached; it is logged either way."""
+        text = f"The digest for {sub.platform} channel {sub.channel_id} is paused: {reason}."
+        for key in app.settings.community_managers:
+            messenger = direct.get(key.split(":", 1)[0])
+            if messenger is not None:
+                task = asyncio.create_task(_quietly(messenger.send_dm(key, Reply(text=text))))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
     return DigestJob(
         store=DigestStore(app.engine),
         activity=app.repo,
         posters=posters(app, teams_endpoint=teams_endpoint),
+        on_paused=paused,
     )
+
+
+async def _quietly(send: Any) -> None:
+    try:
+        await send
+    except Exception as error:
+        log.warning("could not tell a community manager: %s", type(error).__name__)
+
+
+async def remind(app: App, *, teams_endpoint: Any = None) -> str:
+    """Friday's weeknote reminders (the job refuses on other days and bank holidays)."""
+    from jobs.holidays import BankHolidays
+    from jobs.reminders import send_reminders
+    from knowledge.reminders import ReminderStore
+
+    report = await send_reminders(
+        now=app.clock.now(),
+        store=ReminderStore(app.engine),
+        messengers=messengers(app, teams_endpoint=teams_endpoint),
+        holidays=BankHolidays.load(),
+    )
+    return str(report)
 
 
 def attach_scheduler(web_app: web.Application, app: App, *, teams_endpoint: Any = None) -> None:
@@ -66,7 +119,11 @@ def attach_scheduler(web_app: web.Application, app: App, *, teams_endpoint: Any 
 
         while not await asyncio.to_thread(leadership.try_lead):  # noqa: ASYNC110 (polls PostgreSQL)
             await asyncio.sleep(LEADER_CHECK_SECONDS)
-        scheduler = make_scheduler(sweep=sweep, reminders=None, timezone=app.settings.timezone)
+
+        async def reminders() -> None:
+            log.info("weeknote reminders: %s", await remind(app, teams_endpoint=teams_endpoint))
+
+        scheduler = make_scheduler(sweep=sweep, reminders=reminders, timezone=app.settings.timezone)
         scheduler.start()
         state["scheduler"] = scheduler
         await sweep()  # catch up on anything that fell due while no one was leading

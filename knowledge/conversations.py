@@ -52,6 +52,22 @@ class ConversationStore:
             row = s.get(t.ConversationReference, (platform, conversation_id))
             return dict(row.reference) if row is not None and row.installed else None
 
+    def personal_chat_with(self, platform: str, user: str) -> str | None:
+        """The personal (1:1) conversation with a user, by their id or AAD object id."""
+        with Session(self.engine) as s:
+            rows = s.exec(
+                select(t.ConversationReference).where(
+                    t.ConversationReference.platform == platform,
+                    t.ConversationReference.conversation_type == "personal",
+                    t.ConversationReference.installed == True,  # noqa: E712  (SQL, not Python)
+                )
+            ).all()
+        for row in rows:
+            person = row.reference.get("user") or {}
+            if user in (person.get("aadObjectId"), person.get("id")):
+                return row.conversation_id
+        return None
+
     def installed(self, platform: str) -> list[str]:
         with Session(self.engine) as s:
             rows = s.exec(

@@ -73,3 +73,16 @@ class SlackPoster:
             raise TemporaryFailure(code) from error
         except (aiohttp.ClientError, TimeoutError) as error:
             raise TemporaryFailure(type(error).__name__) from error
+
+
+class SlackMessenger:
+    """Direct messages: posting to a user id opens (or reuses) the DM with the bot."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def send_dm(self, person_key: str, reply: Reply) -> None:
+        user_id = person_key.rsplit(":", 1)[-1]
+        await SlackPoster._call(self.client.chat_postMessage, channel=user_id, **to_message(reply))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from adapters.teams.bot import ConversationGone, TeamsEndpoint
@@ -31,3 +32,22 @@ class TeamsPoster:
         self, channel_id: str, *, digest_key: str, since: datetime
     ) -> str | None:
         return None
+
+
+class TeamsMessenger:
+    """Direct messages through the personal chat the person once had with the bot. Teams bots
+    cannot start a chat with someone who never opened one, so those people cannot be reached."""
+
+    platform = "teams"
+
+    def __init__(self, endpoint: TeamsEndpoint) -> None:
+        self.endpoint = endpoint
+
+    async def send_dm(self, person_key: str, reply: Reply) -> None:
+        who = person_key.rsplit(":", 1)[-1]
+        conversation = await asyncio.to_thread(
+            self.endpoint.conversations.personal_chat_with, "teams", who
+        )
+        if conversation is None:
+            raise ChannelGone(f"no personal chat with {who}")
+        await TeamsPoster(self.endpoint).post(conversation, reply, digest_key="dm")

@@ -223,3 +223,80 @@ def test_manifest_teams_needs_a_bot_id(env: dict[str, str], tmp_path: Path) -> N
         check=False,
     )
     assert done.returncode == 2 and "--bot-id" in done.stderr
+
+
+def test_digest_subscribe_list_preview_and_run(env: dict[str, str]) -> None:
+    quiet = {**env, "HASANYONE_TEAMS_ENABLED": "false"}
+    out = hasanyone(
+        quiet,
+        "digest",
+        "subscribe",
+        "--platform",
+        "slack",
+        "--channel",
+        "C0CLI",
+        "--day",
+        "Friday",
+        "--time",
+        "7:30",
+    )
+    assert "slack C0CLI: every fri at 07:30 (Europe/London)" in out
+    assert "slack C0CLI: every fri at 07:30 (Europe/London); never run" in hasanyone(
+        quiet, "digest", "list"
+    )
+    assert "hasanyone digest:" in hasanyone(quiet, "digest", "preview", "--channel", "C0CLI")
+    ran = hasanyone(quiet, "digest", "run", "--at", "2025-03-14T07:31:00+00:00", "--now")
+    assert "waiting (slack is not configured)" in ran
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--platform", "fax", "--channel", "C1"], "--platform must be slack or teams"),
+        (["--platform", "slack", "--channel", "C1", "--day", "someday"], "--day must be one of"),
+        (
+            ["--platform", "slack", "--channel", "C1", "--time", "25:00"],
+            "--time must look like 09:00",
+        ),
+        (
+            ["--platform", "slack", "--channel", "C1", "--tz", "Mars/Base"],
+            "--tz must be a timezone",
+        ),
+    ],
+)
+def test_digest_subscribe_explains_bad_input(
+    env: dict[str, str], args: list[str], complaint: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", "digest", "subscribe", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and complaint in done.stderr
+
+
+def test_digest_run_refuses_a_time_without_an_offset(env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", "digest", "run", "--at", "2025-03-10 09:00"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "with its offset" in done.stderr
+
+
+def test_digest_preview_of_an_unknown_channel_says_so(env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", "digest", "preview", "--channel", "CNOPE"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "has no digest" in done.stderr

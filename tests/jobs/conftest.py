@@ -1,0 +1,3 @@
+"""Teams fixtures are shared with the jobs tests (digests and reminders post through Teams)."""
+
+from tests.teams.conftest import teams  # noqa: F401

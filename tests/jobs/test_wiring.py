@@ -1,0 +1,142 @@
+"""The jobs as the server wires them: DMs on each platform, the scheduler's triggers, reminders."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session
+
+from adapters.app import App, build_app
+from adapters.scheduling import digest_job, remind
+from adapters.settings import Settings, SlackSettings
+from bot.clock import FixedClock
+from bot.model import ProjectDraft, Reply, Stage
+from jobs.digests import run_due
+from jobs.ports import ChannelGone
+from knowledge import tables as t
+from knowledge.digests import DigestStore, SubscriptionInfo
+from tests.fakes.slack_api import FakeSlack
+
+LONDON = ZoneInfo("Europe/London")
+TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+
+
+def slack_app(url: str, fake: FakeSlack, clock: FixedClock, **extra: object) -> App:
+    settings = Settings(
+        env="test",
+        database_url=url,
+        demo_data=False,
+        teams_enabled=False,
+        slack=SlackSettings(
+            bot_token=TOKEN, signing_secret="0123456789abcdef0123456789", api_url=fake.api_url
+        ),
+        **extra,  # type: ignore[arg-type]
+    )
+    return build_app(settings, clock=clock)
+
+
+async def test_a_slack_dm_goes_to_the_user_and_a_gone_user_is_reported(database_url: str) -> None:
+    from adapters.slack.app import web_client
+    from adapters.slack.poster import SlackMessenger
+
+    async with FakeSlack() as fake:
+        messenger = SlackMessenger(web_client(SlackSettings(api_url=fake.api_url), TOKEN))
+        await messenger.send_dm("slack:T1:UALICE", Reply(text="hello"))
+        [call] = fake.calls_to("chat.postMessage")
+        assert call.params["channel"] == "UALICE"
+        fake.fail_next("chat.postMessage", error="account_inactive")
+        with pytest.raises(ChannelGone):
+            await messenger.send_dm("slack:T1:UGONE", Reply(text="hello"))
+
+
+async def test_a_paused_digest_is_reported_to_the_community_managers(database_url: str) -> None:
+    async with FakeSlack() as fake:
+        clock = FixedClock(datetime(2025, 3, 10, 9, 5, tzinfo=LONDON))
+        app = slack_app(
+            database_url, fake, clock, community_managers=["slack:T1:UMANAGER", "teams:x:y"]
+        )
+        DigestStore(app.engine).subscribe("slack", "C0GONE", now=clock.now() - timedelta(days=30))
+        fake.fail_next("chat.postMessage", error="channel_not_found")
+        report = await run_due(digest_job(app), now=clock.now())
+        assert report.outcomes["paused"] == 1
+        calls = await fake.wait_for("chat.postMessage", count=2)
+        assert calls[1].params["channel"] == "UMANAGER"
+        assert "C0GONE" in str(calls[1].params) and "channel_not_found" in str(calls[1].params)
+        app.engine.dispose()
+
+
+async def test_friday_reminders_reach_owners_through_slack_once(database_url: str) -> None:
+    async with FakeSlack() as fake:
+        friday = datetime(2025, 3, 14, 14, 0, tzinfo=LONDON)
+        clock = FixedClock(friday)
+        app = slack_app(database_url, fake, clock)
+        app.repo.add_project(
+            ProjectDraft(
+                title="Bulky waste booking",
+                organisation="Leeds City Council",
+                stage=Stage.BETA,
+                description="Book a collection",
+                contact="#bulky",
+                owner_key="slack:T1:UOWNER",
+            ),
+            now=friday - timedelta(days=30),
+        )
+        await remind(app)
+        await remind(app)
+        [dm] = fake.calls_to("chat.postMessage")
+        assert dm.params["channel"] == "UOWNER" and "Bulky waste booking" in str(dm.params)
+        app.engine.dispose()
+
+
+def test_the_scheduler_has_a_sweep_friday_reminders_and_one_trigger_per_subscription() -> None:
+    from jobs.scheduler import make_scheduler, sync_subscriptions
+
+    async def nothing() -> None:
+        return None
+
+    scheduler = make_scheduler(sweep=nothing, reminders=nothing, timezone="Europe/London")
+    reminders = scheduler.get_job("weeknote-reminders")
+    assert reminders is not None
+    first = reminders.trigger.get_next_fire_time(None, datetime(2025, 3, 10, 12, 0, tzinfo=LONDON))
+    assert first == datetime(2025, 3, 14, 14, 0, tzinfo=LONDON)
+    created = datetime(2025, 1, 1, tzinfo=UTC)
+    subs = [
+        SubscriptionInfo(1, "slack", "T", "C1", "mon", "09:00", "Europe/London", {}, True, created),
+        SubscriptionInfo(
+            2, "teams", "T", "19:x", "wed", "16:30", "Europe/Dublin", {}, True, created
+        ),
+    ]
+    sync_subscriptions(scheduler, subs, nothing)
+    assert {j.id for j in scheduler.get_jobs()} == {
+        "digest-sweep",
+        "weeknote-reminders",
+        "digest-1",
+        "digest-2",
+    }
+    wednesday = scheduler.get_job("digest-2").trigger.get_next_fire_time(
+        None, datetime(2025, 3, 10, tzinfo=UTC)
+    )
+    assert wednesday.strftime("%a %H:%M %Z") == "Wed 16:30 GMT"
+    sync_subscriptions(scheduler, subs[:1], nothing)
+    assert scheduler.get_job("digest-2") is None and scheduler.get_job("digest-1") is not None
+
+
+async def test_teams_dms_use_the_personal_chat_and_fail_clearly_without_one(teams: object) -> None:
+    from adapters.teams.poster import TeamsMessenger
+    from tests.teams.conftest import TENANT, TeamsHarness
+
+    assert isinstance(teams, TeamsHarness)
+    await teams.send(teams.activity("hasanyone help"))  # Alice's personal chat, remembered
+    await teams.replies(1)
+    messenger = TeamsMessenger(teams.endpoint)
+    await messenger.send_dm(f"teams:{TENANT}:aad-alice", Reply(text="It's Friday: weeknote time"))
+    calls = await teams.replies(2)
+    assert calls[1].conversation_id == "a:personal-alice" and "Friday" in str(calls[1].activity)
+    with pytest.raises(ChannelGone):
+        await messenger.send_dm(f"teams:{TENANT}:aad-nobody", Reply(text="hello"))
+    await asyncio.sleep(0)
+    with Session(teams.app.engine) as s:
+        assert s.get(t.ConversationReference, ("teams", "a:personal-alice")) is not None

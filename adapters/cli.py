@@ -270,8 +270,14 @@ def digest_subscribe(
     time: Annotated[str, typer.Option(help="Local time, HH:MM.")] = "09:00",
     tz: Annotated[str, typer.Option(help="IANA timezone.")] = "Europe/London",
     workspace: Annotated[str, typer.Option(help="Slack team id or Teams tenant id.")] = "",
+    service_area: Annotated[
+        list[str] | None, typer.Option(help="Only this service area (repeatable).")
+    ] = None,
+    organisation: Annotated[
+        list[str] | None, typer.Option(help="Only this organisation id (repeatable).")
+    ] = None,
 ) -> None:
-    """Subscribe a channel to the weekly digest (or change its schedule)."""
+    """Subscribe a channel to the weekly digest (or change its schedule and filters)."""
     import re
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -302,8 +308,14 @@ def digest_subscribe(
         day=day[:3].lower(),
         time=f"{int(hour):02d}:{minute}",
         timezone=tz,
+        filters={"service_areas": service_area or [], "organisations": organisation or []},
     )
-    print(f"{sub.platform} {sub.channel_id}: every {sub.day} at {sub.time} ({sub.timezone})")
+    only = (
+        "; only " + ", ".join(f"{k}: {', '.join(v)}" for k, v in sub.filters.items())
+        if sub.filters
+        else ""
+    )
+    print(f"{sub.platform} {sub.channel_id}: every {sub.day} at {sub.time} ({sub.timezone}){only}")
 
 
 @digest_cli.command("list")

@@ -59,6 +59,7 @@ class DigestStore:
         time: str = "09:00",
         timezone: str = "Europe/London",
         by: str = "cli",
+        filters: dict[str, list[str]] | None = None,
     ) -> SubscriptionInfo:
         with Session(self.engine) as s:
             row = s.exec(
@@ -74,6 +75,8 @@ class DigestStore:
                 created_by=by,
                 created_at=now,
             )
+            if filters is not None:
+                row.filters = {k: v for k, v in filters.items() if v}
             row.day, row.time, row.timezone, row.active, row.paused_reason = (
                 day,
                 time,

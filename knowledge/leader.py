@@ -54,6 +54,16 @@ class Leadership:
         return True
 
     def resign(self) -> None:
-        if self._connection is not None:
+        """Unlock and discard the connection: closing it would only return it to the pool,
+        where the session, and with it the lock, would live on."""
+        if self._connection is None:
+            return
+        try:
+            self._connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            self._connection.commit()
+        except sa.exc.DBAPIError:
+            log.warning("could not release the scheduler lock cleanly; dropping the connection")
+        finally:
+            self._connection.invalidate()
             self._connection.close()
             self._connection = None

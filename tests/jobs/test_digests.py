@@ -269,3 +269,33 @@ async def test_a_platform_that_is_not_configured_leaves_the_digest_waiting(
     report = await run_due(job, now=MONDAY)
     assert report.outcomes == {"waiting (teams is not configured)": 1}
     assert store.runs() == []
+
+
+async def test_a_filtered_subscription_gets_only_its_service_area(
+    empty_app: App, store: DigestStore
+) -> None:
+    from bot.model import ProjectDraft, Stage
+
+    for title, area in (("Bulky waste booking", "waste"), ("Planning portal", "planning")):
+        project = empty_app.repo.add_project(
+            ProjectDraft(
+                title=title,
+                organisation="Leeds City Council",
+                stage=Stage.ALPHA,
+                description=title,
+                contact="#x",
+                owner_key="k",
+                service_area=area,
+            ),
+            now=MONDAY - timedelta(days=2),
+        )
+        assert project.service_area == area
+    store.subscribe(
+        "slack", "CWASTE", now=MONDAY - timedelta(days=30), filters={"service_areas": ["Waste"]}
+    )
+    store.subscribe("slack", "CALL", now=MONDAY - timedelta(days=30))
+    poster = FakePoster()
+    await run_due(job_for(empty_app, store, poster), now=MONDAY)
+    texts = {channel: reply.text for channel, _, reply in poster.posted}
+    assert "Bulky waste booking" in texts["CWASTE"] and "Planning portal" not in texts["CWASTE"]
+    assert "Bulky waste booking" in texts["CALL"] and "Planning portal" in texts["CALL"]

@@ -7,7 +7,7 @@ from bot.commands.base import Command, Services, error
 from bot.model import Action, ActionPayload, Finding, Incoming, Reply, ResultCard
 
 MAX_QUESTION = 2_000
-RELATIVE_FLOOR = 0.5
+RELATIVE_FLOOR = 0.65  # below this share of the best score a result is noise, not an answer
 FEEDBACK = {
     "helpful": "Thanks — glad it helped.",
     "not_what_i_meant": "Thanks — I'll use that to get better. Try asking with other words?",

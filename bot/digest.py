@@ -5,10 +5,11 @@ The text is plain; each platform's renderer escapes it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal, overload
 
 from bot.model import Project, Reply, Stage, Weeknote
-from bot.ports import Activity
+from bot.ports import Activity, DigestFilter
 
 MAX_ITEMS = 10  # lines per section before "…and N more"
 NOTES_NAMED = 3  # weeknote titles named per project before the rest are only counted
@@ -93,3 +94,34 @@ def _section(heading: str, lines: list[str]) -> str:
 
 def _stage(stage: Stage | None) -> str:
     return stage.value if stage else "new"
+
+
+def narrow(activity: Activity, only: DigestFilter) -> Activity:
+    """The part of a period's activity a filtered subscription gets: the same rules as
+    ActivityFeed.activity_between(only=...), applied in memory so one load serves every filter.
+    Unanswered questions are never filtered; a weeknote with no project goes by its organisation."""
+    if not only.service_areas and not only.organisations:
+        return activity
+
+    def admits(project: Project) -> bool:
+        return only.admits(
+            service_area=project.service_area, organisation_id=project.organisation_id
+        )
+
+    weeknotes = []
+    for project, notes in activity.weeknotes:
+        if project is not None:
+            kept = notes if admits(project) else ()
+        else:
+            kept = tuple(
+                n for n in notes if only.admits(service_area="", organisation_id=n.organisation_id)
+            )
+        if kept:
+            weeknotes.append((project, kept))
+    return replace(
+        activity,
+        new_projects=tuple(p for p in activity.new_projects if admits(p)),
+        stage_changes=tuple(c for c in activity.stage_changes if admits(c.project)),
+        weeknotes=tuple(weeknotes),
+        similar_pairs=tuple(pair for pair in activity.similar_pairs if admits(pair[0])),
+    )

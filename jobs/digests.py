@@ -22,14 +22,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.digest import compose_digest
+from bot.digest import compose_digest, narrow
 from bot.model import Reply
-from bot.ports import ActivityFeed, DigestFilter
+from bot.ports import Activity, ActivityFeed, DigestFilter
 from jobs.ports import ChannelGone, Poster, TemporaryFailure
 from jobs.schedule import last_fire, period
 from knowledge.digests import Claim, DigestStore, SubscriptionInfo
 
 log = logging.getLogger(__name__)
+ActivityCache = dict[tuple[datetime, datetime, str], "asyncio.Future[Activity]"]
 LEASE = timedelta(minutes=10)
 CATCH_UP = timedelta(days=3)
 RECOVERY_LOOKBACK = timedelta(hours=6)
@@ -74,7 +75,7 @@ async def run_due(job: DigestJob, *, now: datetime, force: bool = False) -> RunR
     report = RunReport()
     subscriptions = await asyncio.to_thread(job.store.subscriptions)
     limit = asyncio.Semaphore(job.concurrency)
-    composed: dict[tuple[object, ...], Reply | None] = {}  # channels on one schedule share a digest
+    composed: ActivityCache = {}
 
     async def one(sub: SubscriptionInfo, fire: datetime) -> None:
         async with limit:
@@ -92,7 +93,7 @@ async def run_one(
     fire: datetime,
     *,
     now: datetime,
-    composed: dict[tuple[object, ...], Reply | None] | None = None,
+    composed: ActivityCache | None = None,
 ) -> str:
     poster = job.posters.get(sub.platform)
     if poster is None:
@@ -161,22 +162,22 @@ async def _send(
 
 
 async def _composed(
-    job: DigestJob,
-    sub: SubscriptionInfo,
-    fire: datetime,
-    cache: dict[tuple[object, ...], Reply | None],
+    job: DigestJob, sub: SubscriptionInfo, fire: datetime, cache: ActivityCache
 ) -> Reply | None:
-    key = (fire, sub.post_when_quiet, repr(sorted(sub.filters.items())))
-    if key not in cache:
-        cache[key] = await asyncio.to_thread(_compose, job, sub, fire)
-    return cache[key]
-
-
-def _compose(job: DigestJob, sub: SubscriptionInfo, fire: datetime) -> Reply | None:
+    """A period's activity is loaded once per sweep and shared by every channel on that
+    schedule (tasks, so channels arriving together wait for the same load); each channel's
+    filters then narrow it in memory."""
     start, end = period(fire)
+    key = (start, end, str(start.tzinfo))  # the heading's dates are in the subscriber's zone
+    if key not in cache:
+        cache[key] = asyncio.ensure_future(
+            asyncio.to_thread(job.activity.activity_between, start, end)
+        )
+    activity = await cache[key]
     only = DigestFilter(
         service_areas=tuple(sub.filters.get("service_areas", ())),
         organisations=tuple(sub.filters.get("organisations", ())),
     )
-    activity = job.activity.activity_between(start, end, only=only)
-    return compose_digest(activity, quiet="line" if sub.post_when_quiet else "nothing")
+    return compose_digest(
+        narrow(activity, only), quiet="line" if sub.post_when_quiet else "nothing"
+    )

@@ -223,13 +223,19 @@ class Repository:
                 self.changed()
             return self._project(s, row)
 
-    def _project(self, s: Session, row: t.Project) -> model.Project:
-        org = s.get(t.Organisation, row.organisation_id)
+    def _project(
+        self, s: Session, row: t.Project, orgs: dict[str, str] | None = None
+    ) -> model.Project:
+        if orgs is not None:
+            name = orgs.get(row.organisation_id, row.organisation_id)
+        else:
+            org = s.get(t.Organisation, row.organisation_id)
+            name = org.name if org else row.organisation_id
         return model.Project(
             id=row.id,
             title=row.title,
             organisation_id=row.organisation_id,
-            organisation_name=org.name if org else row.organisation_id,
+            organisation_name=name,
             stage=Stage.parse(row.stage) or Stage.DISCOVERY,
             description=row.description,
             summary=row.summary,
@@ -404,14 +410,23 @@ class Repository:
     ) -> Activity:
         only = only or DigestFilter()
         with self.session() as s:
+            # Organisations are few: one query for all. Projects come in batches by id, so a
+            # week of weeknotes costs a handful of queries, not one per weeknote.
+            orgs = {o.id: o.name for o in s.exec(select(t.Organisation))}
             new = [
                 project
-                for project in (self._project(s, row) for row in _created(s, start, end))
+                for project in (self._project(s, row, orgs) for row in _created(s, start, end))
                 if _admits(only, project)
             ]
+            change_rows = _changes(s, start, end)
+            notes = _notes(s, start, end)
+            ids = {c.project_id for c in change_rows} | {
+                n.project_id for n in notes if n.project_id
+            }
+            projects = self._projects_by_id(s, ids, orgs)
             changes = [
                 change
-                for change in (self._stage_change(s, row) for row in _changes(s, start, end))
+                for change in (self._stage_change(c, projects) for c in change_rows)
                 if _admits(only, change.project)
             ]
             return Activity(
@@ -419,13 +434,24 @@ class Repository:
                 end=end.date(),
                 new_projects=tuple(new),
                 stage_changes=tuple(changes),
-                weeknotes=self._grouped(s, _notes(s, start, end), only=only),
+                weeknotes=self._grouped(notes, projects, only=only),
                 unanswered=self._unanswered(s, start, end),
-                similar_pairs=self._similar_pairs(s, new),
+                similar_pairs=self._similar_pairs(s, new, orgs),
             )
 
+    def _projects_by_id(
+        self, s: Session, ids: set[str], orgs: dict[str, str]
+    ) -> dict[str, model.Project]:
+        found: dict[str, model.Project] = {}
+        wanted = sorted(ids)
+        for i in range(0, len(wanted), 500):
+            batch = wanted[i : i + 500]
+            for row in s.exec(select(t.Project).where(col(t.Project.id).in_(batch))):
+                found[row.id] = self._project(s, row, orgs)
+        return found
+
     def _similar_pairs(
-        self, s: Session, new: Sequence[model.Project]
+        self, s: Session, new: Sequence[model.Project], orgs: dict[str, str]
     ) -> tuple[tuple[model.Project, model.Project], ...]:
         """Each new project with the registered projects (at most LOOK_ALIKE_LIMIT, other
         organisations) whose titles look like its own. One rapidfuzz pass per new project
@@ -448,14 +474,16 @@ class Repository:
                 if other_org == project.organisation_id or other_id == project.id or pair in seen:
                     continue
                 seen.add(pair)
-                pairs.append((project, self._project(s, s.get_one(t.Project, other_id))))
+                pairs.append((project, self._project(s, s.get_one(t.Project, other_id), orgs)))
                 named += 1
                 if named == LOOK_ALIKE_LIMIT:
                     break
         return tuple(pairs)
 
-    def _stage_change(self, s: Session, change: t.StageChange) -> StageChangeView:
-        project = self._project(s, s.get_one(t.Project, change.project_id))
+    def _stage_change(
+        self, change: t.StageChange, projects: dict[str, model.Project]
+    ) -> StageChangeView:
+        project = projects[change.project_id]
         return StageChangeView(
             project=project,
             from_stage=Stage.parse(change.from_stage or ""),
@@ -463,8 +491,12 @@ class Repository:
             at=change.at,
         )
 
+    @staticmethod
     def _grouped(
-        self, s: Session, notes: Sequence[t.Weeknote], *, only: DigestFilter | None = None
+        notes: Sequence[t.Weeknote],
+        projects: dict[str, model.Project],
+        *,
+        only: DigestFilter | None = None,
     ) -> tuple[tuple[model.Project | None, tuple[model.Weeknote, ...]], ...]:
         only = only or DigestFilter()
         groups: dict[str | None, list[model.Weeknote]] = defaultdict(list)
@@ -472,8 +504,7 @@ class Repository:
             groups[note.project_id].append(_weeknote(note))
         out = []
         for project_id, items in groups.items():
-            row = s.get(t.Project, project_id) if project_id else None
-            project = self._project(s, row) if row else None
+            project = projects.get(project_id) if project_id else None
             if project is not None:
                 kept = items if _admits(only, project) else []
             else:  # no project to go by: its organisation decides, and it has no service area

@@ -196,3 +196,53 @@ def test_a_filter_admits_what_matches_every_field_it_sets(
     only: DigestFilter, service_area: str, organisation_id: str, admitted: bool
 ) -> None:
     assert only.admits(service_area=service_area, organisation_id=organisation_id) is admitted
+
+
+def test_narrowing_in_memory_keeps_what_the_filter_admits() -> None:
+    from dataclasses import replace as copy
+    from datetime import date
+
+    from bot.digest import narrow
+    from bot.model import Project, Stage, Weeknote
+    from bot.ports import Activity, DigestFilter, StageChange
+
+    def project(pid: str, area: str, org: str) -> Project:
+        return Project(
+            id=pid,
+            title=pid,
+            organisation_id=org,
+            organisation_name=org,
+            stage=Stage.BETA,
+            service_area=area,
+        )
+
+    waste, planning = project("w", "Waste", "leeds"), project("p", "planning", "york")
+    note = Weeknote(
+        id="n",
+        project_id=None,
+        organisation_id="leeds",
+        author="",
+        week=date(2025, 3, 3),
+        title="",
+        text="t",
+    )
+    activity = Activity(
+        start=date(2025, 3, 3),
+        end=date(2025, 3, 10),
+        new_projects=(waste, planning),
+        stage_changes=(
+            StageChange(planning, Stage.ALPHA, Stage.BETA, datetime(2025, 3, 4, tzinfo=UTC)),
+        ),
+        weeknotes=((waste, (copy(note, project_id="w"),)), (None, (note,))),
+        unanswered=(),
+        similar_pairs=((waste, planning), (planning, waste)),
+    )
+    by_area = narrow(activity, DigestFilter(service_areas=("waste",)))
+    assert [p.id for p in by_area.new_projects] == ["w"] and by_area.stage_changes == ()
+    assert [p.id if p else None for p, _ in by_area.weeknotes] == [
+        "w"
+    ]  # no project: no service area
+    assert [a.id for a, _ in by_area.similar_pairs] == ["w"]
+    by_org = narrow(activity, DigestFilter(organisations=("LEEDS",)))
+    assert [p.id if p else None for p, _ in by_org.weeknotes] == ["w", None]
+    assert narrow(activity, DigestFilter()) is activity

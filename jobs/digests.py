@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.digest import compose_digest, narrow
@@ -30,7 +30,7 @@ from jobs.schedule import last_fire, period
 from knowledge.digests import Claim, DigestStore, SubscriptionInfo
 
 log = logging.getLogger(__name__)
-ActivityCache = dict[tuple[datetime, datetime, str], "asyncio.Future[Activity]"]
+ActivityCache = dict[tuple[datetime, datetime], "asyncio.Future[Activity]"]
 LEASE = timedelta(minutes=10)
 CATCH_UP = timedelta(days=3)
 RECOVERY_LOOKBACK = timedelta(hours=6)
@@ -165,15 +165,27 @@ async def _composed(
     job: DigestJob, sub: SubscriptionInfo, fire: datetime, cache: ActivityCache
 ) -> Reply | None:
     """A period's activity is loaded once per sweep and shared by every channel on that
-    schedule (tasks, so channels arriving together wait for the same load); each channel's
+    schedule (a future, so channels arriving together wait for the same load); each channel's
     filters then narrow it in memory."""
     start, end = period(fire)
-    key = (start, end, str(start.tzinfo))  # the heading's dates are in the subscriber's zone
+    key = (start, end)  # instants: 09:00 London and 10:00 Paris share one load
     if key not in cache:
-        cache[key] = asyncio.ensure_future(
-            asyncio.to_thread(job.activity.activity_between, start, end)
-        )
+        cache[key] = asyncio.ensure_future(asyncio.to_thread(load_activity, job, fire))
     activity = await cache[key]
+    # the heading names the week in the subscriber's own zone
+    return compose_for(sub, replace(activity, start=start.date(), end=end.date()))
+
+
+def load_activity(job: DigestJob, fire: datetime) -> Activity:
+    """Everything that happened in the period ending at `fire`, unfiltered (blocking: run it
+    in a thread)."""
+    start, end = period(fire)
+    return job.activity.activity_between(start, end)
+
+
+def compose_for(sub: SubscriptionInfo, activity: Activity) -> Reply | None:
+    """One subscription's digest from its period's activity; None when a quiet week posts
+    nothing."""
     only = DigestFilter(
         service_areas=tuple(sub.filters.get("service_areas", ())),
         organisations=tuple(sub.filters.get("organisations", ())),

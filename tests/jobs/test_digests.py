@@ -299,3 +299,26 @@ async def test_a_filtered_subscription_gets_only_its_service_area(
     texts = {channel: reply.text for channel, _, reply in poster.posted}
     assert "Bulky waste booking" in texts["CWASTE"] and "Planning portal" not in texts["CWASTE"]
     assert "Bulky waste booking" in texts["CALL"] and "Planning portal" in texts["CALL"]
+
+
+async def test_channels_due_at_the_same_instant_share_one_load_but_keep_their_own_dates(
+    empty_app: App, store: DigestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribe(store, "CLONDON")
+    subscribe(store, "CLONDON2")
+    subscribe(store, "CHONOLULU", day="sun", time="23:00", timezone="Pacific/Honolulu")
+    loads: list[tuple[datetime, datetime]] = []
+    load = empty_app.repo.activity_between
+
+    def counting(start: datetime, end: datetime, **kw: object) -> object:
+        loads.append((start, end))
+        return load(start, end, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(empty_app.repo, "activity_between", counting)
+    poster = FakePoster()
+    report = await run_due(job_for(empty_app, store, poster), now=MONDAY)
+    assert report.outcomes["sent"] == 3
+    assert len(loads) == 1  # Monday 09:00 in London is Sunday 23:00 in Honolulu
+    headings = {channel: reply.text.splitlines()[0] for channel, _, reply in poster.posted}
+    assert "03 Mar – 10 Mar 2025" in headings["CLONDON"], headings
+    assert "02 Mar – 09 Mar 2025" in headings["CHONOLULU"], headings

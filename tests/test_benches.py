@@ -1,0 +1,61 @@
+"""The benchmarks still run: each at a toy size, checking what it prints, never its timings.
+
+The figures themselves come from running the benches at full size (see each script's docstring);
+this only stops a refactor from breaking a bench unnoticed."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(name: str, *args: str, tmp_path: Path, **env_vars: str) -> str:
+    env = {**os.environ, "HOME": str(tmp_path), **env_vars}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / name), *args],
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_search_bench_finds_its_planted_answers(tmp_path: Path) -> None:
+    out = run_bench(
+        "search.py", "--sizes", "200", "--weeknotes", "500", "--queries", "20", tmp_path=tmp_path
+    )
+    row = re.search(r"^\s+200\s+500\s+.*\s(\d+)%$", out, re.M)
+    assert row, out
+    assert int(row.group(1)) >= 90
+
+
+def test_the_slack_load_bench_answers_every_request(tmp_path: Path) -> None:
+    out = run_bench(
+        "slack_load.py",
+        "--projects", "200", "--weeknotes", "500", "--rates", "5", "--seconds", "1",
+        tmp_path=tmp_path, HASANYONE_TEAMS_ENABLED="false",
+    )  # fmt: skip
+    row = re.search(r"^\s+5\s+(\d+)\s+(\d+)\s", out, re.M)
+    assert row, out
+    assert int(row.group(1)) >= 5 and row.group(2) == "0"
+
+
+def test_the_digest_bench_posts_exactly_once_to_every_due_channel(tmp_path: Path) -> None:
+    out = run_bench(
+        "digest.py",
+        "--projects", "300", "--weeknotes", "1000", "--slack", "20", "--teams", "5",
+        "--new-projects", "20", "--new-weeknotes", "50", "--stage-changes", "5",
+        "--questions", "10", "--compose-sample", "2",
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert "exactly one post per due channel: YES (23/23 exactly once" in out, out
+    assert re.search(r"compose: \d+ loads? of a period's activity", out), out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -16,20 +16,35 @@ from jobs.ports import DirectMessenger, Poster
 from knowledge.digests import DigestStore, SubscriptionInfo
 from knowledge.leader import Leadership
 
+if TYPE_CHECKING:
+    from adapters.slack.poster import Tokens
+
 log = logging.getLogger(__name__)
 LEADER_CHECK_SECONDS = 30
 
 
-def posters(app: App, *, teams_endpoint: Any = None) -> dict[str, Poster]:
-    """A poster for each platform that is configured to post on its own (a bot token for
-    Slack; Teams whenever it is on, reusing the server's endpoint when there is one)."""
+def slack_tokens(app: App) -> Tokens | None:
+    """Where digests and reminders find each Slack workspace's token (None: Slack cannot post)."""
+    if not app.settings.slack.can_post:
+        return None
+    from adapters.slack.app import WorkspaceTokens
+
+    return WorkspaceTokens(app.settings.database_url, app.settings.slack)
+
+
+def posters(
+    app: App, *, teams_endpoint: Any = None, tokens: Tokens | None = None
+) -> dict[str, Poster]:
+    """A poster for each platform that is configured to post on its own (a bot token or OAuth
+    installations for Slack; Teams whenever it is on, reusing the server's endpoint when there
+    is one)."""
     found: dict[str, Poster] = {}
-    slack = app.settings.slack
-    if slack.bot_token is not None:
+    tokens = tokens or slack_tokens(app)
+    if tokens is not None:
         from adapters.slack.app import web_client
         from adapters.slack.poster import SlackPoster
 
-        found["slack"] = SlackPoster(web_client(slack, slack.bot_token.get_secret_value()))
+        found["slack"] = SlackPoster(web_client(app.settings.slack, None), tokens)
     if app.settings.teams_enabled:
         from adapters.teams.bot import TeamsEndpoint
         from adapters.teams.poster import TeamsPoster
@@ -38,14 +53,16 @@ def posters(app: App, *, teams_endpoint: Any = None) -> dict[str, Poster]:
     return found
 
 
-def messengers(app: App, *, teams_endpoint: Any = None) -> dict[str, DirectMessenger]:
+def messengers(
+    app: App, *, teams_endpoint: Any = None, tokens: Tokens | None = None
+) -> dict[str, DirectMessenger]:
     found: dict[str, DirectMessenger] = {}
-    slack = app.settings.slack
-    if slack.bot_token is not None:
+    tokens = tokens or slack_tokens(app)
+    if tokens is not None:
         from adapters.slack.app import web_client
         from adapters.slack.poster import SlackMessenger
 
-        found["slack"] = SlackMessenger(web_client(slack, slack.bot_token.get_secret_value()))
+        found["slack"] = SlackMessenger(web_client(app.settings.slack, None), tokens)
     if app.settings.teams_enabled:
         from adapters.teams.bot import TeamsEndpoint
         from adapters.teams.poster import TeamsMessenger
@@ -55,7 +72,8 @@ def messengers(app: App, *, teams_endpoint: Any = None) -> dict[str, DirectMesse
 
 
 def digest_job(app: App, *, teams_endpoint: Any = None) -> DigestJob:
-    direct = messengers(app, teams_endpoint=teams_endpoint)
+    tokens = slack_tokens(app)
+    direct = messengers(app, teams_endpoint=teams_endpoint, tokens=tokens)
     tasks: set[asyncio.Task[None]] = set()
 
     def paused(sub: SubscriptionInfo, reason: str) -> None:
@@ -71,7 +89,7 @@ def digest_job(app: App, *, teams_endpoint: Any = None) -> DigestJob:
     return DigestJob(
         store=DigestStore(app.engine),
         activity=app.repo,
-        posters=posters(app, teams_endpoint=teams_endpoint),
+        posters=posters(app, teams_endpoint=teams_endpoint, tokens=tokens),
         on_paused=paused,
     )
 

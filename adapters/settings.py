@@ -33,6 +33,16 @@ class SlackSettings(BaseSettings):
     def enabled(self) -> bool:
         return bool(self.signing_secret and (self.bot_token or self.client_id))
 
+    @property
+    def oauth(self) -> bool:
+        """Installed into workspaces through OAuth: each has its own token, in our database."""
+        return bool(self.client_id and self.client_secret)
+
+    @property
+    def can_post(self) -> bool:
+        """Can post on its own (digests, reminders): a bot token, or installations to look up."""
+        return self.oauth or self.bot_token is not None
+
 
 class TeamsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MICROSOFT_APP_", extra="ignore")

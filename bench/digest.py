@@ -505,10 +505,10 @@ class TimedPoster:
         self.errors: Counter[str] = Counter()
         self.last_done = 0.0
 
-    async def post(self, channel_id: str, reply: Any, *, digest_key: str) -> str:
+    async def post(self, channel_id: str, reply: Any, **kw: Any) -> str:
         started = time.perf_counter()
         try:
-            return str(await self.inner.post(channel_id, reply, digest_key=digest_key))
+            return str(await self.inner.post(channel_id, reply, **kw))
         except Exception as error:
             self.errors[f"{type(error).__name__}: {error}"[:120]] += 1
             raise
@@ -516,8 +516,8 @@ class TimedPoster:
             self.times.append(time.perf_counter() - started)
             self.last_done = max(self.last_done, time.perf_counter())
 
-    async def already_posted(self, channel_id: str, *, digest_key: str, since: datetime) -> Any:
-        return await self.inner.already_posted(channel_id, digest_key=digest_key, since=since)
+    async def already_posted(self, channel_id: str, **kw: Any) -> Any:
+        return await self.inner.already_posted(channel_id, **kw)
 
 
 def cpu_now() -> float:

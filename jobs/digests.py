@@ -121,7 +121,9 @@ async def _already_there(
 ) -> bool:
     since = (claim.previous_claimed_at or now) - RECOVERY_LOOKBACK
     try:
-        ref = await poster.already_posted(sub.channel_id, digest_key=key, since=since)
+        ref = await poster.already_posted(
+            sub.channel_id, digest_key=key, since=since, workspace_id=sub.workspace_id
+        )
     except (TemporaryFailure, ChannelGone):
         ref = None
     if ref is None:
@@ -143,7 +145,9 @@ async def _send(
     now: datetime,
 ) -> str:
     try:
-        ref = await poster.post(sub.channel_id, reply, digest_key=key)
+        ref = await poster.post(
+            sub.channel_id, reply, digest_key=key, workspace_id=sub.workspace_id
+        )
     except ChannelGone as gone:
         reason = f"{sub.platform} says the channel is gone: {gone}"
         await asyncio.to_thread(job.store.mark, claim.run_id, "failed", now=now, error=reason)

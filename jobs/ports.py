@@ -21,13 +21,16 @@ class Poster(Protocol):
 
     platform: str
 
-    async def post(self, channel_id: str, reply: Reply, *, digest_key: str) -> str:
+    async def post(
+        self, channel_id: str, reply: Reply, *, digest_key: str, workspace_id: str = ""
+    ) -> str:
         """Post `reply`, tagged with `digest_key` where the platform can carry it; returns the
-        platform's id for the message. Raises ChannelGone or TemporaryFailure."""
+        platform's id for the message. `workspace_id` is the Slack team or Teams tenant the
+        channel belongs to. Raises ChannelGone or TemporaryFailure."""
         ...
 
     async def already_posted(
-        self, channel_id: str, *, digest_key: str, since: datetime
+        self, channel_id: str, *, digest_key: str, since: datetime, workspace_id: str = ""
     ) -> str | None:
         """The id of a message tagged `digest_key` posted since `since`, if the platform can tell;
         None when it is not there or the platform cannot look back."""

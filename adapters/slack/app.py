@@ -72,7 +72,7 @@ class SlackBot:
     def __init__(self, app: App, settings: SlackSettings) -> None:
         self.core = app
         self.settings = settings
-        oauth = bool(settings.client_id and settings.client_secret)
+        oauth = settings.oauth
         token = settings.bot_token.get_secret_value() if settings.bot_token and not oauth else None
         secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
         self.bolt = AsyncApp(
@@ -87,18 +87,14 @@ class SlackBot:
         """With a client id and secret, install into many workspaces: installations and OAuth
         state live in our database (slack_sdk's SQLAlchemy stores, on an async engine)."""
         settings = self.settings
-        if not (settings.client_id and settings.client_secret):
+        if not settings.oauth or settings.client_secret is None:
             return {}
         from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
         from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-        from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
         from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-        from sqlalchemy.ext.asyncio import create_async_engine
 
-        engine = create_async_engine(async_url(self.core.settings.database_url))
-        self.installations = AsyncSQLAlchemyInstallationStore(
-            client_id=settings.client_id, engine=engine
-        )
+        self.installations = installation_store(self.core.settings.database_url, settings)
+        engine = self.installations.engine
         self.oauth_states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
         oauth = AsyncOAuthSettings(
             client_id=settings.client_id,
@@ -112,7 +108,7 @@ class SlackBot:
     async def create_oauth_tables(self) -> None:
         """The stores' own tables (slack_installations, slack_bots, slack_oauth_states)."""
         if getattr(self, "installations", None) is not None:
-            await self.installations.create_tables()  # type: ignore[no-untyped-call]
+            await self.installations.create_tables()
             await self.oauth_states.create_tables()  # type: ignore[no-untyped-call]
 
     def _register(self) -> None:
@@ -418,6 +414,37 @@ class SlackBot:
             else type(error).__name__
         )
         log.error("Slack listener failed (%s)", code, exc_info=error)
+
+
+def installation_store(database_url: str, settings: SlackSettings) -> Any:
+    """slack_sdk's installation store on our database (an AsyncSQLAlchemyInstallationStore)."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(async_url(database_url))
+    return AsyncSQLAlchemyInstallationStore(client_id=settings.client_id or "", engine=engine)
+
+
+class WorkspaceTokens:
+    """The bot token for a workspace when nobody's request brought one (digests, reminders):
+    the configured SLACK_BOT_TOKEN for a single workspace, or the token stored when the
+    workspace installed the app through OAuth. None: not installed there (or uninstalled)."""
+
+    def __init__(self, database_url: str, settings: SlackSettings) -> None:
+        self.fixed = settings.bot_token.get_secret_value() if settings.bot_token else None
+        self.installations = installation_store(database_url, settings) if settings.oauth else None
+
+    async def __call__(self, workspace_id: str) -> str | None:
+        if self.installations is None:
+            return self.fixed
+        bot = await self.installations.async_find_bot(
+            enterprise_id=None, team_id=workspace_id or None
+        )
+        return str(bot.bot_token) if bot is not None and bot.bot_token else None
+
+    async def close(self) -> None:
+        if self.installations is not None:
+            await self.installations.engine.dispose()
 
 
 def async_url(url: str) -> str:

@@ -3,12 +3,14 @@ digest already went out (conversations.history with include_all_metadata)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.slack.blocks import to_message
 from bot.model import Reply
@@ -28,24 +30,37 @@ GONE = frozenset(
 )
 
 
+Tokens = Callable[[str], Awaitable[str | None]]  # workspace id -> its bot token
+
+
 class SlackPoster:
+    """Posts with the bot token of the channel's workspace (see WorkspaceTokens)."""
+
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, tokens: Tokens) -> None:
         self.client = client
+        self.tokens = tokens
 
-    async def post(self, channel_id: str, reply: Reply, *, digest_key: str) -> str:
+    async def post(
+        self, channel_id: str, reply: Reply, *, digest_key: str, workspace_id: str = ""
+    ) -> str:
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"digest": digest_key}}
         response = await self._call(
-            self.client.chat_postMessage, channel=channel_id, metadata=metadata, **to_message(reply)
+            self.client.chat_postMessage,
+            token=await self.token_for(workspace_id),
+            channel=channel_id,
+            metadata=metadata,
+            **to_message(reply),
         )
         return str(response["ts"])
 
     async def already_posted(
-        self, channel_id: str, *, digest_key: str, since: datetime
+        self, channel_id: str, *, digest_key: str, since: datetime, workspace_id: str = ""
     ) -> str | None:
         response = await self._call(
             self.client.conversations_history,
+            token=await self.token_for(workspace_id),
             channel=channel_id,
             oldest=f"{since.timestamp():.6f}",
             include_all_metadata=True,
@@ -59,6 +74,15 @@ class SlackPoster:
             ):
                 return str(message["ts"])
         return None
+
+    async def token_for(self, workspace_id: str) -> str:
+        try:
+            token = await self.tokens(workspace_id)
+        except (SQLAlchemyError, OSError) as error:
+            raise TemporaryFailure(f"could not look up the workspace token: {error}") from error
+        if token is None:
+            raise ChannelGone(f"hasanyone is not installed in Slack workspace {workspace_id!r}")
+        return token
 
     @staticmethod
     async def _call(method: Any, **kwargs: Any) -> Any:
@@ -76,13 +100,20 @@ class SlackPoster:
 
 
 class SlackMessenger:
-    """Direct messages: posting to a user id opens (or reuses) the DM with the bot."""
+    """Direct messages: posting to a user id opens (or reuses) the DM with the bot. A person's
+    key (slack:TEAM:USER) names their workspace, and so the token to use."""
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self.client = client
+    def __init__(self, client: AsyncWebClient, tokens: Tokens) -> None:
+        self.poster = SlackPoster(client, tokens)
 
     async def send_dm(self, person_key: str, reply: Reply) -> None:
-        user_id = person_key.rsplit(":", 1)[-1]
-        await SlackPoster._call(self.client.chat_postMessage, channel=user_id, **to_message(reply))
+        _, _, rest = person_key.partition(":")
+        workspace_id, _, user_id = rest.rpartition(":")
+        await SlackPoster._call(
+            self.poster.client.chat_postMessage,
+            token=await self.poster.token_for(workspace_id),
+            channel=user_id,
+            **to_message(reply),
+        )

@@ -19,7 +19,9 @@ class TeamsPoster:
     def __init__(self, endpoint: TeamsEndpoint) -> None:
         self.endpoint = endpoint
 
-    async def post(self, channel_id: str, reply: Reply, *, digest_key: str) -> str:
+    async def post(
+        self, channel_id: str, reply: Reply, *, digest_key: str, workspace_id: str = ""
+    ) -> str:
         try:
             await self.endpoint.post(channel_id, reply)
         except ConversationGone as gone:
@@ -29,7 +31,7 @@ class TeamsPoster:
         return digest_key
 
     async def already_posted(
-        self, channel_id: str, *, digest_key: str, since: datetime
+        self, channel_id: str, *, digest_key: str, since: datetime, workspace_id: str = ""
     ) -> str | None:
         return None
 

@@ -136,9 +136,15 @@ async def test_kill_9_while_sending_then_restart_posts_exactly_once(
 
 
 def slack_job(app: App, fake: FakeSlack) -> DigestJob:
-    client = web_client(SlackSettings(api_url=fake.api_url), TOKEN)
+    client = web_client(SlackSettings(api_url=fake.api_url), None)
+
+    async def token(workspace_id: str) -> str:
+        return TOKEN
+
     return DigestJob(
-        store=DigestStore(app.engine), activity=app.repo, posters={"slack": SlackPoster(client)}
+        store=DigestStore(app.engine),
+        activity=app.repo,
+        posters={"slack": SlackPoster(client, token)},
     )
 
 

@@ -31,7 +31,9 @@ class FakePoster:
     remembers: bool = True
     delay: float = 0.0
 
-    async def post(self, channel_id: str, reply: Reply, *, digest_key: str) -> str:
+    async def post(
+        self, channel_id: str, reply: Reply, *, digest_key: str, workspace_id: str = ""
+    ) -> str:
         await asyncio.sleep(self.delay)
         if self.failures:
             raise self.failures.pop(0)
@@ -39,7 +41,7 @@ class FakePoster:
         return f"ts-{len(self.posted)}"
 
     async def already_posted(
-        self, channel_id: str, *, digest_key: str, since: datetime
+        self, channel_id: str, *, digest_key: str, since: datetime, workspace_id: str = ""
     ) -> str | None:
         if not self.remembers:
             return None

@@ -38,12 +38,16 @@ def slack_app(url: str, fake: FakeSlack, clock: FixedClock, **extra: object) -> 
     return build_app(settings, clock=clock)
 
 
+async def fixed(workspace_id: str) -> str:
+    return TOKEN
+
+
 async def test_a_slack_dm_goes_to_the_user_and_a_gone_user_is_reported(database_url: str) -> None:
     from adapters.slack.app import web_client
     from adapters.slack.poster import SlackMessenger
 
     async with FakeSlack() as fake:
-        messenger = SlackMessenger(web_client(SlackSettings(api_url=fake.api_url), TOKEN))
+        messenger = SlackMessenger(web_client(SlackSettings(api_url=fake.api_url), None), fixed)
         await messenger.send_dm("slack:T1:UALICE", Reply(text="hello"))
         [call] = fake.calls_to("chat.postMessage")
         assert call.params["channel"] == "UALICE"

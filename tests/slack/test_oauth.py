@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlmodel import Session
 
 from adapters.app import build_app
 from adapters.server import make_web_app
 from adapters.settings import Settings, SlackSettings
 from bot.clock import FixedClock
-from tests.fakes.slack_api import FakeSlack
+from knowledge import tables as t
+from tests.fakes.slack_api import TEAM_ID, FakeSlack
 from tests.slack.conftest import SIGNING_SECRET, SlackHarness
 
 
@@ -45,9 +48,8 @@ async def installable(
         app.engine.dispose()
 
 
-async def test_install_then_answer_with_the_installed_workspaces_token(
-    installable: SlackHarness,
-) -> None:
+async def install(installable: SlackHarness) -> None:
+    """A workspace admin goes through /slack/install and Slack redirects back with a code."""
     page = await installable.http.get(f"{installable.url}/slack/install")
     html = await page.text()
     assert page.status == 200
@@ -61,6 +63,12 @@ async def test_install_then_answer_with_the_installed_workspaces_token(
         headers={"Cookie": f"{cookie.key}={cookie.value}"},
     )
     assert done.status == 200, await done.text()
+
+
+async def test_install_then_answer_with_the_installed_workspaces_token(
+    installable: SlackHarness,
+) -> None:
+    await install(installable)
     [exchange] = installable.fake.calls_to("oauth.v2.access")
     assert exchange.params["code"] == "granted-code"
     event = {
@@ -85,3 +93,42 @@ async def test_a_redirect_with_a_forged_state_installs_nothing(installable: Slac
     )
     assert done.status >= 400
     assert installable.fake.calls_to("oauth.v2.access") == []
+
+
+async def test_digests_and_reminders_use_each_installed_workspaces_token(
+    installable: SlackHarness, clock: FixedClock
+) -> None:
+    """No request brings a token to a scheduled post: it comes from the installation, and a
+    workspace that never installed the app pauses its subscription instead of failing forever."""
+    from datetime import timedelta
+
+    from adapters.scheduling import digest_job
+    from bot.model import Reply
+    from jobs.digests import run_due
+    from jobs.schedule import last_fire
+
+    await install(installable)
+    store = digest_job(installable.app).store
+    since = clock.now() - timedelta(days=30)
+    store.subscribe("slack", "C0DIGEST", now=since, workspace_id=TEAM_ID)
+    elsewhere = store.subscribe("slack", "C0ELSEWHERE", now=since, workspace_id="T0NEVER")
+    job = digest_job(installable.app)
+    monday = last_fire("mon", "09:00", "Europe/London", clock.now() + timedelta(days=7))
+    report = await run_due(job, now=monday + timedelta(minutes=5))
+    assert report.outcomes == {"sent": 1, "paused": 1}, report.summary()
+    [posted] = installable.fake.calls_to("chat.postMessage")
+    assert (posted.params["channel"], posted.token) == ("C0DIGEST", "xoxb-installed")
+    with Session(installable.app.engine) as s:
+        row = s.get_one(t.DigestSubscription, elsewhere.id)
+        assert row.active is False and "not installed" in (row.paused_reason or "")
+
+    messenger = job_messenger(installable)
+    await messenger.send_dm(f"slack:{TEAM_ID}:UALICE", Reply(text="Weeknote time"))
+    dm = installable.fake.calls_to("chat.postMessage")[-1]
+    assert (dm.params["channel"], dm.token) == ("UALICE", "xoxb-installed")
+
+
+def job_messenger(installable: SlackHarness) -> Any:
+    from adapters.scheduling import messengers
+
+    return messengers(installable.app)["slack"]

@@ -30,10 +30,12 @@ class Stage(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """Someone talking to the bot. `key` is opaque and stable ("slack:T1:U1", "console:local")."""
+    """Someone talking to the bot. `key` is opaque and stable ("slack:T1:U1", "console:local").
+    `timezone` is the IANA name their platform reports, when it does ("" otherwise)."""
 
     key: str
     name: str = ""
+    timezone: str = ""
 
 
 @dataclass(frozen=True, slots=True)

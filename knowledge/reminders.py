@@ -56,6 +56,24 @@ class ReminderStore:
             )
             return set(rows)
 
+    def timezones(self, keys: Iterable[str]) -> dict[str, str]:
+        """Each known person's timezone as their platform reported it ("" where it did not)."""
+        wanted = list(keys)
+        found: dict[str, str] = {}
+        with Session(self.engine) as s:
+            for i in range(0, len(wanted), 500):
+                rows = s.exec(
+                    select(t.Person.key, t.Person.timezone).where(
+                        col(t.Person.key).in_(wanted[i : i + 500])
+                    )
+                )
+                found.update(dict(rows.all()))
+        return found
+
+    def set_timezone(self, person_key: str, timezone: str, *, now: datetime) -> None:
+        """Remember a person's timezone (learnt from their platform), recording them if new."""
+        self._update_person(person_key, now, timezone=timezone)
+
     def claim(self, person_key: str, week: date, now: datetime) -> bool:
         """True for the one caller that may remind `person_key` about `week`."""
         with Session(self.engine) as s:
@@ -76,19 +94,23 @@ class ReminderStore:
 
     def set_reminders(self, person_key: str, on: bool, *, now: datetime) -> None:
         """Turn weeknote reminders on or off for a person, recording them if they are new."""
+        self._update_person(person_key, now, reminders=on)
+
+    def _update_person(self, person_key: str, now: datetime, **values: object) -> None:
+        """Set columns of a person's row, creating the row if they are new."""
         for _ in range(2):  # a second try if another process recorded them meanwhile
             with Session(self.engine) as s:
                 row = s.exec(select(t.Person).where(t.Person.key == person_key)).first()
                 row = row or _new_person(person_key, now)
-                row.reminders = on
+                for name, value in values.items():
+                    setattr(row, name, value)
                 s.add(row)
                 try:
                     s.commit()
                 except sa.exc.IntegrityError:
                     continue
                 return
-        raise RuntimeError(f"could not record the reminder setting for {person_key}")
-
+        raise RuntimeError(f"could not record {', '.join(values)} for {person_key}")
 
 def _new_person(key: str, now: datetime) -> t.Person:
     platform, _, rest = key.partition(":")

@@ -41,7 +41,7 @@ class Repository:
         self.engine = engine
         self._authorities = authorities
         self._listeners: list[Callable[[], None]] = []
-        self._people: dict[str, str] = {}
+        self._people: dict[str, tuple[str, str]] = {}
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call `listener` after every write to projects or weeknotes made through this object."""
@@ -344,8 +344,9 @@ class Repository:
     # -- people ------------------------------------------------------------------------------
 
     def seen(self, person: model.Person, where: model.ConversationRef, *, now: datetime) -> None:
-        """Record a person the first time this process meets them (or under a new name)."""
-        if self._people.get(person.key) == person.name:
+        """Record a person the first time this process meets them (or under a new name or
+        timezone)."""
+        if self._people.get(person.key) == (person.name, person.timezone):
             return
         user_id = person.key.rsplit(":", 1)[-1]
         with self.session() as s:
@@ -358,12 +359,14 @@ class Repository:
             )
             if person.name:
                 row.display_name = person.name
+            if person.timezone:
+                row.timezone = person.timezone
             s.add(row)
             try:
                 s.commit()
             except sa.exc.IntegrityError:  # another process recorded them first: fine
                 s.rollback()
-        self._people[person.key] = person.name
+        self._people[person.key] = (person.name, person.timezone)
 
     # -- questions --------------------------------------------------------------------------
 

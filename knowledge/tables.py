@@ -132,6 +132,7 @@ class Person(SQLModel, table=True):
     display_name: str = Field(default="", max_length=300)
     organisation_id: str | None = Field(default=None, foreign_key="organisation.id", max_length=120)
     reminders: bool = True
+    timezone: str = Field(default="", max_length=64)  # IANA name from the platform; "" unknown
     created_at: datetime = utc_field()
 
 

@@ -1,0 +1,34 @@
+"""a person's timezone, as their platform reports it (for Friday reminders)
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-22 10:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = '0005'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('person') as batch:
+        batch.add_column(
+            sa.Column(
+                'timezone',
+                sqlmodel.sql.sqltypes.AutoString(length=64),
+                nullable=False,
+                server_default='',
+            )
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('person') as batch:
+        batch.drop_column('timezone')

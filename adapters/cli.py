@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -242,24 +243,46 @@ def digest_run(
 ) -> None:
     """Post every digest that is due, once, and exit (for cron-style deployments)."""
     import asyncio
-    from datetime import datetime
 
     from adapters.scheduling import digest_job
     from jobs.digests import run_due
 
     app = _app()
-    when = app.clock.now()
-    if at is not None:
-        try:
-            when = datetime.fromisoformat(at)
-        except ValueError:
-            when = None  # type: ignore[assignment]
-        if when is None or when.tzinfo is None:
-            example = "2025-03-10T09:05:00+00:00"
-            _err(f"--at needs a date and time with its offset, like {example} (got {at!r}).")
-            raise typer.Exit(2)
-    report = asyncio.run(run_due(digest_job(app), now=when, force=now))
+    report = asyncio.run(run_due(digest_job(app), now=_when(app, at), force=now))
     print(report.summary())
+
+
+@digest_cli.command("remind")
+def digest_remind(
+    at: Annotated[
+        str | None, typer.Option(help="Act as if it were this time (ISO 8601 with offset).")
+    ] = None,
+) -> None:
+    """Send the Friday weeknote reminders due now, once, and exit. For cron-style deployments:
+    run it hourly on Fridays and Saturdays (UTC); each owner is reminded at 14:00 on Friday in
+    their own timezone, once a week."""
+    import asyncio
+
+    from adapters.scheduling import remind
+
+    app = _app()
+    print(asyncio.run(remind(app, now=_when(app, at))))
+
+
+def _when(app: App, at: str | None) -> datetime:
+    """`--at`, or the clock's time."""
+    if at is None:
+        return app.clock.now()
+    when: datetime | None
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        example = "2025-03-10T09:05:00+00:00"
+        _err(f"--at needs a date and time with its offset, like {example} (got {at!r}).")
+        raise typer.Exit(2)
+    return when
 
 
 @digest_cli.command("subscribe")

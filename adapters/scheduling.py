@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -101,19 +102,20 @@ async def _quietly(send: Any) -> None:
         log.warning("could not tell a community manager: %s", type(error).__name__)
 
 
-async def remind(app: App, *, teams_endpoint: Any = None) -> str:
-    """Friday's weeknote reminders (the job refuses on other days and bank holidays)."""
+async def remind(app: App, *, teams_endpoint: Any = None, now: datetime | None = None) -> str:
+    """The weeknote reminders due now: Friday 14:00 in each owner's timezone, never on a bank
+    holiday, once a week (the job checks all of that itself)."""
     from jobs.holidays import BankHolidays
     from jobs.reminders import send_reminders
     from knowledge.reminders import ReminderStore
 
     report = await send_reminders(
-        now=app.clock.now(),
+        now=now or app.clock.now(),
         store=ReminderStore(app.engine),
         messengers=messengers(app, teams_endpoint=teams_endpoint),
         holidays=BankHolidays.load(),
     )
-    return str(report)
+    return report.summary()
 
 
 def attach_scheduler(web_app: web.Application, app: App, *, teams_endpoint: Any = None) -> None:
@@ -139,7 +141,7 @@ def attach_scheduler(web_app: web.Application, app: App, *, teams_endpoint: Any 
             await asyncio.sleep(LEADER_CHECK_SECONDS)
 
         async def reminders() -> None:
-            log.info("weeknote reminders: %s", await remind(app, teams_endpoint=teams_endpoint))
+            await remind(app, teams_endpoint=teams_endpoint)  # it logs what it did
 
         scheduler = make_scheduler(sweep=sweep, reminders=reminders, timezone=app.settings.timezone)
         scheduler.start()

@@ -45,3 +45,7 @@ class DirectMessenger(Protocol):
     async def send_dm(self, person_key: str, reply: Reply) -> None:
         """Raises ChannelGone when the person cannot be reached, TemporaryFailure to retry later."""
         ...
+
+    async def timezone_of(self, person_key: str) -> str | None:
+        """The person's IANA timezone if the platform can be asked; None when it cannot say."""
+        ...

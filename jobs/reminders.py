@@ -1,9 +1,16 @@
 """The Friday weeknote reminder: a direct message to each project owner whose project has no
-weeknote this week, at most once per person per week, never on a bank holiday.
+weeknote this week, at 14:00 on Friday in the owner's own timezone, at most once per person per
+week, never on a bank holiday.
 
-`send_reminders` is a plain async function; jobs/scheduler.py calls it on Fridays at 14:00
-Europe/London. It checks the day itself and is safe to call any number of times, from any number
-of processes: each (person, week) is claimed in the database before the message goes.
+`send_reminders` is a plain async function; jobs/scheduler.py calls it every hour from Friday to
+Saturday (UTC), which covers Friday afternoon in every timezone and catches up a run missed while
+the service was down. It checks each person's local day and hour itself and is safe to call any
+number of times, from any number of processes: each (person, week) is claimed in the database
+before the message goes.
+
+A person's timezone is what their platform reports: Teams sends it with every message
+(`localTimezone`); Slack is asked once (users.info `tz`) and the answer kept. Where neither says,
+Europe/London.
 """
 
 from __future__ import annotations
@@ -12,9 +19,9 @@ import asyncio
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.commands.base import week_of
 from bot.model import Reply
@@ -24,6 +31,8 @@ from jobs.ports import ChannelGone, DirectMessenger, TemporaryFailure
 log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 FRIDAY = 4
+REMIND_AT = time(14, 0)  # Friday, in the person's own timezone
+ASK_AT_ONCE = 8  # platform look-ups of unknown timezones in flight
 
 
 class ReminderStore(Protocol):
@@ -34,6 +43,12 @@ class ReminderStore(Protocol):
         ...
 
     def opted_out(self, keys: Iterable[str]) -> set[str]: ...
+
+    def timezones(self, keys: Iterable[str]) -> dict[str, str]:
+        """person_key → IANA timezone, "" where it is not known."""
+        ...
+
+    def set_timezone(self, person_key: str, timezone: str, *, now: datetime) -> None: ...
 
     def claim(self, person_key: str, week: date, now: datetime) -> bool:
         """True for exactly one caller per (person, week), across processes."""
@@ -48,6 +63,32 @@ class ReminderReport:
     skipped_opted_out: int = 0
     skipped_already: int = 0
     failed: int = 0
+    not_yet: int = 0  # owners for whom it is not (or no longer) Friday afternoon
+    holiday: int = 0  # owners whose Friday is a bank holiday
+
+    def summary(self) -> str:
+        parts = {
+            "sent": self.sent,
+            "already reminded": self.skipped_already,
+            "opted out": self.skipped_opted_out,
+            "failed": self.failed,
+            "not their Friday afternoon": self.not_yet,
+            "bank holiday": self.holiday,
+        }
+        said = [f"{n} {what}" for what, n in parts.items() if n]
+        return "reminders: " + (", ".join(said) if said else "nobody due")
+
+
+def friday_week(now: datetime) -> date | None:
+    """The week (its Monday) whose Friday afternoon is under way somewhere on Earth (UTC-12 to
+    UTC+14) at `now`; None when it is nowhere Friday afternoon. The offsets span 26 hours, so
+    there is never more than one such Friday."""
+    utc = now.astimezone(UTC)
+    for minutes in range(-12 * 60, 14 * 60 + 1, 15):
+        local = utc + timedelta(minutes=minutes)
+        if local.weekday() == FRIDAY and local.time() >= REMIND_AT:
+            return week_of(local.date())
+    return None
 
 
 async def send_reminders(
@@ -56,29 +97,74 @@ async def send_reminders(
     store: ReminderStore,
     messengers: Mapping[str, DirectMessenger],
     holidays: BankHolidays,
-    timezone: ZoneInfo = LONDON,
+    default_timezone: ZoneInfo = LONDON,
 ) -> ReminderReport:
-    """Remind every owner due a reminder this week; returns what happened."""
+    """Remind every owner whose own Friday afternoon it is and who is due; returns what
+    happened."""
     report = ReminderReport()
-    today = now.astimezone(timezone).date()
-    if today.weekday() != FRIDAY or holidays.is_holiday(today):
-        log.info("no weeknote reminders on %s: not a working Friday", today.isoformat())
+    week = friday_week(now)
+    if week is None:
+        log.debug("no weeknote reminders at %s: it is nowhere Friday afternoon", now.isoformat())
         return report
-    week = week_of(today)
     due = await asyncio.to_thread(store.owners_without_weeknote, week)
     opted_out = await asyncio.to_thread(store.opted_out, list(due))
-    for person_key, projects in due.items():
-        messenger = messengers.get(person_key.partition(":")[0])
-        if person_key in opted_out:
-            report.skipped_opted_out += 1
-        elif messenger is None:
-            log.debug("no way to send a direct message to %s", person_key)
+    reachable = {
+        key: messengers[key.partition(":")[0]]
+        for key in due
+        if key not in opted_out and key.partition(":")[0] in messengers
+    }
+    report.skipped_opted_out = sum(1 for key in due if key in opted_out)
+    for key in due.keys() - opted_out - reachable.keys():
+        log.debug("no way to send a direct message to %s", key)
+    zones = await _zones(store, reachable, now=now, default=default_timezone)
+    for person_key, messenger in reachable.items():
+        local = now.astimezone(zones[person_key])
+        if local.weekday() != FRIDAY or local.time() < REMIND_AT or week_of(local.date()) != week:
+            report.not_yet += 1
+        elif holidays.is_holiday(local.date()):
+            report.holiday += 1
         elif not await asyncio.to_thread(store.claim, person_key, week, now):
             report.skipped_already += 1
         else:
+            projects = due[person_key]
             await _send(messenger, person_key, projects, week=week, store=store, report=report)
-    log.info("weeknote reminders for the week of %s: %s", week.isoformat(), report)
+    log.info("weeknote reminders for the week of %s: %s", week.isoformat(), report.summary())
     return report
+
+
+async def _zones(
+    store: ReminderStore,
+    people: Mapping[str, DirectMessenger],
+    *,
+    now: datetime,
+    default: ZoneInfo,
+) -> dict[str, ZoneInfo]:
+    """Each person's zone: as stored, else asked of their platform once (and stored), else
+    `default`."""
+    known = await asyncio.to_thread(store.timezones, list(people))
+    unknown = [key for key in people if not known.get(key)]
+    limit = asyncio.Semaphore(ASK_AT_ONCE)
+
+    async def ask(key: str) -> None:
+        async with limit:
+            try:
+                name = await people[key].timezone_of(key)
+            except Exception as error:  # a look-up failure must not stop anyone's reminder
+                log.warning("could not ask %s's timezone: %s", key, type(error).__name__)
+                return
+        if name and _zone(name) is not None:
+            known[key] = name
+            await asyncio.to_thread(store.set_timezone, key, name, now=now)
+
+    await asyncio.gather(*(ask(key) for key in unknown))
+    return {key: _zone(known.get(key) or "") or default for key in people}
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
 
 
 async def _send(

@@ -29,8 +29,10 @@ def digest_trigger(sub: SubscriptionInfo) -> CronTrigger:
     )
 
 
-def reminder_trigger(timezone: str = "Europe/London") -> CronTrigger:
-    return CronTrigger(day_of_week="fri", hour=14, minute=0, timezone=ZoneInfo(timezone))
+def reminder_trigger() -> CronTrigger:
+    """Every hour from Friday 00:00 to Saturday 23:00 UTC: Friday 14:00 comes somewhere in that
+    span for every timezone (UTC+14 to UTC-12), and send_reminders picks who is due."""
+    return CronTrigger(day_of_week="fri,sat", hour="*", minute=0, timezone=ZoneInfo("UTC"))
 
 
 def make_scheduler(
@@ -49,7 +51,7 @@ def make_scheduler(
     if reminders is not None:
         scheduler.add_job(
             reminders,
-            reminder_trigger(timezone),
+            reminder_trigger(),
             id="weeknote-reminders",
             coalesce=True,
             max_instances=1,

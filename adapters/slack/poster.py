@@ -117,3 +117,18 @@ class SlackMessenger:
             channel=user_id,
             **to_message(reply),
         )
+
+    async def timezone_of(self, person_key: str) -> str | None:
+        """The `tz` of the person's Slack profile (users.info); None if Slack will not say."""
+        _, _, rest = person_key.partition(":")
+        workspace_id, _, user_id = rest.rpartition(":")
+        try:
+            response = await SlackPoster._call(
+                self.poster.client.users_info,
+                token=await self.poster.token_for(workspace_id),
+                user=user_id,
+            )
+        except (ChannelGone, TemporaryFailure):
+            return None
+        tz = (response.get("user") or {}).get("tz")
+        return tz if isinstance(tz, str) and tz else None

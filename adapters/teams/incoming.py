@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.model import ActionPayload, ConversationRef, Incoming, Person
 
@@ -52,7 +53,24 @@ def is_team_owner(member: Mapping[str, Any]) -> bool:
 def sender_of(activity: Mapping[str, Any]) -> Person:
     sender = activity.get("from") or {}
     who = sender.get("aadObjectId") or sender.get("id") or ""
-    return Person(key=f"{PLATFORM}:{tenant_of(activity)}:{who}", name=str(sender.get("name") or ""))
+    return Person(
+        key=f"{PLATFORM}:{tenant_of(activity)}:{who}",
+        name=str(sender.get("name") or ""),
+        timezone=timezone_of(activity),
+    )
+
+
+def timezone_of(activity: Mapping[str, Any]) -> str:
+    """The sender's IANA timezone, which Teams clients put in `localTimezone`; "" when it is
+    missing or not a zone this machine knows."""
+    name = activity.get("localTimezone")
+    if not isinstance(name, str) or not name or len(name) > 64:
+        return ""
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return ""
+    return name
 
 
 def clean_text(text: str) -> str:

@@ -53,3 +53,7 @@ class TeamsMessenger:
         if conversation is None:
             raise ChannelGone(f"no personal chat with {who}")
         await TeamsPoster(self.endpoint).post(conversation, reply, digest_key="dm")
+
+    async def timezone_of(self, person_key: str) -> str | None:
+        """Teams cannot be asked; a person's zone is learnt from their messages' localTimezone."""
+        return None

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -169,3 +169,45 @@ async def test_channel_not_found_pauses_the_subscription(empty_app: App, fake: F
     assert report.outcomes["paused"] == 1
     assert store.subscriptions() == []
     assert len(fake.calls_to("chat.postMessage")) == 1
+
+
+async def test_the_reminder_command_dms_each_owner_once_at_their_own_friday_afternoon(
+    empty_app: App, fake: FakeSlack
+) -> None:
+    """`hasanyone digest remind`, hourly from cron: Slack is asked each owner's timezone once."""
+    from bot.model import ProjectDraft, Stage
+
+    for title, owner in (("Bulky waste booking", "UALICE"), ("School admissions", "UNYC")):
+        draft = ProjectDraft(
+            title=title,
+            organisation="Hackney",
+            stage=Stage.BETA,
+            description=title,
+            contact="#team",
+            owner_key=f"slack:T0001:{owner}",
+        )
+        empty_app.repo.add_project(draft, now=datetime(2025, 3, 1, tzinfo=UTC))
+    fake.users["UNYC"] = {"tz": "America/New_York"}
+    env = env_for(empty_app.settings.database_url, fake.api_url)
+
+    async def remind_at(hour_utc: int) -> list[str]:
+        before = len(fake.calls_to("chat.postMessage"))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "adapters", "digest", "remind",
+            "--at", datetime(2025, 3, 14, hour_utc, tzinfo=UTC).isoformat(),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.returncode == 0, err.decode()
+        sent = [c.params["channel"] for c in fake.calls_to("chat.postMessage")[before:]]
+        assert out.decode().startswith("reminders: ")
+        assert (f"{len(sent)} sent" in out.decode()) == bool(sent), out
+        return sent
+
+    assert await remind_at(13) == []
+    assert await remind_at(14) == ["UALICE"]  # 14:00 in London
+    assert await remind_at(15) == []  # Alice has had hers; 11:00 in New York
+    assert await remind_at(18) == ["UNYC"]  # 14:00 in New York (summer time there already)
+    assert await remind_at(19) == []
+    asked = [c.params["user"] for c in fake.calls_to("users.info")]
+    assert sorted(asked) == ["UALICE", "UNYC"]  # once each: the answers are kept

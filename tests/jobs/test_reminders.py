@@ -30,16 +30,28 @@ DM = ConversationRef(platform="slack", channel_id="D1", workspace_id="T1", is_di
 class RecordingMessenger:
     """Keeps every direct message it is asked to send; raises the scripted failures first."""
 
-    def __init__(self, platform: str, *, failures: list[Exception] | None = None) -> None:
+    def __init__(
+        self,
+        platform: str,
+        *,
+        failures: list[Exception] | None = None,
+        zones: dict[str, str] | None = None,
+    ) -> None:
         self.platform = platform
         self.sent: list[tuple[str, Reply]] = []
         self.failures = list(failures or [])
+        self.zones = zones or {}  # what the platform answers when asked a person's timezone
+        self.asked: list[str] = []
 
     async def send_dm(self, person_key: str, reply: Reply) -> None:
         await asyncio.sleep(0)  # give a concurrent run the chance to interleave
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((person_key, reply))
+
+    async def timezone_of(self, person_key: str) -> str | None:
+        self.asked.append(person_key)
+        return self.zones.get(person_key)
 
 
 @pytest.fixture
@@ -282,35 +294,91 @@ async def test_someone_who_cannot_be_reached_is_not_tried_again_that_week(empty_
 
 
 @pytest.mark.parametrize(
-    "now",
+    ("now", "expected"),
     [
-        pytest.param(datetime(2025, 3, 13, 14, 0, tzinfo=LONDON), id="thursday"),
-        pytest.param(datetime(2025, 3, 15, 14, 0, tzinfo=LONDON), id="saturday"),
-        pytest.param(datetime(2025, 4, 18, 14, 0, tzinfo=LONDON), id="good-friday-2025"),
-        pytest.param(datetime(2025, 12, 26, 14, 0, tzinfo=LONDON), id="boxing-day-2025"),
+        pytest.param(datetime(2025, 3, 13, 14, 0, tzinfo=LONDON), ReminderReport(), id="thursday"),
+        pytest.param(datetime(2025, 3, 15, 14, 0, tzinfo=LONDON), ReminderReport(), id="saturday"),
+        pytest.param(
+            datetime(2025, 3, 14, 13, 59, tzinfo=LONDON), ReminderReport(not_yet=1), id="13:59"
+        ),
+        pytest.param(
+            datetime(2025, 4, 18, 14, 0, tzinfo=LONDON),
+            ReminderReport(holiday=1),
+            id="good-friday-2025",
+        ),
+        pytest.param(
+            datetime(2025, 12, 26, 14, 0, tzinfo=LONDON),
+            ReminderReport(holiday=1),
+            id="boxing-day-2025",
+        ),
     ],
 )
-async def test_no_reminders_unless_it_is_a_working_friday(
-    empty_app: App, slack: RecordingMessenger, now: datetime
+async def test_no_reminders_unless_it_is_a_working_friday_afternoon(
+    empty_app: App, slack: RecordingMessenger, now: datetime, expected: ReminderReport
 ) -> None:
     add_project(empty_app, "Bulky waste booking", ALICE)
 
     report = await remind(empty_app, slack, now=now)
 
-    assert report == ReminderReport()
+    assert report == expected
     assert slack.sent == []
 
 
-async def test_the_day_is_the_london_day_whatever_timezone_now_is_in(
+async def test_friday_at_two_in_london_across_the_clock_change(
+    empty_app: App, slack: RecordingMessenger
+) -> None:
+    """In summer 14:00 in London is 13:00 UTC: the reminder follows the local clock."""
+    add_project(empty_app, "Bulky waste booking", ALICE)
+    june = datetime(2025, 6, 13, 12, 59, tzinfo=UTC)
+    assert (await remind(empty_app, slack, now=june)).not_yet == 1
+    assert (await remind(empty_app, slack, now=june + timedelta(minutes=1))).sent == 1
+
+
+async def test_each_owner_is_reminded_at_two_on_friday_in_their_own_timezone(
+    empty_app: App,
+) -> None:
+    """Teams reports a timezone with each message; Slack is asked once; London otherwise."""
+    add_project(empty_app, "Bulky waste booking", ALICE)  # Slack, no zone known: London
+    add_project(empty_app, "School admissions", BOB)  # Slack profile says New York
+    add_project(empty_app, "Library app", CAROL)  # Teams, said Auckland
+    teams_dm = ConversationRef("teams", "a:1", "tenant-1", is_direct=True)
+    empty_app.repo.seen(Person(CAROL, "Carol", "Pacific/Auckland"), teams_dm, now=FRIDAY)
+    slack = RecordingMessenger("slack", zones={BOB: "America/New_York"})
+    teams = RecordingMessenger("teams")
+
+    async def at(when: datetime) -> list[str]:
+        before = len(slack.sent), len(teams.sent)
+        await remind(empty_app, slack, teams, now=when)
+        return [to for to, _ in slack.sent[before[0] :] + teams.sent[before[1] :]]
+
+    # Friday 14 March 2025: Auckland is UTC+13, London UTC+0, New York UTC-4.
+    assert await at(datetime(2025, 3, 14, 0, 59, tzinfo=UTC)) == []
+    assert await at(datetime(2025, 3, 14, 1, 0, tzinfo=UTC)) == [CAROL]
+    assert await at(datetime(2025, 3, 14, 14, 0, tzinfo=UTC)) == [ALICE]
+    assert await at(datetime(2025, 3, 14, 17, 0, tzinfo=UTC)) == []
+    assert await at(datetime(2025, 3, 14, 18, 0, tzinfo=UTC)) == [BOB]
+    assert await at(datetime(2025, 3, 15, 3, 0, tzinfo=UTC)) == []  # everyone has had theirs
+    # Slack was asked once for each Slack owner it did not know, and the answer kept
+    assert sorted(set(slack.asked)) == sorted([ALICE, BOB]) and slack.asked.count(BOB) == 1
+    assert ReminderStore(empty_app.engine).timezones([BOB, CAROL]) == {
+        BOB: "America/New_York",
+        CAROL: "Pacific/Auckland",
+    }
+
+
+async def test_a_missed_friday_afternoon_is_caught_up_that_evening_but_not_on_saturday(
     empty_app: App, slack: RecordingMessenger
 ) -> None:
     add_project(empty_app, "Bulky waste booking", ALICE)
+    assert (await remind(empty_app, slack, now=FRIDAY + timedelta(hours=10))).not_yet == 1
+    assert (await remind(empty_app, slack, now=FRIDAY + timedelta(hours=9))).sent == 1
 
-    thursday_utc = await remind(empty_app, slack, now=datetime(2025, 6, 12, 22, 30, tzinfo=UTC))
-    assert slack.sent == []  # 23:30 on Thursday in London
 
-    friday_in_london = await remind(empty_app, slack, now=datetime(2025, 6, 12, 23, 30, tzinfo=UTC))
-    assert (thursday_utc.sent, friday_in_london.sent) == (0, 1)
+async def test_a_zone_nobody_knows_falls_back_to_london(empty_app: App) -> None:
+    add_project(empty_app, "Bulky waste booking", ALICE)
+    slack = RecordingMessenger("slack", zones={ALICE: "Mars/Olympus_Mons"})
+    assert (await remind(empty_app, slack, now=FRIDAY)).sent == 1
+    assert ReminderStore(empty_app.engine).timezones([ALICE]).get(ALICE, "") == ""
 
 
 async def test_people_with_no_direct_messenger_are_skipped(

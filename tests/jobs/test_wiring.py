@@ -54,6 +54,12 @@ async def test_a_slack_dm_goes_to_the_user_and_a_gone_user_is_reported(database_
         fake.fail_next("chat.postMessage", error="account_inactive")
         with pytest.raises(ChannelGone):
             await messenger.send_dm("slack:T1:UGONE", Reply(text="hello"))
+        fake.users["UNYC"] = {"tz": "America/New_York"}
+        fake.users["UGONE"] = None
+        assert await messenger.timezone_of("slack:T1:UNYC") == "America/New_York"
+        assert await messenger.timezone_of("slack:T1:UGONE") is None  # user_not_found
+        [asked, _] = fake.calls_to("users.info")
+        assert asked.params["user"] == "UNYC" and asked.token == TOKEN
 
 
 async def test_a_paused_digest_is_reported_to_the_community_managers(database_url: str) -> None:
@@ -104,8 +110,20 @@ def test_the_scheduler_has_a_sweep_friday_reminders_and_one_trigger_per_subscrip
     scheduler = make_scheduler(sweep=nothing, reminders=nothing, timezone="Europe/London")
     reminders = scheduler.get_job("weeknote-reminders")
     assert reminders is not None
-    first = reminders.trigger.get_next_fire_time(None, datetime(2025, 3, 10, 12, 0, tzinfo=LONDON))
-    assert first == datetime(2025, 3, 14, 14, 0, tzinfo=LONDON)
+    fire = reminders.trigger.get_next_fire_time
+    # hourly from Friday 00:00 UTC (14:00 in UTC+14) to Saturday 23:00 UTC (past Friday 14:00
+    # in UTC-12), so Friday 14:00 comes on the hour everywhere, in summer time too
+    assert fire(None, datetime(2025, 3, 10, 12, 0, tzinfo=LONDON)) == datetime(
+        2025, 3, 14, 0, 0, tzinfo=UTC
+    )
+    for two_pm in (
+        datetime(2025, 3, 14, 14, tzinfo=LONDON),
+        datetime(2025, 6, 13, 14, tzinfo=LONDON),
+    ):
+        assert fire(None, two_pm - timedelta(minutes=30)) == two_pm
+    assert fire(None, datetime(2025, 3, 15, 23, 30, tzinfo=UTC)) == datetime(
+        2025, 3, 21, 0, 0, tzinfo=UTC
+    )
     created = datetime(2025, 1, 1, tzinfo=UTC)
     subs = [
         SubscriptionInfo(1, "slack", "T", "C1", "mon", "09:00", "Europe/London", {}, True, created),

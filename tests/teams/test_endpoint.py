@@ -365,3 +365,15 @@ async def test_only_digest_changes_look_the_sender_up(teams: TeamsHarness) -> No
     replies = await teams.replies(5)
     assert "for channels" in card_text(replies[-1].activity)
     assert member_look_ups(teams) == []
+
+
+async def test_the_timezone_teams_reports_is_kept_for_friday_reminders(
+    teams: TeamsHarness,
+) -> None:
+    from knowledge.reminders import ReminderStore
+
+    response = await teams.send(teams.activity("help", localTimezone="America/Toronto"))
+    assert response.status in (200, 201)
+    await teams.replies(1)
+    key = f"teams:{TENANT}:aad-alice"
+    assert ReminderStore(teams.app.engine).timezones([key]) == {key: "America/Toronto"}

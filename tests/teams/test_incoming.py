@@ -114,3 +114,22 @@ def test_the_team_of_a_message_comes_from_its_channel_data(
     channel_data: dict[str, Any] | None, expected: str
 ) -> None:
     assert team_of({**activity("digest on"), "channelData": channel_data}) == expected
+
+
+@pytest.mark.parametrize(
+    ("local_timezone", "expected"),
+    [
+        ("Europe/London", "Europe/London"),
+        ("Pacific/Auckland", "Pacific/Auckland"),
+        (None, ""),
+        ("", ""),
+        ("Mars/Olympus_Mons", ""),
+        ("../../etc/passwd", ""),
+        (42, ""),
+    ],
+)
+def test_the_senders_timezone_comes_from_local_timezone_when_it_is_a_real_zone(
+    local_timezone: Any, expected: str
+) -> None:
+    incoming = message_to_incoming({**activity("hi"), "localTimezone": local_timezone}, now=NOW)
+    assert incoming.sender.timezone == expected

@@ -1,6 +1,7 @@
 """The Friday weeknote reminder: a direct message to each project owner whose project has no
 weeknote this week, at 14:00 on Friday in the owner's own timezone, at most once per person per
-week, never on a bank holiday.
+week, never on a bank holiday where their council is (England and Wales, Scotland or Northern
+Ireland, by the council's GSS code; England and Wales for bodies without one).
 
 `send_reminders` is a plain async function; jobs/scheduler.py calls it every hour from Friday to
 Saturday (UTC), which covers Friday afternoon in every timezone and catches up a run missed while
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.commands.base import week_of
 from bot.model import Reply
-from jobs.holidays import BankHolidays
+from jobs.holidays import BankHolidays, division_of
 from jobs.ports import ChannelGone, DirectMessenger, TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ class ReminderStore(Protocol):
         ...
 
     def opted_out(self, keys: Iterable[str]) -> set[str]: ...
+
+    def organisation_codes(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        """person_key → GSS codes of their projects' organisations ("" where one has none)."""
+        ...
 
     def timezones(self, keys: Iterable[str]) -> dict[str, str]:
         """person_key → IANA timezone, "" where it is not known."""
@@ -117,11 +122,12 @@ async def send_reminders(
     for key in due.keys() - opted_out - reachable.keys():
         log.debug("no way to send a direct message to %s", key)
     zones = await _zones(store, reachable, now=now, default=default_timezone)
+    codes = await asyncio.to_thread(store.organisation_codes, list(reachable))
     for person_key, messenger in reachable.items():
         local = now.astimezone(zones[person_key])
         if local.weekday() != FRIDAY or local.time() < REMIND_AT or week_of(local.date()) != week:
             report.not_yet += 1
-        elif holidays.is_holiday(local.date()):
+        elif holidays.is_holiday(local.date(), _divisions(codes.get(person_key))):
             report.holiday += 1
         elif not await asyncio.to_thread(store.claim, person_key, week, now):
             report.skipped_already += 1
@@ -158,6 +164,11 @@ async def _zones(
 
     await asyncio.gather(*(ask(key) for key in unknown))
     return {key: _zone(known.get(key) or "") or default for key in people}
+
+
+def _divisions(codes: Iterable[str] | None) -> set[str]:
+    """The bank-holiday divisions a person keeps: those of their projects' councils."""
+    return {division_of(code) for code in codes or [""]}
 
 
 def _zone(name: str) -> ZoneInfo | None:

@@ -56,6 +56,28 @@ class ReminderStore:
             )
             return set(rows)
 
+    def organisation_codes(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        """The GSS codes of the organisations each person's live projects belong to ("" for an
+        organisation without one), to tell whose bank holidays they keep."""
+        wanted = list(keys)
+        found: dict[str, set[str]] = defaultdict(set)
+        with Session(self.engine) as s:
+            for i in range(0, len(wanted), 500):
+                rows = s.exec(
+                    select(t.Project.owner_key, t.Organisation.code)
+                    .join(t.Organisation, col(t.Organisation.id) == col(t.Project.organisation_id))
+                    .where(
+                        col(t.Project.owner_key).in_(wanted[i : i + 500]),
+                        col(t.Project.deleted_at).is_(None),
+                        t.Project.stage != Stage.RETIRED.value,
+                    )
+                    .distinct()
+                )
+                for owner_key, code in rows:
+                    if owner_key:
+                        found[owner_key].add(code or "")
+        return dict(found)
+
     def timezones(self, keys: Iterable[str]) -> dict[str, str]:
         """Each known person's timezone as their platform reported it ("" where it did not)."""
         wanted = list(keys)
@@ -111,6 +133,7 @@ class ReminderStore:
                     continue
                 return
         raise RuntimeError(f"could not record {', '.join(values)} for {person_key}")
+
 
 def _new_person(key: str, now: datetime) -> t.Person:
     platform, _, rest = key.partition(":")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +12,14 @@ from sqlmodel import Session, select
 
 from adapters.app import App
 from bot.model import ConversationRef, Incoming, Person, ProjectDraft, Reply, Stage, WeeknoteDraft
-from jobs.holidays import BankHolidays, parse_lines
+from jobs.holidays import (
+    DIVISIONS,
+    NORTHERN_IRELAND,
+    SCOTLAND,
+    BankHolidays,
+    division_of,
+    parse_lines,
+)
 from jobs.ports import ChannelGone, TemporaryFailure
 from jobs.reminders import ReminderReport, send_reminders
 from knowledge import db
@@ -59,10 +67,17 @@ def slack() -> RecordingMessenger:
     return RecordingMessenger("slack")
 
 
-def add_project(app: App, title: str, owner: str, *, stage: Stage = Stage.BETA) -> str:
+def add_project(
+    app: App,
+    title: str,
+    owner: str,
+    *,
+    stage: Stage = Stage.BETA,
+    organisation: str = "Hackney",
+) -> str:
     draft = ProjectDraft(
         title=title,
-        organisation="Hackney",
+        organisation=organisation,
         stage=stage,
         description=f"{title}, online.",
         contact="#team",
@@ -324,6 +339,41 @@ async def test_no_reminders_unless_it_is_a_working_friday_afternoon(
     assert slack.sent == []
 
 
+@pytest.mark.parametrize(
+    ("friday", "organisation", "reminded"),
+    [
+        pytest.param(date(2026, 1, 2), "City of Edinburgh Council", False, id="edinburgh-2-jan"),
+        pytest.param(date(2026, 1, 2), "Hackney", True, id="hackney-2-jan"),
+        pytest.param(date(2028, 3, 17), "Belfast City Council", False, id="belfast-st-patrick"),
+        pytest.param(date(2028, 3, 17), "City of Edinburgh Council", True, id="edinburgh-17-mar"),
+        pytest.param(date(2026, 1, 2), "Open Systems Lab", True, id="no-council-uses-e-and-w"),
+    ],
+)
+async def test_bank_holidays_are_those_where_the_owners_council_is(
+    empty_app: App, slack: RecordingMessenger, friday: date, organisation: str, reminded: bool
+) -> None:
+    add_project(empty_app, "Bulky waste booking", ALICE, organisation=organisation)
+    now = datetime.combine(friday, time(14, 30), tzinfo=LONDON)
+
+    report = await remind(empty_app, slack, now=now)
+
+    assert report == (ReminderReport(sent=1) if reminded else ReminderReport(holiday=1))
+    assert [to for to, _ in slack.sent] == ([ALICE] if reminded else [])
+
+
+async def test_someone_with_projects_on_both_sides_of_the_border_is_off_on_either_holiday(
+    empty_app: App, slack: RecordingMessenger
+) -> None:
+    add_project(empty_app, "Bulky waste booking", ALICE, organisation="Hackney")
+    add_project(empty_app, "Parking permits", ALICE, organisation="City of Edinburgh Council")
+    add_project(empty_app, "Street lighting", BOB, organisation="Hackney")
+
+    report = await remind(empty_app, slack, now=datetime(2026, 1, 2, 14, 30, tzinfo=LONDON))
+
+    assert report == ReminderReport(sent=1, holiday=1)
+    assert [to for to, _ in slack.sent] == [BOB]
+
+
 async def test_friday_at_two_in_london_across_the_clock_change(
     empty_app: App, slack: RecordingMessenger
 ) -> None:
@@ -401,18 +451,24 @@ async def test_people_with_no_direct_messenger_are_skipped(
 # -- the bank-holiday list ------------------------------------------------------------------
 
 
-def test_every_line_of_the_bank_holiday_list_is_a_date_and_none_falls_at_a_weekend() -> None:
-    holidays = BankHolidays.load()
+@pytest.mark.parametrize("division", DIVISIONS)
+def test_every_line_of_each_bank_holiday_list_is_a_date_and_none_falls_at_a_weekend(
+    division: str,
+) -> None:
+    days = BankHolidays.load().days(division)
 
-    assert holidays.days
-    assert all(day.weekday() < 5 for day in holidays.days)
+    assert days
+    assert all(day.weekday() < 5 for day in days)
 
 
+@pytest.mark.parametrize(
+    ("division", "per_year"), [("england-and-wales", 8), (SCOTLAND, 9), (NORTHERN_IRELAND, 10)]
+)
 @pytest.mark.parametrize("year", [2024, 2025, 2026, 2027, 2028])
-def test_each_year_has_eight_bank_holidays(year: int) -> None:
-    days = [d for d in BankHolidays.load().days if d.year == year]
+def test_each_year_has_its_divisions_bank_holidays(year: int, division: str, per_year: int) -> None:
+    days = [d for d in BankHolidays.load().days(division) if d.year == year]
 
-    assert 8 <= len(days) <= 9, sorted(days)  # a ninth for a one-off, like a coronation
+    assert per_year <= len(days) <= per_year + 1, sorted(days)  # +1 for a one-off (a coronation)
 
 
 @pytest.mark.parametrize(
@@ -437,6 +493,65 @@ def test_good_fridays_and_substitute_days_are_listed(day: date) -> None:
 @pytest.mark.parametrize("day", [date(2026, 12, 26), date(2027, 12, 25), date(2025, 3, 14)])
 def test_weekend_dates_and_ordinary_days_are_not_holidays(day: date) -> None:
     assert not BankHolidays.load().is_holiday(day)
+
+
+@pytest.mark.parametrize(
+    ("day", "division", "holiday_there", "holiday_in_england"),
+    [
+        pytest.param(date(2026, 1, 2), SCOTLAND, True, False, id="2nd-january"),
+        pytest.param(date(2027, 1, 4), SCOTLAND, True, False, id="2nd-january-substitute"),
+        pytest.param(date(2026, 11, 30), SCOTLAND, True, False, id="st-andrews-day"),
+        pytest.param(date(2025, 12, 1), SCOTLAND, True, False, id="st-andrews-substitute"),
+        pytest.param(date(2026, 8, 3), SCOTLAND, True, False, id="scottish-summer-holiday"),
+        pytest.param(date(2026, 4, 6), SCOTLAND, False, True, id="no-easter-monday"),
+        pytest.param(date(2026, 8, 31), SCOTLAND, False, True, id="no-late-august"),
+        pytest.param(date(2028, 3, 17), NORTHERN_IRELAND, True, False, id="st-patricks-day"),
+        pytest.param(date(2025, 7, 14), NORTHERN_IRELAND, True, False, id="boyne-substitute"),
+        pytest.param(date(2026, 4, 6), NORTHERN_IRELAND, True, True, id="ni-easter-monday"),
+    ],
+)
+def test_scotland_and_northern_ireland_keep_their_own_holidays(
+    day: date, division: str, holiday_there: bool, holiday_in_england: bool
+) -> None:
+    holidays = BankHolidays.load()
+
+    assert holidays.is_holiday(day, [division]) is holiday_there
+    assert holidays.is_holiday(day) is holiday_in_england
+    assert holidays.is_holiday(day, [division, "england-and-wales"]) is (
+        holiday_there or holiday_in_england
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "division"),
+    [
+        ("E09000012", "england-and-wales"),
+        ("W06000015", "england-and-wales"),
+        ("S12000036", SCOTLAND),
+        ("N09000003", NORTHERN_IRELAND),
+        ("", "england-and-wales"),
+        (None, "england-and-wales"),
+    ],
+)
+def test_a_councils_gss_code_says_whose_holidays_it_keeps(code: str | None, division: str) -> None:
+    assert division_of(code) == division
+
+
+def test_a_missing_or_broken_list_stops_the_load_rather_than_dropping_holidays(
+    tmp_path: Path,
+) -> None:
+    for division in DIVISIONS:
+        (tmp_path / f"bank-holidays-{division}.txt").write_text("2025-12-25\n", encoding="utf-8")
+    assert BankHolidays.load(tmp_path).days(SCOTLAND) == {date(2025, 12, 25)}
+
+    (tmp_path / "bank-holidays-scotland.txt").write_text("2025-12-25\n2025-02-30\n", "utf-8")
+    with pytest.raises(ValueError, match=r"bank-holidays-scotland\.txt: line 2"):
+        BankHolidays.load(tmp_path)
+
+    (tmp_path / "bank-holidays-scotland.txt").write_text("2025-12-25\n", "utf-8")
+    (tmp_path / "bank-holidays-northern-ireland.txt").unlink()
+    with pytest.raises(FileNotFoundError):
+        BankHolidays.load(tmp_path)
 
 
 def test_a_bad_line_in_the_list_is_an_error_not_a_missing_holiday() -> None:

@@ -7,12 +7,15 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from adapters.app import App, build_app, load_demo
 from adapters.settings import Settings
+
+if TYPE_CHECKING:
+    from knowledge.digests import SubscriptionInfo
 
 cli = typer.Typer(
     help="hasanyone: “has anyone done X?” for the UK local-government digital community.",
@@ -299,8 +302,12 @@ def digest_subscribe(
     organisation: Annotated[
         list[str] | None, typer.Option(help="Only this organisation id (repeatable).")
     ] = None,
+    quiet: Annotated[
+        str, typer.Option(help="A week with no news: 'line' posts one line, 'skip' nothing.")
+    ] = "line",
 ) -> None:
-    """Subscribe a channel to the weekly digest (or change its schedule and filters)."""
+    """Subscribe a channel to the weekly digest (or change its schedule, filters and what a
+    quiet week gets)."""
     import re
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -318,6 +325,8 @@ def digest_subscribe(
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"--tz must be a timezone such as Europe/London, not {tz!r}")
+    if quiet not in ("line", "skip"):
+        problems.append(f"--quiet must be line or skip, not {quiet!r}")
     if problems:
         _err("\n".join(problems))
         raise typer.Exit(2)
@@ -332,13 +341,16 @@ def digest_subscribe(
         time=f"{int(hour):02d}:{minute}",
         timezone=tz,
         filters={"service_areas": service_area or [], "organisations": organisation or []},
+        post_when_quiet=quiet == "line",
     )
-    only = (
-        "; only " + ", ".join(f"{k}: {', '.join(v)}" for k, v in sub.filters.items())
-        if sub.filters
-        else ""
-    )
-    print(f"{sub.platform} {sub.channel_id}: every {sub.day} at {sub.time} ({sub.timezone}){only}")
+    print(f"{sub.platform} {sub.channel_id}: {_subscription_terms(sub)}")
+
+
+def _subscription_terms(sub: SubscriptionInfo) -> str:
+    """When a subscription posts, what it is limited to, and what a quiet week gets."""
+    only = "".join(f"; only {k}: {', '.join(v)}" for k, v in sub.filters.items())
+    quiet = "" if sub.post_when_quiet else "; nothing in a quiet week"
+    return f"every {sub.day} at {sub.time} ({sub.timezone}){only}{quiet}"
 
 
 @digest_cli.command("list")
@@ -360,8 +372,7 @@ def digest_list() -> None:
             if run
             else "never run"
         )
-        schedule = f"every {sub.day} at {sub.time} ({sub.timezone})"
-        print(f"{sub.platform} {sub.channel_id}: {schedule}; {status}")
+        print(f"{sub.platform} {sub.channel_id}: {_subscription_terms(sub)}; {status}")
 
 
 @db_cli.command("upgrade")

@@ -22,8 +22,7 @@ What it does, in order:
    logged inside it. Earlier digest subscriptions, runs and Teams conversation references are
    deleted (working copy only).
 3. **Subscriptions.** `--slack` Slack channels and `--teams` Teams conversations are subscribed
-   with DigestStore.subscribe. Filters and post_when_quiet have no store API yet, so they are set
-   with an UPDATE on digest_subscription. The mix: 40% no filter, 40% one of 10 service areas,
+   with DigestStore.subscribe, with their filters and post_when_quiet. The mix: 40% no filter, 40% one of 10 service areas,
    20% one of 5 organisations; 20% post_when_quiet=false; schedules Monday 09:00 London (55%),
    Monday 08:30 London (15%), Monday 09:00 Dublin (10%) and 10:00 Paris (10%) (both the same
    instant as 09:00 London), and 10% not due at 09:05 (Monday 09:30, Tuesday 09:00). Each Teams
@@ -394,7 +393,6 @@ def subscribe_all(
     store = DigestStore(app.engine)
     conversations = ConversationStore(app.engine)
     schedules = [s[:3] for s in SCHEDULES for _ in range(s[3])]
-    settings: list[tuple[int, dict[str, Any], bool]] = []
     subs = []
     for i in range(args.slack + args.teams):
         platform = "slack" if i < args.slack else "teams"
@@ -440,25 +438,26 @@ def subscribe_all(
                 service_url=activity.service_url or "",
                 conversation_type=kind,
             )
-        sub = store.subscribe(
-            platform, channel, now=created, workspace_id=workspace, day=day, time=at, timezone=tz
-        )
         roll = rng.random()
-        filters: dict[str, Any] = (
+        filters: dict[str, list[str]] = (
             {}
             if roll < 0.4
             else {"service_areas": [rng.choice(areas)]}
             if roll < 0.8
             else {"organisations": [rng.choice(orgs)]}
         )
-        settings.append((sub.id, filters, rng.random() >= 0.2))
-        subs.append(sub)
-    with app.engine.begin() as c:
-        c.execute(
-            sa.update(t.DigestSubscription)
-            .where(col(t.DigestSubscription.id) == sa.bindparam("sid"))
-            .values(filters=sa.bindparam("f"), post_when_quiet=sa.bindparam("q")),
-            [{"sid": sid, "f": f, "q": q} for sid, f, q in settings],
+        subs.append(
+            store.subscribe(
+                platform,
+                channel,
+                now=created,
+                workspace_id=workspace,
+                day=day,
+                time=at,
+                timezone=tz,
+                filters=filters,
+                post_when_quiet=rng.random() >= 0.2,
+            )
         )
     return store.subscriptions()
 

@@ -245,10 +245,12 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """A channel's weekly digest: which day, what local time, in which timezone."""
+    """A channel's weekly digest: which day, what local time, in which timezone, and whether a
+    week with nothing new still gets its one line."""
 
     where: ConversationRef
     day: str = "mon"
     time: str = "09:00"
     timezone: str = "Europe/London"
     active: bool = True
+    post_when_quiet: bool = True

@@ -183,8 +183,9 @@ class Channels(Protocol):
         day: str | None = None,
         time: str | None = None,
         timezone: str | None = None,
+        post_when_quiet: bool | None = None,
     ) -> Subscription:
-        """Start (or restart) the channel's digest, changing only the schedule parts given."""
+        """Start (or restart) the channel's digest, changing only the parts given."""
         ...
 
     def unsubscribe(self, where: ConversationRef) -> bool:

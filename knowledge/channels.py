@@ -43,6 +43,7 @@ class ChannelStore:
         day: str | None = None,
         time: str | None = None,
         timezone: str | None = None,
+        post_when_quiet: bool | None = None,
     ) -> Subscription:
         with Session(self.engine) as s:
             row = self._row(s, where) or t.DigestSubscription(
@@ -55,6 +56,8 @@ class ChannelStore:
             row.day = day or row.day
             row.time = time or row.time
             row.timezone = timezone or row.timezone
+            if post_when_quiet is not None:
+                row.post_when_quiet = post_when_quiet
             row.active, row.paused_reason = True, None
             s.add(row)
             s.commit()
@@ -109,5 +112,10 @@ class ChannelStore:
 
 def _subscription(row: t.DigestSubscription, where: ConversationRef) -> Subscription:
     return Subscription(
-        where=where, day=row.day, time=row.time, timezone=row.timezone, active=row.active
+        where=where,
+        day=row.day,
+        time=row.time,
+        timezone=row.timezone,
+        active=row.active,
+        post_when_quiet=row.post_when_quiet,
     )

@@ -60,6 +60,7 @@ class DigestStore:
         timezone: str = "Europe/London",
         by: str = "cli",
         filters: dict[str, list[str]] | None = None,
+        post_when_quiet: bool | None = None,
     ) -> SubscriptionInfo:
         with Session(self.engine) as s:
             row = s.exec(
@@ -77,6 +78,8 @@ class DigestStore:
             )
             if filters is not None:
                 row.filters = {k: v for k, v in filters.items() if v}
+            if post_when_quiet is not None:
+                row.post_when_quiet = post_when_quiet
             row.day, row.time, row.timezone, row.active, row.paused_reason = (
                 day,
                 time,

@@ -1,4 +1,5 @@
-"""`digest`: a channel's weekly digest — turn it on or off, move it, or see what it would say.
+"""`digest`: a channel's weekly digest — turn it on or off, move it, say whether a quiet week gets
+a line, or see what it would say.
 
 Changing a channel's digest is for its admins: the adapter says who they are (the
 CHANNEL_ADMIN role on `Incoming.roles`); anyone may preview."""
@@ -13,9 +14,16 @@ from bot.commands.base import Command, Services, error, split_word
 from bot.digest import compose_digest
 from bot.model import CHANNEL_ADMIN, DAYS, Incoming, Reply, Subscription
 
-USAGE = ("digest on", "digest off", "digest preview", "digest time mon 09:00 [Europe/London]")
+USAGE = (
+    "digest on",
+    "digest off",
+    "digest preview",
+    "digest time mon 09:00 [Europe/London]",
+    "digest quiet line|skip",
+)
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-CHANGES = frozenset({"on", "off", "time"})
+CHANGES = frozenset({"on", "off", "time", "quiet"})
+QUIET = {"line": True, "skip": False}  # `digest quiet …`: does a week with nothing new get a line
 ADMINS_ONLY = (
     "Only this channel's admins can change its digest — ask a workspace admin, the channel's "
     "creator or a community manager. Anyone can use `digest preview`."
@@ -44,13 +52,10 @@ def handle_digest(args: str, incoming: Incoming, services: Services) -> Reply:
     if refusal is not None:
         return refusal
     if verb == "on":
-        sub = services.channels.subscribe(
-            incoming.conversation, by=incoming.sender, now=services.clock.now()
-        )
-        return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")
+        return _on(incoming, services)
     if verb == "off":
         return _off(incoming, services)
-    return _time(rest, incoming, services)
+    return (_quiet if verb == "quiet" else _time)(rest, incoming, services)
 
 
 def _refusal(incoming: Incoming) -> Reply | None:
@@ -63,7 +68,15 @@ def _refusal(incoming: Incoming) -> Reply | None:
 
 
 def describe(sub: Subscription) -> str:
-    return f"every {sub.day.capitalize()} at {sub.time} ({sub.timezone})"
+    when = f"every {sub.day.capitalize()} at {sub.time} ({sub.timezone})"
+    return when if sub.post_when_quiet else f"{when}, and nothing in a week with no news"
+
+
+def _on(incoming: Incoming, services: Services) -> Reply:
+    sub = services.channels.subscribe(
+        incoming.conversation, by=incoming.sender, now=services.clock.now()
+    )
+    return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")
 
 
 def _off(incoming: Incoming, services: Services) -> Reply:
@@ -76,6 +89,28 @@ def _preview(services: Services) -> Reply:
     end = services.clock.now()
     digest = compose_digest(services.activity.activity_between(end - timedelta(days=7), end))
     return Reply(text=digest.text, title=digest.title, private=True)
+
+
+def _quiet(rest: str, incoming: Incoming, services: Services) -> Reply:
+    choice = rest.strip().lower()
+    if choice not in QUIET:
+        said = f"“{rest.strip()}” is not line or skip." if choice else "Line or skip?"
+        return error(
+            f"{said} `line` posts one line in a week with no news; `skip` posts nothing.",
+            usage=USAGE[4],
+        )
+    sub = services.channels.subscription(incoming.conversation)
+    if sub is None or not sub.active:
+        return error("This channel does not get the digest: say `digest on` first.")
+    services.channels.subscribe(
+        incoming.conversation,
+        by=incoming.sender,
+        now=services.clock.now(),
+        post_when_quiet=QUIET[choice],
+    )
+    if QUIET[choice]:
+        return Reply(text="A week with no news gets one line here saying so.", tone="done")
+    return Reply(text="A week with no news gets no digest here.", tone="done")
 
 
 def _time(rest: str, incoming: Incoming, services: Services) -> Reply:
@@ -115,5 +150,5 @@ COMMAND = Command(
     summary="get the weekly digest in this channel, change its day and time, or preview it",
     usage=USAGE,
     handle=handle_digest,
-    subcommands=("on", "off", "preview", "time"),
+    subcommands=("on", "off", "preview", "time", "quiet"),
 )

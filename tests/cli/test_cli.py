@@ -247,6 +247,20 @@ def test_digest_subscribe_list_preview_and_run(env: dict[str, str]) -> None:
     assert "hasanyone digest:" in hasanyone(quiet, "digest", "preview", "--channel", "C0CLI")
     ran = hasanyone(quiet, "digest", "run", "--at", "2025-03-14T07:31:00+00:00", "--now")
     assert "waiting (slack is not configured)" in ran
+    skip = (
+        "--platform",
+        "slack",
+        "--channel",
+        "C0CLI",
+        "--quiet",
+        "skip",
+        "--service-area",
+        "Waste",
+    )
+    out = hasanyone(quiet, "digest", "subscribe", *skip)
+    terms = "every mon at 09:00 (Europe/London); only service_areas: Waste; nothing in a quiet week"
+    assert f"slack C0CLI: {terms}" in out
+    assert f"slack C0CLI: {terms}; never run" in hasanyone(quiet, "digest", "list")
 
 
 @pytest.mark.parametrize(
@@ -261,6 +275,10 @@ def test_digest_subscribe_list_preview_and_run(env: dict[str, str]) -> None:
         (
             ["--platform", "slack", "--channel", "C1", "--tz", "Mars/Base"],
             "--tz must be a timezone",
+        ),
+        (
+            ["--platform", "slack", "--channel", "C1", "--quiet", "nothing"],
+            "--quiet must be line or skip, not 'nothing'",
         ),
     ],
 )

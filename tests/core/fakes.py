@@ -157,6 +157,7 @@ class FakeRegister:
         day: str | None = None,
         time: str | None = None,
         timezone: str | None = None,
+        post_when_quiet: bool | None = None,
     ) -> Subscription:
         old = self.subscriptions.get(where.channel_id) or Subscription(where=where)
         new = Subscription(
@@ -164,6 +165,7 @@ class FakeRegister:
             day=day or old.day,
             time=time or old.time,
             timezone=timezone or old.timezone,
+            post_when_quiet=old.post_when_quiet if post_when_quiet is None else post_when_quiet,
         )
         self.subscriptions[where.channel_id] = new
         return new

@@ -387,7 +387,52 @@ def test_digest_on_then_off(bot: Bot, register: FakeRegister) -> None:
     assert "was not getting" in in_channel(bot, "off", "digest", roles=ADMIN).text
 
 
-@pytest.mark.parametrize("args", ["on", "off", "time tue 10:30", "ON", "time"])
+def test_digest_quiet_says_whether_a_week_with_no_news_gets_a_line(
+    bot: Bot, register: FakeRegister
+) -> None:
+    in_channel(bot, "time fri 16:00", "digest", roles=ADMIN)
+
+    skip = in_channel(bot, "quiet skip", "digest", roles=ADMIN)
+    assert (skip.tone, skip.text) == ("done", "A week with no news gets no digest here.")
+    assert register.subscriptions["C1"] == Subscription(
+        where=CHANNEL, day="fri", time="16:00", post_when_quiet=False
+    )
+    on = in_channel(bot, "on", "digest", roles=ADMIN)  # turning it on again keeps the choice
+    assert "every Fri at 16:00 (Europe/London), and nothing in a week with no news" in on.text
+
+    line = in_channel(bot, "QUIET Line", "digest", roles=ADMIN)
+    assert (line.tone, line.text) == ("done", "A week with no news gets one line here saying so.")
+    assert register.subscriptions["C1"].post_when_quiet is True
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        ("quiet", "Line or skip?"),
+        ("quiet nothing", "“nothing” is not line or skip."),
+        ("quiet line please", "“line please” is not line or skip."),
+    ],
+)
+def test_digest_quiet_rejects_anything_but_line_or_skip(
+    bot: Bot, register: FakeRegister, args: str, complaint: str
+) -> None:
+    in_channel(bot, "on", "digest", roles=ADMIN)
+
+    reply = in_channel(bot, args, "digest", roles=ADMIN)
+
+    assert reply.tone == "error" and complaint in reply.text
+    assert reply.usage == "digest quiet line|skip"
+    assert register.subscriptions["C1"].post_when_quiet is True
+
+
+def test_digest_quiet_needs_the_digest_on_first(bot: Bot, register: FakeRegister) -> None:
+    reply = in_channel(bot, "quiet skip", "digest", roles=ADMIN)
+
+    assert reply.tone == "error" and "say `digest on` first" in reply.text
+    assert register.subscriptions == {}
+
+
+@pytest.mark.parametrize("args", ["on", "off", "time tue 10:30", "ON", "time", "quiet skip"])
 @pytest.mark.parametrize("roles", [frozenset(), frozenset({"member"})])
 def test_only_a_channel_admin_may_change_the_digest(
     bot: Bot, register: FakeRegister, args: str, roles: frozenset[str]
@@ -409,7 +454,7 @@ def test_anyone_may_preview_the_digest(bot: Bot, roles: frozenset[str]) -> None:
     assert "Only this channel's admins" not in reply.text
 
 
-@pytest.mark.parametrize("args", ["on", "off", "time mon 09:00"])
+@pytest.mark.parametrize("args", ["on", "off", "time mon 09:00", "quiet skip"])
 def test_a_digest_cannot_be_changed_in_a_direct_message(
     bot: Bot, register: FakeRegister, args: str
 ) -> None:
@@ -424,6 +469,7 @@ def test_a_digest_cannot_be_changed_in_a_direct_message(
         ("on", True),
         ("OFF", True),
         ("time mon 09:00", True),
+        ("quiet skip", True),
         ("preview", False),
         ("", False),
         ("timer", False),

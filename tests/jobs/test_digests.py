@@ -229,12 +229,7 @@ async def test_a_gone_channel_pauses_its_subscription_and_says_so(
 async def test_a_quiet_week_posts_one_line_or_nothing(
     empty_app: App, store: DigestStore, when_quiet: bool, posts: int
 ) -> None:
-    sub_id = subscribe(store)
-    with Session(empty_app.engine) as s:
-        row = s.get_one(t.DigestSubscription, sub_id)
-        row.post_when_quiet = when_quiet
-        s.add(row)
-        s.commit()
+    subscribe(store, post_when_quiet=when_quiet)
     poster = FakePoster()
     await run_due(job_for(empty_app, store, poster), now=MONDAY)
     assert len(poster.posted) == posts

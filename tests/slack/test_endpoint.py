@@ -182,6 +182,11 @@ async def test_digest_commands_manage_the_channel_subscription(slack: SlackHarne
     assert digest_rows(slack) == [("tue", "10:30", True, f"slack:{TEAM}:UADMIN")]
     _, rid = await slack.slash("/digest", "preview")
     assert "hasanyone digest" in all_text(await slack.responses(rid))
+    _, rid = await slack.slash("/digest", "quiet skip", user="UADMIN")
+    assert "no news gets no digest" in all_text(await slack.responses(rid))
+    with Session(slack.app.engine) as s:
+        [row] = s.exec(select(t.DigestSubscription)).all()
+        assert row.post_when_quiet is False
     _, rid = await slack.slash("/digest", "off", user="UADMIN")
     assert "no longer" in all_text(await slack.responses(rid))
     assert digest_rows(slack) == [("tue", "10:30", False, f"slack:{TEAM}:UADMIN")]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal, overload
 
-from bot.model import Project, Reply, Stage, Weeknote
-from bot.ports import Activity, DigestFilter
+from bot.model import DigestFilter, Project, Reply, Stage, Weeknote
+from bot.ports import Activity
 
 MAX_ITEMS = 10  # lines per section before "…and N more"
 NOTES_NAMED = 3  # weeknote titles named per project before the rest are only counted

@@ -240,6 +240,23 @@ class Reply:
     extra_lines: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class DigestFilter:
+    """What a subscription wants to hear about. Empty means everything; within one field any
+    value will do, and both fields must match. Service areas compare case-insensitively;
+    organisations are organisation ids."""
+
+    service_areas: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+
+    def admits(self, *, service_area: str, organisation_id: str) -> bool:
+        areas = {a.strip().casefold() for a in self.service_areas}
+        orgs = {o.strip().casefold() for o in self.organisations}
+        return (not areas or service_area.strip().casefold() in areas) and (
+            not orgs or organisation_id.strip().casefold() in orgs
+        )
+
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -254,3 +271,4 @@ class Subscription:
     timezone: str = "Europe/London"
     active: bool = True
     post_when_quiet: bool = True
+    only: DigestFilter = DigestFilter()

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.model import (
     ConversationRef,
+    DigestFilter,
     Finding,
     Organisation,
     Person,
@@ -44,6 +45,10 @@ class ProjectDirectory(Protocol):
 
     def resolve_organisation(self, name: str) -> Organisation | None:
         """An organisation by id, name or alias (official names and codes where known)."""
+        ...
+
+    def service_areas(self) -> Sequence[str]:
+        """The service areas registered projects name, in order."""
         ...
 
     def add_project(self, draft: ProjectDraft, *, now: datetime) -> Project:
@@ -132,23 +137,6 @@ class Activity:
     similar_pairs: tuple[tuple[Project, Project], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class DigestFilter:
-    """What a subscription wants to hear about. Empty means everything; within one field any
-    value will do, and both fields must match. Service areas compare case-insensitively;
-    organisations are organisation ids."""
-
-    service_areas: tuple[str, ...] = ()
-    organisations: tuple[str, ...] = ()
-
-    def admits(self, *, service_area: str, organisation_id: str) -> bool:
-        areas = {a.strip().casefold() for a in self.service_areas}
-        orgs = {o.strip().casefold() for o in self.organisations}
-        return (not areas or service_area.strip().casefold() in areas) and (
-            not orgs or organisation_id.strip().casefold() in orgs
-        )
-
-
 class ActivityFeed(Protocol):
     def activity_between(
         self, start: datetime, end: datetime, *, only: DigestFilter | None = None
@@ -184,6 +172,7 @@ class Channels(Protocol):
         time: str | None = None,
         timezone: str | None = None,
         post_when_quiet: bool | None = None,
+        only: DigestFilter | None = None,
     ) -> Subscription:
         """Start (or restart) the channel's digest, changing only the parts given."""
         ...

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from bot.digest import compose_digest, narrow
 from bot.model import Reply
-from bot.ports import Activity, ActivityFeed, DigestFilter
+from bot.ports import Activity, ActivityFeed
 from jobs.ports import ChannelGone, Poster, TemporaryFailure
 from jobs.schedule import last_fire, period
 from knowledge.digests import Claim, DigestStore, SubscriptionInfo
@@ -190,10 +190,6 @@ def load_activity(job: DigestJob, fire: datetime) -> Activity:
 def compose_for(sub: SubscriptionInfo, activity: Activity) -> Reply | None:
     """One subscription's digest from its period's activity; None when a quiet week posts
     nothing."""
-    only = DigestFilter(
-        service_areas=tuple(sub.filters.get("service_areas", ())),
-        organisations=tuple(sub.filters.get("organisations", ())),
-    )
     return compose_digest(
-        narrow(activity, only), quiet="line" if sub.post_when_quiet else "nothing"
+        narrow(activity, sub.only), quiet="line" if sub.post_when_quiet else "nothing"
     )

@@ -11,8 +11,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from bot.model import ConversationRef, Person, Subscription
+from bot.model import ConversationRef, DigestFilter, Person, Subscription
 from knowledge import tables as t
+from knowledge.digests import digest_filter, filters_row
 
 
 class ChannelStore:
@@ -44,6 +45,7 @@ class ChannelStore:
         time: str | None = None,
         timezone: str | None = None,
         post_when_quiet: bool | None = None,
+        only: DigestFilter | None = None,
     ) -> Subscription:
         with Session(self.engine) as s:
             row = self._row(s, where) or t.DigestSubscription(
@@ -58,6 +60,8 @@ class ChannelStore:
             row.timezone = timezone or row.timezone
             if post_when_quiet is not None:
                 row.post_when_quiet = post_when_quiet
+            if only is not None:
+                row.filters = filters_row(only)
             row.active, row.paused_reason = True, None
             s.add(row)
             s.commit()
@@ -118,4 +122,5 @@ def _subscription(row: t.DigestSubscription, where: ConversationRef) -> Subscrip
         timezone=row.timezone,
         active=row.active,
         post_when_quiet=row.post_when_quiet,
+        only=digest_filter(row.filters),
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from bot.model import DigestFilter
 from knowledge import tables as t
 
 DONE = ("sent", "skipped")
@@ -28,6 +30,10 @@ class SubscriptionInfo:
     filters: dict[str, Any]
     post_when_quiet: bool
     created_at: datetime
+
+    @property
+    def only(self) -> DigestFilter:
+        return digest_filter(self.filters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,4 +207,18 @@ def _info(row: t.DigestSubscription) -> SubscriptionInfo:
         filters=dict(row.filters),
         post_when_quiet=row.post_when_quiet,
         created_at=row.created_at,
+    )
+
+
+def filters_row(only: DigestFilter) -> dict[str, list[str]]:
+    """A filter as digest_subscription.filters stores it: only the fields that narrow."""
+    fields = {"service_areas": only.service_areas, "organisations": only.organisations}
+    return {name: list(values) for name, values in fields.items() if values}
+
+
+def digest_filter(stored: Mapping[str, Any]) -> DigestFilter:
+    """digest_subscription.filters as a DigestFilter; unknown keys are ignored."""
+    return DigestFilter(
+        service_areas=tuple(stored.get("service_areas", ())),
+        organisations=tuple(stored.get("organisations", ())),
     )

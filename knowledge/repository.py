@@ -15,8 +15,8 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 
 from bot import model
-from bot.model import Finding, Stage
-from bot.ports import Activity, DigestFilter, NotAllowed, NotFound, UnansweredQuestion
+from bot.model import DigestFilter, Finding, Stage
+from bot.ports import Activity, NotAllowed, NotFound, UnansweredQuestion
 from bot.ports import StageChange as StageChangeView
 from knowledge import tables as t
 from knowledge.orgs import AuthorityNames
@@ -138,6 +138,15 @@ class Repository:
                 self._project(s, r) for r in rows if r.owner_key != person_key or not person_key
             ]
         return (own + others)[:limit]
+
+    def service_areas(self) -> Sequence[str]:
+        with self.session() as s:
+            rows = s.exec(
+                select(t.Project.service_area)
+                .where(col(t.Project.deleted_at).is_(None), t.Project.service_area != "")
+                .distinct()
+            ).all()
+        return sorted(set(rows), key=str.casefold)
 
     def search_projects(self, text: str, *, limit: int = 100) -> Sequence[model.Project]:
         """Projects whose id or title contains `text` (for pickers that search as you type)."""

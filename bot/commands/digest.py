@@ -1,5 +1,5 @@
-"""`digest`: a channel's weekly digest — turn it on or off, move it, say whether a quiet week gets
-a line, or see what it would say.
+"""`digest`: a channel's weekly digest — turn it on or off, move it, narrow it to some service
+areas or organisations, say whether a quiet week gets a line, or see what it would say.
 
 Changing a channel's digest is for its admins: the adapter says who they are (the
 CHANNEL_ADMIN role on `Incoming.roles`); anyone may preview."""
@@ -7,12 +7,13 @@ CHANNEL_ADMIN role on `Incoming.roles`); anyone may preview."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.commands.base import Command, Services, error, split_word
 from bot.digest import compose_digest
-from bot.model import CHANNEL_ADMIN, DAYS, Incoming, Reply, Subscription
+from bot.model import CHANNEL_ADMIN, DAYS, DigestFilter, Incoming, Reply, Subscription
 
 USAGE = (
     "digest on",
@@ -20,14 +21,20 @@ USAGE = (
     "digest preview",
     "digest time mon 09:00 [Europe/London]",
     "digest quiet line|skip",
+    "digest only area planning, housing | only organisation Hackney | only everything",
 )
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-CHANGES = frozenset({"on", "off", "time", "quiet"})
+CHANGES = frozenset({"on", "off", "time", "quiet", "only"})
+AREA_WORDS = frozenset({"area", "areas", "service", "services"})
+ORGANISATION_WORDS = frozenset(
+    {"organisation", "organisations", "organization", "organizations", "org", "council"}
+)
 QUIET = {"line": True, "skip": False}  # `digest quiet …`: does a week with nothing new get a line
 ADMINS_ONLY = (
     "Only this channel's admins can change its digest — ask a workspace admin, the channel's "
     "creator or a community manager. Anyone can use `digest preview`."
 )
+NOT_ON = "This channel does not get the digest: say `digest on` first."
 CHANNELS_ONLY = (
     "A digest is for channels: say `digest on` in the channel that should get it. "
     "Here, `digest preview` shows what it would say."
@@ -44,7 +51,7 @@ def changes_the_digest(args: str) -> bool:
 def handle_digest(args: str, incoming: Incoming, services: Services) -> Reply:
     verb, rest = split_word(args)
     if verb == "preview":
-        return _preview(services)
+        return _preview(incoming, services)
     if verb not in CHANGES:
         message = f"I don't know “digest {verb}”." if verb else "What about the digest?"
         return error(message, usage="\n".join(USAGE))
@@ -55,7 +62,8 @@ def handle_digest(args: str, incoming: Incoming, services: Services) -> Reply:
         return _on(incoming, services)
     if verb == "off":
         return _off(incoming, services)
-    return (_quiet if verb == "quiet" else _time)(rest, incoming, services)
+    change = {"quiet": _quiet, "only": _only}.get(verb, _time)
+    return change(rest, incoming, services)
 
 
 def _refusal(incoming: Incoming) -> Reply | None:
@@ -68,8 +76,18 @@ def _refusal(incoming: Incoming) -> Reply | None:
 
 
 def describe(sub: Subscription) -> str:
-    when = f"every {sub.day.capitalize()} at {sub.time} ({sub.timezone})"
-    return when if sub.post_when_quiet else f"{when}, and nothing in a week with no news"
+    parts = [f"every {sub.day.capitalize()} at {sub.time} ({sub.timezone})"]
+    if sub.only.service_areas:
+        parts.append(f"only for {_listed(sub.only.service_areas)}")
+    if sub.only.organisations:
+        parts.append(f"only from {_listed(sub.only.organisations)}")
+    if not sub.post_when_quiet:
+        parts.append("and nothing in a week with no news")
+    return ", ".join(parts)
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _on(incoming: Incoming, services: Services) -> Reply:
@@ -85,9 +103,14 @@ def _off(incoming: Incoming, services: Services) -> Reply:
     return Reply(text="This channel was not getting the digest.", private=True)
 
 
-def _preview(services: Services) -> Reply:
+def _preview(incoming: Incoming, services: Services) -> Reply:
+    """The last seven days as this channel's digest would show them (with its filter)."""
     end = services.clock.now()
-    digest = compose_digest(services.activity.activity_between(end - timedelta(days=7), end))
+    sub = _subscribed(incoming, services)
+    only = sub.only if sub is not None else None
+    digest = compose_digest(
+        services.activity.activity_between(end - timedelta(days=7), end, only=only)
+    )
     return Reply(text=digest.text, title=digest.title, private=True)
 
 
@@ -99,9 +122,8 @@ def _quiet(rest: str, incoming: Incoming, services: Services) -> Reply:
             f"{said} `line` posts one line in a week with no news; `skip` posts nothing.",
             usage=USAGE[4],
         )
-    sub = services.channels.subscription(incoming.conversation)
-    if sub is None or not sub.active:
-        return error("This channel does not get the digest: say `digest on` first.")
+    if _subscribed(incoming, services) is None:
+        return error(NOT_ON)
     services.channels.subscribe(
         incoming.conversation,
         by=incoming.sender,
@@ -111,6 +133,71 @@ def _quiet(rest: str, incoming: Incoming, services: Services) -> Reply:
     if QUIET[choice]:
         return Reply(text="A week with no news gets one line here saying so.", tone="done")
     return Reply(text="A week with no news gets no digest here.", tone="done")
+
+
+def _only(rest: str, incoming: Incoming, services: Services) -> Reply:
+    """Narrow the digest to some service areas or organisations (each replaces that field's
+    list), or back to everything."""
+    sub = _subscribed(incoming, services)
+    if sub is None:
+        return error(NOT_ON)
+    only = _narrowed(sub.only, rest, services)
+    if isinstance(only, Reply):
+        return only
+    sub = services.channels.subscribe(
+        incoming.conversation, by=incoming.sender, now=services.clock.now(), only=only
+    )
+    again = " again" if only == DigestFilter() else ""
+    return Reply(text=f"This channel will get the digest{again} {describe(sub)}.", tone="done")
+
+
+def _narrowed(only: DigestFilter, rest: str, services: Services) -> DigestFilter | Reply:
+    """The filter `digest only {rest}` asks for, or the reply explaining why it cannot be."""
+    what, names = split_word(rest)
+    if what in ("everything", "all") and not names:
+        return DigestFilter()
+    if what in AREA_WORDS and names:
+        known = {area.casefold(): area for area in services.projects.service_areas()}
+        wanted = _names(names)
+        unknown = [name for name in wanted if name.casefold() not in known]
+        if unknown:
+            listed = ", ".join(known.values()) or "none yet"
+            message = f"No registered project has the service area “{unknown[0]}”. Areas: {listed}."
+            return error(message, usage=USAGE[5])
+        areas = tuple(dict.fromkeys(known[name.casefold()] for name in wanted))
+        return replace(only, service_areas=areas)
+    if what in ORGANISATION_WORDS and names:
+        found = _organisations(names, services)
+        if isinstance(found, str):
+            return error(f"I don't know an organisation called “{found}”.", usage=USAGE[5])
+        return replace(only, organisations=found)
+    said = f"I can't narrow the digest to “{rest}”." if rest else "Only what?"
+    return error(f"{said} Name service areas or organisations, or say everything.", usage=USAGE[5])
+
+
+def _subscribed(incoming: Incoming, services: Services) -> Subscription | None:
+    """The conversation's digest if it is on."""
+    sub = services.channels.subscription(incoming.conversation)
+    return sub if sub is not None and sub.active else None
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in re.split(r"[,;]", text) if name.strip()]
+
+
+def _organisations(text: str, services: Services) -> tuple[str, ...] | str:
+    """The ids of the organisations named in `text` (one name, or several separated by commas:
+    a council's name may itself hold a comma); the first unknown name instead."""
+    whole = services.projects.resolve_organisation(text)
+    if whole is not None:
+        return (whole.id,)
+    ids = []
+    for name in _names(text):
+        organisation = services.projects.resolve_organisation(name)
+        if organisation is None:
+            return name
+        ids.append(organisation.id)
+    return tuple(dict.fromkeys(ids))
 
 
 def _time(rest: str, incoming: Incoming, services: Services) -> Reply:
@@ -150,5 +237,5 @@ COMMAND = Command(
     summary="get the weekly digest in this channel, change its day and time, or preview it",
     usage=USAGE,
     handle=handle_digest,
-    subcommands=("on", "off", "preview", "time", "quiet"),
+    subcommands=("on", "off", "preview", "time", "quiet", "only"),
 )

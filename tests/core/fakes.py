@@ -9,6 +9,7 @@ from datetime import date, datetime
 from bot.commands import Services
 from bot.model import (
     ConversationRef,
+    DigestFilter,
     Finding,
     Organisation,
     Person,
@@ -19,7 +20,7 @@ from bot.model import (
     Weeknote,
     WeeknoteDraft,
 )
-from bot.ports import Activity, DigestFilter, NotAllowed, NotFound
+from bot.ports import Activity, NotAllowed, NotFound
 
 
 @dataclass
@@ -33,6 +34,7 @@ class FakeRegister:
     people: dict[str, str] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     reminders: dict[str, bool] = field(default_factory=dict)
+    activity_asked: list[DigestFilter | None] = field(default_factory=list)
 
     def get_project(self, project_id: str) -> Project | None:
         return self.projects.get(project_id)
@@ -44,7 +46,14 @@ class FakeRegister:
         return list(self.projects.values())[:limit]
 
     def resolve_organisation(self, name: str) -> Organisation | None:
-        return Organisation(id=name.lower(), name=name)
+        """Organisations of registered projects, by id or name."""
+        for p in self.projects.values():
+            if name.strip().lower() in (p.organisation_id, p.organisation_name.lower()):
+                return Organisation(id=p.organisation_id, name=p.organisation_name)
+        return None
+
+    def service_areas(self) -> Sequence[str]:
+        return sorted({p.service_area for p in self.projects.values() if p.service_area})
 
     def add_project(self, draft: ProjectDraft, *, now: datetime) -> Project:
         project_id = draft.title.lower().replace(" ", "-")
@@ -130,6 +139,7 @@ class FakeRegister:
     def activity_between(
         self, start: datetime, end: datetime, *, only: DigestFilter | None = None
     ) -> Activity:
+        self.activity_asked.append(only)
         return Activity(
             start=start.date(),
             end=end.date(),
@@ -158,6 +168,7 @@ class FakeRegister:
         time: str | None = None,
         timezone: str | None = None,
         post_when_quiet: bool | None = None,
+        only: DigestFilter | None = None,
     ) -> Subscription:
         old = self.subscriptions.get(where.channel_id) or Subscription(where=where)
         new = Subscription(
@@ -166,6 +177,7 @@ class FakeRegister:
             time=time or old.time,
             timezone=timezone or old.timezone,
             post_when_quiet=old.post_when_quiet if post_when_quiet is None else post_when_quiet,
+            only=old.only if only is None else only,
         )
         self.subscriptions[where.channel_id] = new
         return new

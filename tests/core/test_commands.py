@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from bot.model import (
     CHANNEL_ADMIN,
     ActionPayload,
     ConversationRef,
+    DigestFilter,
     Finding,
     Incoming,
     Person,
@@ -432,7 +434,78 @@ def test_digest_quiet_needs_the_digest_on_first(bot: Bot, register: FakeRegister
     assert register.subscriptions == {}
 
 
-@pytest.mark.parametrize("args", ["on", "off", "time tue 10:30", "ON", "time", "quiet skip"])
+def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
+    bot: Bot, register: FakeRegister
+) -> None:
+    register.projects["bulky-waste"] = replace(a_project(), service_area="waste")
+    register.projects["planning"] = replace(
+        a_project("planning"),
+        service_area="Planning",
+        organisation_id="armagh",
+        organisation_name="Armagh City, Banbridge and Craigavon Borough Council",
+    )
+    in_channel(bot, "on", "digest", roles=ADMIN)
+
+    areas = in_channel(bot, "only area planning, WASTE", "digest", roles=ADMIN)
+    assert areas.tone == "done"
+    assert "every Mon at 09:00 (Europe/London), only for Planning or waste" in areas.text
+    assert register.subscriptions["C1"].only == DigestFilter(service_areas=("Planning", "waste"))
+
+    # A council whose name holds a comma is one organisation, not two.
+    orgs = in_channel(
+        bot,
+        "only council Armagh City, Banbridge and Craigavon Borough Council",
+        "digest",
+        roles=ADMIN,
+    )
+    assert "only for Planning or waste, only from armagh" in orgs.text
+    assert register.subscriptions["C1"].only == DigestFilter(
+        service_areas=("Planning", "waste"), organisations=("armagh",)
+    )
+    preview = in_channel(bot, "preview", "digest")
+    assert preview.tone != "error"
+    assert register.activity_asked[-1] == register.subscriptions["C1"].only
+
+    back = in_channel(bot, "only everything", "digest", roles=ADMIN)
+    assert back.text == "This channel will get the digest again every Mon at 09:00 (Europe/London)."
+    assert register.subscriptions["C1"].only == DigestFilter()
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        ("only", "Only what?"),
+        ("only fish", "I can't narrow the digest to “fish”."),
+        ("only area", "I can't narrow the digest to “area”."),
+        ("only area waste, fishing", "No registered project has the service area “fishing”."),
+        ("only organisation Atlantis", "I don't know an organisation called “Atlantis”."),
+        ("only council hackney, Atlantis", "I don't know an organisation called “Atlantis”."),
+        ("only everything else", "I can't narrow the digest to “everything else”."),
+    ],
+)
+def test_digest_only_explains_what_it_cannot_narrow_to(
+    bot: Bot, register: FakeRegister, args: str, complaint: str
+) -> None:
+    register.projects["bulky-waste"] = replace(a_project(), service_area="waste")
+    in_channel(bot, "on", "digest", roles=ADMIN)
+
+    reply = in_channel(bot, args, "digest", roles=ADMIN)
+
+    assert reply.tone == "error" and complaint in reply.text, reply.text
+    assert reply.usage.startswith("digest only area")
+    assert register.subscriptions["C1"].only == DigestFilter()
+
+
+def test_digest_only_needs_the_digest_on_first(bot: Bot, register: FakeRegister) -> None:
+    reply = in_channel(bot, "only organisation hackney", "digest", roles=ADMIN)
+
+    assert reply.tone == "error" and "say `digest on` first" in reply.text
+    assert register.subscriptions == {}
+
+
+@pytest.mark.parametrize(
+    "args", ["on", "off", "time tue 10:30", "ON", "time", "quiet skip", "only area waste"]
+)
 @pytest.mark.parametrize("roles", [frozenset(), frozenset({"member"})])
 def test_only_a_channel_admin_may_change_the_digest(
     bot: Bot, register: FakeRegister, args: str, roles: frozenset[str]
@@ -470,6 +543,7 @@ def test_a_digest_cannot_be_changed_in_a_direct_message(
         ("OFF", True),
         ("time mon 09:00", True),
         ("quiet skip", True),
+        ("only everything", True),
         ("preview", False),
         ("", False),
         ("timer", False),

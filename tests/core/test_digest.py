@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.digest import MAX_ITEMS, compose_digest
-from bot.model import Project, Stage, Weeknote
-from bot.ports import Activity, DigestFilter, StageChange, UnansweredQuestion
+from bot.model import DigestFilter, Project, Stage, Weeknote
+from bot.ports import Activity, StageChange, UnansweredQuestion
 
 AT = datetime(2025, 3, 5, 12, tzinfo=UTC)
 QUIET = Activity(
@@ -203,8 +203,8 @@ def test_narrowing_in_memory_keeps_what_the_filter_admits() -> None:
     from datetime import date
 
     from bot.digest import narrow
-    from bot.model import Project, Stage, Weeknote
-    from bot.ports import Activity, DigestFilter, StageChange
+    from bot.model import DigestFilter, Project, Stage, Weeknote
+    from bot.ports import Activity, StageChange
 
     def project(pid: str, area: str, org: str) -> Project:
         return Project(

@@ -11,8 +11,17 @@ from sqlmodel import Session
 
 from adapters.app import App
 from bot.digest import narrow
-from bot.model import ConversationRef, Finding, Person, Project, ProjectDraft, Stage, WeeknoteDraft
-from bot.ports import Activity, DigestFilter
+from bot.model import (
+    ConversationRef,
+    DigestFilter,
+    Finding,
+    Person,
+    Project,
+    ProjectDraft,
+    Stage,
+    WeeknoteDraft,
+)
+from bot.ports import Activity
 from knowledge import repository
 from knowledge import tables as t
 

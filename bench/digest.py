@@ -16,7 +16,8 @@ What it does, in order:
    Europe/London. Directly through SQLAlchemy on the working copy: every project's and
    weeknote's `created_at` is first moved 60 days before that (an import stamps them all with
    the import time, which would put the whole register in one week), then `--new-projects`
-   (200) projects and `--new-weeknotes` (2,000) weeknotes get a `created_at` inside the period,
+   (200) projects and `--new-weeknotes` (2,000) weeknotes get a `created_at` inside the period
+   (the weeknotes also a `week` to match: a digest leaves out notes about long-past weeks),
    `--stage-changes` (100) stage_change rows are added inside it, and `--questions` (150)
    unanswered questions (`confident=false`; a third of them asked again, some with a typo) are
    logged inside it. Earlier digest subscriptions, runs and Teams conversation references are
@@ -270,6 +271,10 @@ def seed_period(
     old = start - timedelta(days=60)
     span = (end - start).total_seconds()
 
+    def monday_of(at: datetime) -> date:
+        day = at.astimezone(LONDON).date()
+        return day - timedelta(days=day.weekday())
+
     def inside() -> datetime:
         return start + timedelta(seconds=rng.uniform(0, span - 1))
 
@@ -312,9 +317,10 @@ def seed_period(
         stmt = (
             sa.update(t.Weeknote)
             .where(col(t.Weeknote.id) == sa.bindparam("nid"))
-            .values(created_at=sa.bindparam("at"))
+            .values(created_at=sa.bindparam("at"), week=sa.bindparam("wk"))
         )
-        c.execute(stmt, [{"nid": n, "at": inside()} for n in new_notes])
+        posted = [(n, inside()) for n in new_notes]  # each about the week it was posted in
+        c.execute(stmt, [{"nid": n, "at": at, "wk": monday_of(at)} for n, at in posted])
         stages = ["discovery", "alpha", "beta", "live"]
         changes = []
         for pid in rng.sample(project_ids, min(args.stage_changes, len(project_ids))):

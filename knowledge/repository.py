@@ -7,7 +7,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ MAX_ID_TRIES = 50
 SAME_QUESTION = 90  # token_sort_ratio of two questions' sorted stems
 LOOK_ALIKE = 90  # token_set_ratio of two projects' title stems
 LOOK_ALIKE_LIMIT = 2  # look-alikes named per new project
+LATE_WEEKNOTE = timedelta(days=14)  # a weeknote about an older week is not the period's news
 
 
 def slugify(text: str, *, max_length: int = 60) -> str:
@@ -577,11 +578,14 @@ def _changes(s: Session, start: datetime, end: datetime) -> Sequence[t.StageChan
 
 
 def _notes(s: Session, start: datetime, end: datetime) -> Sequence[t.Weeknote]:
+    """The period's weeknotes: posted in it and about a recent week, so a note written a week or
+    two late is news but an archive imported today is not."""
     return s.exec(
         select(t.Weeknote)
         .where(
             t.Weeknote.created_at >= start,
             t.Weeknote.created_at < end,
+            t.Weeknote.week >= start.date() - LATE_WEEKNOTE,
             col(t.Weeknote.deleted_at).is_(None),
             col(t.Weeknote.internal).is_(False),
         )

@@ -255,3 +255,29 @@ def test_the_title_index_finds_what_scoring_every_title_finds(demo_app: App) -> 
     for title in titles:
         assert index.look_alikes(title) == every_title(title), title
     assert index.look_alikes("A TO Z") == []  # stop words and a letter: nothing to compare
+
+
+@pytest.mark.parametrize(
+    ("about", "in_digest"),
+    [
+        pytest.param(date(2025, 3, 10), True, id="this-week"),
+        pytest.param(date(2025, 2, 24), True, id="written-up-a-week-late"),
+        pytest.param(date(2025, 2, 17), False, id="three-weeks-old"),
+        pytest.param(date(2021, 9, 6), False, id="imported-archive"),
+    ],
+)
+def test_the_weeks_weeknotes_are_those_about_a_recent_week(
+    empty_app: App, about: date, in_digest: bool
+) -> None:
+    """Posted yesterday either way: a note a week or two late is news, an archive loaded today
+    is not (a first digest after an import would otherwise list years of weeknotes)."""
+    project = add(empty_app, "Bulky waste booking", "Leeds City Council", days_ago=90)
+    empty_app.repo.add_weeknote(
+        WeeknoteDraft(project.id, about, "What we did.", ALICE, title="Weeknote"),
+        now=empty_app.clock.now() - timedelta(days=1),
+    )
+
+    # The period: Wednesday 5 to Wednesday 12 March 2025.
+    posted = [n for _, notes in week(empty_app).weeknotes for n in notes]
+
+    assert [n.week for n in posted] == ([about] if in_digest else [])

@@ -5,8 +5,9 @@ The text is plain; each platform's renderer escapes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Literal, overload
+from typing import Literal, TypeVar, overload
 
 from bot.model import DigestFilter, Project, Reply, Stage, Weeknote
 from bot.ports import Activity
@@ -15,6 +16,7 @@ MAX_ITEMS = 10  # lines per section before "…and N more"
 NOTES_NAMED = 3  # weeknote titles named per project before the rest are only counted
 
 Quiet = Literal["line", "nothing"]
+T = TypeVar("T")
 
 
 @overload
@@ -43,30 +45,25 @@ def _sections(activity: Activity) -> list[str]:
     return [
         _section(
             "New projects",
-            [
-                f"• {p.title} — {p.organisation_name} ({p.stage.value})"
-                for p in activity.new_projects
-            ],
+            activity.new_projects,
+            lambda p: f"• {p.title} — {p.organisation_name} ({p.stage.value})",
         ),
         _section(
             "Stage changes",
-            [
-                f"• {_named(c.project)}: {_stage(c.from_stage)} → {c.to_stage.value}"
-                for c in activity.stage_changes
-            ],
+            activity.stage_changes,
+            lambda c: f"• {_named(c.project)}: {_stage(c.from_stage)} → {c.to_stage.value}",
         ),
-        _section("Weeknotes", [_weeknotes(p, notes) for p, notes in activity.weeknotes]),
-        _section("Can you help? Nobody had an answer for", [f"• “{q.text}”" for q in once]),
+        _section("Weeknotes", activity.weeknotes, lambda group: _weeknotes(*group)),
+        _section("Can you help? Nobody had an answer for", once, lambda q: f"• “{q.text}”"),
         _section(
             "Asked more than once, with nothing registered yet",
-            [f"• “{q.text}” (asked {q.times} times)" for q in repeated],
+            repeated,
+            lambda q: f"• “{q.text}” (asked {q.times} times)",
         ),
         _section(
             "Looks alike",
-            [
-                f"• {_named(a)} and {_named(b)} look alike — worth a chat?"
-                for a, b in activity.similar_pairs
-            ],
+            activity.similar_pairs,
+            lambda pair: f"• {_named(pair[0])} and {_named(pair[1])} look alike — worth a chat?",
         ),
     ]
 
@@ -84,11 +81,13 @@ def _named(project: Project) -> str:
     return f"{project.title} ({project.organisation_name})"
 
 
-def _section(heading: str, lines: list[str]) -> str:
-    if not lines:
+def _section(heading: str, items: Sequence[T], line: Callable[[T], str]) -> str:
+    """The heading and a line for each of the first MAX_ITEMS items (only those are written),
+    then how many more there are."""
+    if not items:
         return ""
-    more = len(lines) - MAX_ITEMS
-    shown = lines[:MAX_ITEMS] + ([f"…and {more} more"] if more > 0 else [])
+    more = len(items) - MAX_ITEMS
+    shown = [line(item) for item in items[:MAX_ITEMS]] + ([f"…and {more} more"] if more > 0 else [])
     return heading + "\n" + "\n".join(shown)
 
 

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -624,6 +625,7 @@ def _same_questions(rows: Sequence[t.Question]) -> list[list[t.Question]]:
     return list(groups.values())
 
 
+@lru_cache(maxsize=50_000)  # titles rarely change: a digest or preview re-reads them all
 def _title_key(title: str) -> str:
     return " ".join(sorted(set(index_terms(title))))
 

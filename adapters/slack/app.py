@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -68,6 +69,22 @@ def web_client(settings: SlackSettings, token: str | None) -> AsyncWebClient:
     )
 
 
+class _OwnClientNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself, then warns that the client we
+    give it (built from that same setting) wins over the token. Nothing is wrong, so that one
+    warning is dropped rather than sending an admin looking for a misconfiguration."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _OwnClientNotice) for f in logger.filters):
+        logger.addFilter(_OwnClientNotice())
+    return logger
+
+
 class SlackBot:
     def __init__(self, app: App, settings: SlackSettings) -> None:
         self.core = app
@@ -78,7 +95,7 @@ class SlackBot:
         self.bolt = AsyncApp(
             signing_secret=secret,
             client=web_client(settings, token),
-            logger=logging.getLogger("slack_bolt"),
+            logger=_bolt_logger(),
             **self._oauth_options(),
         )
         self._register()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from knowledge import tables as t
@@ -515,3 +517,23 @@ async def test_a_slack_error_is_logged_and_the_user_is_not_shown_a_trace(
     await slack.fake.wait_for("chat.postMessage")
     await settle(slack)
     assert "channel_not_found" in caplog.text
+
+
+async def test_a_token_in_the_environment_raises_no_false_alarm_at_start(
+    empty_app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt reads SLACK_BOT_TOKEN itself and would warn that our client's token wins; an admin
+    reading the log at start must not be sent after a misconfiguration that is not there."""
+    from adapters.settings import SlackSettings
+    from adapters.slack.app import SlackBot
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    caplog.set_level(logging.WARNING)
+
+    SlackBot(
+        empty_app, SlackSettings(bot_token="xoxb-from-the-environment", signing_secret="s" * 32)
+    )
+
+    assert "will be unused" not in caplog.text
+    logging.getLogger("slack_bolt").warning("any other warning still shows")
+    assert "any other warning still shows" in caplog.text

@@ -132,12 +132,12 @@ def test_the_scheduler_has_a_sweep_friday_reminders_and_one_trigger_per_subscrip
         ),
     ]
     sync_subscriptions(scheduler, subs, nothing)
-    assert {j.id for j in scheduler.get_jobs()} == {
-        "digest-sweep",
-        "weeknote-reminders",
-        "digest-1",
-        "digest-2",
-    }
+    assert {j.id: j.name for j in scheduler.get_jobs()} == {
+        "digest-sweep": "digest catch-up sweep",
+        "weeknote-reminders": "Friday weeknote reminders",
+        "digest-1": "digest for slack C1",
+        "digest-2": "digest for teams 19:x",
+    }  # the names are what APScheduler logs
     wednesday = scheduler.get_job("digest-2").trigger.get_next_fire_time(
         None, datetime(2025, 3, 10, tzinfo=UTC)
     )

@@ -309,8 +309,8 @@ def digest_subscribe(
     """Subscribe a channel to the weekly digest (or change its schedule, filters and what a
     quiet week gets)."""
     import re
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    from bot.clock import zone_named
     from jobs.schedule import DAYS
     from knowledge.digests import DigestStore
 
@@ -321,9 +321,7 @@ def digest_subscribe(
         problems.append(f"--day must be one of {', '.join(DAYS)}, not {day!r}")
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", time):
         problems.append(f"--time must look like 09:00, not {time!r}")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    if zone_named(tz) is None:
         problems.append(f"--tz must be a timezone such as Europe/London, not {tz!r}")
     if quiet not in ("line", "skip"):
         problems.append(f"--quiet must be line or skip, not {quiet!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +30,14 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self.at += delta
+
+
+def zone_named(name: str) -> ZoneInfo | None:
+    """The IANA timezone called `name` ("Europe/London"), or None when there is no such zone
+    on this machine (or `name` is empty or not a zone name at all)."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None

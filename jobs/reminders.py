@@ -22,8 +22,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from bot.clock import zone_named
 from bot.commands.base import week_of
 from bot.model import Reply
 from jobs.holidays import BankHolidays, division_of
@@ -158,24 +159,17 @@ async def _zones(
             except Exception as error:  # a look-up failure must not stop anyone's reminder
                 log.warning("could not ask %s's timezone: %s", key, type(error).__name__)
                 return
-        if name and _zone(name) is not None:
+        if name and zone_named(name) is not None:
             known[key] = name
             await asyncio.to_thread(store.set_timezone, key, name, now=now)
 
     await asyncio.gather(*(ask(key) for key in unknown))
-    return {key: _zone(known.get(key) or "") or default for key in people}
+    return {key: zone_named(known.get(key) or "") or default for key in people}
 
 
 def _divisions(codes: Iterable[str] | None) -> set[str]:
     """The bank-holiday divisions a person keeps: those of their projects' councils."""
     return {division_of(code) for code in codes or [""]}
-
-
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ValueError, ZoneInfoNotFoundError):
-        return None
 
 
 async def _send(

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.clock import zone_named
 from bot.model import ActionPayload, ConversationRef, Incoming, Person
 
 PLATFORM = "teams"
@@ -64,11 +64,7 @@ def timezone_of(activity: Mapping[str, Any]) -> str:
     """The sender's IANA timezone, which Teams clients put in `localTimezone`; "" when it is
     missing or not a zone this machine knows."""
     name = activity.get("localTimezone")
-    if not isinstance(name, str) or not name or len(name) > 64:
-        return ""
-    try:
-        ZoneInfo(name)
-    except (ValueError, ZoneInfoNotFoundError):
+    if not isinstance(name, str) or len(name) > 64 or zone_named(name) is None:
         return ""
     return name
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.clock import zone_named
 from bot.commands.base import Command, Services, error, split_word
 from bot.digest import compose_digest
 from bot.model import CHANNEL_ADMIN, DAYS, DigestFilter, Incoming, Reply, Subscription
@@ -211,7 +211,7 @@ def _time(rest: str, incoming: Incoming, services: Services) -> Reply:
     if match is None:
         return error(f"“{at}” is not a time like 09:00.", usage=USAGE[3])
     zone = parts[2] if len(parts) == 3 else None
-    if zone is not None and not _known_zone(zone):
+    if zone is not None and zone_named(zone) is None:
         return error(f"“{zone}” is not a timezone I know, such as Europe/London.", usage=USAGE[3])
     sub = services.channels.subscribe(
         incoming.conversation,
@@ -222,14 +222,6 @@ def _time(rest: str, incoming: Incoming, services: Services) -> Reply:
         timezone=zone,
     )
     return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")
-
-
-def _known_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 COMMAND = Command(

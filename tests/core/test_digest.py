@@ -246,3 +246,24 @@ def test_narrowing_in_memory_keeps_what_the_filter_admits() -> None:
     by_org = narrow(activity, DigestFilter(organisations=("LEEDS",)))
     assert [p.id if p else None for p, _ in by_org.weeknotes] == ["w", None]
     assert narrow(activity, DigestFilter()) is activity
+
+
+@pytest.mark.parametrize(
+    ("name", "known"),
+    [
+        ("Europe/London", True),
+        ("America/Toronto", True),
+        ("UTC", True),
+        ("", False),
+        ("Mars/Olympus", False),
+        ("../../etc/passwd", False),
+        ("Europe/London\x00", False),
+    ],
+)
+def test_zone_named_knows_real_zones_and_nothing_else(name: str, known: bool) -> None:
+    from bot.clock import zone_named
+
+    zone = zone_named(name)
+    assert (zone is not None) is known
+    if zone is not None:
+        assert str(zone) == name

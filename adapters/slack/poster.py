@@ -109,8 +109,7 @@ class SlackMessenger:
         self.poster = SlackPoster(client, tokens)
 
     async def send_dm(self, person_key: str, reply: Reply) -> None:
-        _, _, rest = person_key.partition(":")
-        workspace_id, _, user_id = rest.rpartition(":")
+        workspace_id, user_id = _workspace_and_user(person_key)
         await SlackPoster._call(
             self.poster.client.chat_postMessage,
             token=await self.poster.token_for(workspace_id),
@@ -120,8 +119,7 @@ class SlackMessenger:
 
     async def timezone_of(self, person_key: str) -> str | None:
         """The `tz` of the person's Slack profile (users.info); None if Slack will not say."""
-        _, _, rest = person_key.partition(":")
-        workspace_id, _, user_id = rest.rpartition(":")
+        workspace_id, user_id = _workspace_and_user(person_key)
         try:
             response = await SlackPoster._call(
                 self.poster.client.users_info,
@@ -132,3 +130,10 @@ class SlackMessenger:
             return None
         tz = (response.get("user") or {}).get("tz")
         return tz if isinstance(tz, str) and tz else None
+
+
+def _workspace_and_user(person_key: str) -> tuple[str, str]:
+    """slack:TEAM:USER → (TEAM, USER)."""
+    _, _, rest = person_key.partition(":")
+    workspace_id, _, user_id = rest.rpartition(":")
+    return workspace_id, user_id

@@ -311,6 +311,7 @@ def digest_subscribe(
     import re
 
     from bot.clock import zone_named
+    from bot.model import DigestFilter
     from jobs.schedule import DAYS
     from knowledge.digests import DigestStore
 
@@ -338,7 +339,7 @@ def digest_subscribe(
         day=day[:3].lower(),
         time=f"{int(hour):02d}:{minute}",
         timezone=tz,
-        filters={"service_areas": service_area or [], "organisations": organisation or []},
+        only=DigestFilter(tuple(service_area or ()), tuple(organisation or ())),
         post_when_quiet=quiet == "line",
     )
     print(f"{sub.platform} {sub.channel_id}: {_subscription_terms(sub)}")

@@ -372,6 +372,7 @@ def subscribe_all(
     from sqlmodel import col
 
     from adapters.teams.incoming import PLATFORM, conversation_of
+    from bot.model import DigestFilter
     from knowledge import tables as t
     from knowledge.conversations import ConversationStore
     from knowledge.digests import DigestStore
@@ -445,12 +446,12 @@ def subscribe_all(
                 conversation_type=kind,
             )
         roll = rng.random()
-        filters: dict[str, list[str]] = (
-            {}
+        only = (
+            DigestFilter()
             if roll < 0.4
-            else {"service_areas": [rng.choice(areas)]}
+            else DigestFilter(service_areas=(rng.choice(areas),))
             if roll < 0.8
-            else {"organisations": [rng.choice(orgs)]}
+            else DigestFilter(organisations=(rng.choice(orgs),))
         )
         subs.append(
             store.subscribe(
@@ -461,7 +462,7 @@ def subscribe_all(
                 day=day,
                 time=at,
                 timezone=tz,
-                filters=filters,
+                only=only,
                 post_when_quiet=rng.random() >= 0.2,
             )
         )

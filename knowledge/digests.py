@@ -65,7 +65,7 @@ class DigestStore:
         time: str = "09:00",
         timezone: str = "Europe/London",
         by: str = "cli",
-        filters: dict[str, list[str]] | None = None,
+        only: DigestFilter | None = None,
         post_when_quiet: bool | None = None,
     ) -> SubscriptionInfo:
         with Session(self.engine) as s:
@@ -82,8 +82,8 @@ class DigestStore:
                 created_by=by,
                 created_at=now,
             )
-            if filters is not None:
-                row.filters = {k: v for k, v in filters.items() if v}
+            if only is not None:
+                row.filters = filters_row(only)
             if post_when_quiet is not None:
                 row.post_when_quiet = post_when_quiet
             row.day, row.time, row.timezone, row.active, row.paused_reason = (

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from adapters.app import App
-from bot.model import Reply
+from bot.model import DigestFilter, Reply
 from jobs.digests import DigestJob, run_due
 from jobs.ports import ChannelGone, TemporaryFailure
 from jobs.schedule import last_fire, period
@@ -288,7 +288,10 @@ async def test_a_filtered_subscription_gets_only_its_service_area(
         )
         assert project.service_area == area
     store.subscribe(
-        "slack", "CWASTE", now=MONDAY - timedelta(days=30), filters={"service_areas": ["Waste"]}
+        "slack",
+        "CWASTE",
+        now=MONDAY - timedelta(days=30),
+        only=DigestFilter(service_areas=("Waste",)),
     )
     store.subscribe("slack", "CALL", now=MONDAY - timedelta(days=30))
     poster = FakePoster()

@@ -226,7 +226,7 @@ def _time(rest: str, incoming: Incoming, services: Services) -> Reply:
 
 COMMAND = Command(
     name="digest",
-    summary="get the weekly digest in this channel, change its day and time, or preview it",
+    summary="this channel's weekly digest: on or off, day and time, what it covers, a preview",
     usage=USAGE,
     handle=handle_digest,
     subcommands=("on", "off", "preview", "time", "quiet", "only"),

@@ -10,6 +10,31 @@ Socket Mode too: ``apps.connections.open`` (with an app-level ``xapp-`` token) h
 then whatever envelopes the test pushes with :meth:`FakeSlack.socket_send` (build them with
 :func:`socket_envelope`), and its acks are kept in ``socket_acks``
 (:meth:`FakeSlack.wait_for_ack`).
+
+Faults, per method name (``"chat.postMessage"``, or ``"response_url:abc"`` for the posts to
+``response_url("abc")``), each for the next ``times`` calls::
+
+    slack.fail_next("chat.postMessage", status=429, retry_after=30)     # 429, Retry-After: 30
+    slack.fail_next("chat.postMessage", error="channel_not_found")      # 200 {"ok": false, ...}
+    slack.fail_next("chat.postMessage", status=500)                     # 500, nothing posted
+    slack.fail_next("chat.postMessage", status=500, after_landing=True) # posted, then 500
+    slack.fail_next("chat.postMessage", status=502, after_landing=True, body="html")  # text/html
+    slack.drop_next("chat.postMessage", after_landing=True)             # posted, then hang up
+    slack.drop_next("chat.postMessage", how="reset")                    # RST, nothing posted
+    slack.stall_next("chat.postMessage", seconds=1.5, after_landing=True)  # posted, answer late
+    slack.rate_limit("chat.postMessage", seconds=3)                     # 429 for 3s of wall time
+    slack.fault_plan("chat.postMessage", random_plan(seed=7))           # one step per call
+    slack.fail_next("response_url:abc", status=503, after_landing=True) # response_url too
+
+``after_landing=True`` is the fault that makes a retrying client post twice: the call is applied
+(the message is in ``messages`` and ``conversations.history``, metadata and all) and then the
+client gets an error, no answer, or an answer after it gave up. ``body`` is ``"json"`` (Slack's
+``{"ok": false, "error": ...}``), ``"text"``, ``"html"`` (a proxy's error page) or
+``"garbled"`` (says ``application/json``, is not). A rate-limit window is checked first, then
+queued faults, then the method's plan. Every call gets an :class:`Outcome` in ``outcomes``:
+which fault it met and whether it *landed*; :meth:`FakeSlack.landed` lists the calls that did
+(:meth:`FakeSlack.wait_for_landed` waits for them), so a test can assert "exactly one digest per
+channel" whatever the client saw. Leaving the ``async with`` cuts every stall short.
 """
 
 from __future__ import annotations
@@ -17,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -26,6 +52,19 @@ from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import WSCloseCode, WSMsgType, web
+
+from tests.fakes.slack_faults import (
+    PLAN_STEPS,
+    Body,
+    Drop,
+    Fault,
+    FaultPlan,
+    Plan,
+    drop_connection,
+    error_response,
+    random_plan,
+    stall,
+)
 
 TEAM_ID = "T0001"
 TEAM_NAME = "Fake Council Workspace"
@@ -57,10 +96,15 @@ class Call:
 
 
 @dataclass(frozen=True)
-class _Failure:
-    status: int
-    error: str
-    retry_after: int | None
+class Outcome:
+    """What became of one call: the fault it met (``"ok"`` for none), whether it *landed* (was
+    applied and answered ``ok: true``, as far as the fake is concerned - the client may never
+    have seen that answer), and the HTTP status sent (``None`` when the connection dropped)."""
+
+    call: Call
+    fault: str
+    landed: bool
+    status: int | None
 
 
 class SlackError(Exception):
@@ -100,10 +144,12 @@ class FakeSlack:
 
     Use as ``async with FakeSlack() as slack:``. Configure ``users`` and ``channels`` (a value of
     ``None`` makes users.info / conversations.info answer ``user_not_found`` /
-    ``channel_not_found``), script failures with :meth:`fail_next`, and inspect ``calls``,
-    ``messages`` (per channel, oldest first) and ``views``. If ``tokens`` is non-empty, only
-    those Bearer tokens are accepted (others get ``invalid_auth``); with no token at all the
-    answer is ``not_authed``. Unknown methods answer ``{"ok": true}`` and are still recorded.
+    ``channel_not_found``), script failures with :meth:`fail_next`, :meth:`drop_next`,
+    :meth:`stall_next`, :meth:`rate_limit` and :meth:`fault_plan`, and inspect ``calls``,
+    ``outcomes``, ``messages`` (per channel, oldest first) and ``views``. If ``tokens`` is
+    non-empty, only those Bearer tokens are accepted (others get ``invalid_auth``); with no token
+    at all the answer is ``not_authed``. Unknown methods answer ``{"ok": true}`` and are still
+    recorded.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -115,7 +161,12 @@ class FakeSlack:
         self.messages: dict[str, list[Json]] = {}
         self.tokens: set[str] = set()
         self.views = _Views()
-        self._failures: dict[str, deque[_Failure]] = {}
+        self.outcomes: list[Outcome] = []  # one per call once the fake decided what to do
+        self._failures: dict[str, deque[Fault]] = {}
+        self._rate_limits: dict[str, tuple[float, int | None]] = {}  # until (monotonic), header
+        self._plans: dict[str, FaultPlan] = {}
+        self._problems: list[str] = []  # mistakes in a test's fault plan, raised on exit
+        self._stopping = asyncio.Event()
         self._ts = itertools.count(1)
         self._dms: dict[frozenset[str], str] = {}
         self._changed = asyncio.Condition()
@@ -147,6 +198,7 @@ class FakeSlack:
     # --- lifecycle -------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
+        self._stopping = asyncio.Event()
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{id}", self._handle_response_url)
@@ -164,11 +216,14 @@ class FakeSlack:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._stopping.set()  # stalled answers give up now, or cleanup would wait them out
         if self._runner is not None:
             for ws in list(self._sockets):  # aiohttp leaves open websockets to their handlers
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"fake slack stopping")
             await self._runner.cleanup()
             self._runner = None
+        if self._problems and exc is None:
+            raise AssertionError("FakeSlack fault plan problems: " + "; ".join(self._problems))
 
     # --- the test-facing API ---------------------------------------------------------------
 
@@ -218,18 +273,136 @@ class FakeSlack:
         error: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        after_landing: bool = False,
+        body: Body | None = None,
     ) -> None:
         """Make the next ``times`` calls to ``method`` fail.
 
         ``status=429`` answers HTTP 429 with ``Retry-After`` (default 1) and error ``ratelimited``;
         another non-200 status answers that status with error ``fatal_error`` (or ``error``);
-        ``status=200`` answers ``{"ok": false, "error": error}``.
+        ``status=200`` answers ``{"ok": false, "error": error}``. ``retry_after`` sends a
+        ``Retry-After`` header with any status.
+
+        ``after_landing=True`` applies the call first (the message is stored and shows in
+        ``conversations.history``) and only then answers the failure. ``body`` picks the error
+        body: ``"json"`` (Slack's, the Web API default), ``"text"`` (text/plain, the
+        response_url default), ``"html"`` (a text/html error page, as a proxy sends) or
+        ``"garbled"`` (``Content-Type: application/json`` but not JSON).
         """
-        if status == 429:
-            retry_after = 1 if retry_after is None else retry_after
-        default = {200: "invalid_arguments", 429: "ratelimited"}.get(status, "fatal_error")
-        failure = _Failure(status=status, error=error or default, retry_after=retry_after)
-        self._failures.setdefault(method, deque()).extend([failure] * times)
+        fault = Fault(
+            status=status,
+            error=error or "",
+            retry_after=retry_after,
+            body=body,
+            after_landing=after_landing,
+        )
+        self._queue(method, fault, times)
+
+    def drop_next(
+        self,
+        method: str,
+        *,
+        after_landing: bool = False,
+        how: Drop = "close",
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls to ``method`` lose their connection, with no answer.
+
+        ``how="close"`` closes it before any answer (aiohttp: ``ServerDisconnectedError``),
+        ``"reset"`` resets it (``ClientOSError`` errno 104), ``"partial"`` sends a 200's headers
+        and part of its body first (``ClientPayloadError``). ``after_landing=True`` applies the
+        call first, so the message is posted though the client saw only an error.
+        """
+        self._queue(method, Fault(kind="drop", how=how, after_landing=after_landing), times)
+
+    def stall_next(
+        self,
+        method: str,
+        *,
+        seconds: float,
+        after_landing: bool = False,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls to ``method`` wait ``seconds`` before the normal answer.
+
+        Set ``seconds`` just above the client's timeout. ``after_landing=True`` applies the call
+        at once and delays only the answer; without it the call is applied when the stall ends
+        (a slow Slack: it lands after the client gave up). Leaving the ``async with`` cuts every
+        stall short (the connection is closed, nothing more lands).
+        """
+        self._queue(
+            method, Fault(kind="stall", seconds=seconds, after_landing=after_landing), times
+        )
+
+    def rate_limit(self, method: str, *, seconds: float, retry_after: int | None = None) -> None:
+        """Answer every call to ``method`` with 429 ``ratelimited`` for the next ``seconds`` of
+        wall time, applying none of them. ``Retry-After`` is ``retry_after``, or else the whole
+        seconds left in the window (at least 1). ``seconds=0`` ends a window early. The window
+        comes before anything queued with :meth:`fail_next` and friends, which it leaves queued.
+        """
+        if seconds <= 0:
+            self._rate_limits.pop(method, None)
+        else:
+            self._rate_limits[method] = (time.monotonic() + seconds, retry_after)
+
+    def fault_plan(
+        self,
+        method: str,
+        plan: Plan,
+        *,
+        stall_seconds: float = 2.0,
+        retry_after: int = 1,
+    ) -> None:
+        """Decide each call to ``method`` by a plan (replacing any earlier plan for it).
+
+        ``plan`` is an iterable of steps, consumed one per call (``"ok"`` once it runs out), or
+        a callable given each :class:`Call` and returning its step. A step is ``"ok"`` (or
+        ``None``), a name from :data:`PLAN_STEPS` (``"error_before"``, ``"429"``,
+        ``"land_then_500"``, ``"land_then_html_502"``, ``"land_then_drop"``,
+        ``"land_then_stall"``, ...) or a :class:`Fault`. ``"land_then_stall"`` waits
+        ``stall_seconds``; ``"429"`` sends ``Retry-After: retry_after``. A rate-limit window and
+        queued faults (:meth:`fail_next`, ...) come first; the plan only sees calls they leave.
+        See :func:`random_plan` for a seeded plan; :meth:`landed` says what got through.
+        """
+        self._plans[method] = FaultPlan(plan, stall_seconds=stall_seconds, retry_after=retry_after)
+
+    def clear_faults(self, method: str | None = None) -> None:
+        """Forget queued faults, rate-limit windows and plans, for one method or all."""
+        for faults in (self._failures, self._rate_limits, self._plans):
+            if method is None:
+                faults.clear()
+            else:
+                faults.pop(method, None)
+
+    def landed(self, method: str) -> list[Call]:
+        """The calls to ``method`` that were applied and answered ``ok: true`` - whatever the
+        client then saw (a 500, a dropped connection, a timeout). In order of landing."""
+        return [o.call for o in self.outcomes if o.landed and o.call.method == method]
+
+    def outcomes_of(self, method: str) -> list[Outcome]:
+        """What became of each call to ``method`` (fault met, landed, status), in order."""
+        return [o for o in self.outcomes if o.call.method == method]
+
+    async def wait_for_landed(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a bounded wait is the point of this helper
+    ) -> list[Call]:
+        """Wait until at least ``count`` calls to ``method`` landed; return all that did."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: len(self.landed(method)) >= count)
+        except TimeoutError:
+            seen = [(o.fault, o.landed) for o in self.outcomes_of(method)]
+            raise AssertionError(
+                f"waited {timeout}s for {count} landed call(s) to {method}; got "
+                f"{len(self.landed(method))}. Outcomes (fault, landed): {seen}"
+            ) from None
+        return self.landed(method)
+
+    def _queue(self, method: str, fault: Fault, times: int) -> None:
+        self._failures.setdefault(method, deque()).extend([fault] * times)
 
     # --- Socket Mode: the test-facing API -------------------------------------------------
 
@@ -310,30 +483,85 @@ class FakeSlack:
 
     # --- HTTP plumbing ---------------------------------------------------------------------
 
-    async def _handle_api(self, request: web.Request) -> web.Response:
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         try:
             params = await _read_params(request)
         except SlackError as exc:
-            await self._record(method, {}, request)
+            call = await self._record(method, {}, request)
+            await self._note(call, "ok", landed=False, status=200)
             return web.json_response({"ok": False, "error": exc.error})
-        await self._record(method, params, request)
-        failure = self._take_failure(method)
-        if failure is not None:
-            return _failure_response(failure, json_body=True)
-        return web.json_response(self._answer(method, params, request))
+        return await self._handle_parsed(method, params, request)
 
-    async def _handle_response_url(self, request: web.Request) -> web.Response:
+    async def _handle_parsed(
+        self, method: str, params: Json, request: web.Request
+    ) -> web.StreamResponse:
+        """Record and answer one Web API call whose params were read already (a subclass that
+        reads the body itself hands over here, faults and all)."""
+        call = await self._record(method, params, request)
+
+        def apply() -> tuple[web.Response, bool]:
+            answer = self._answer(method, params, request)
+            return web.json_response(answer), answer.get("ok") is True
+
+        return await self._serve(call, request, apply, json_api=True)
+
+    async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
         method = f"response_url:{request.match_info['id']}"
         try:
             params = await _read_params(request)
         except SlackError:
             params = {"_raw": await request.text()}
-        await self._record(method, params, request)
-        failure = self._take_failure(method)
-        if failure is not None:
-            return _failure_response(failure, json_body=False)
-        return web.Response(text="ok", content_type="text/plain")
+        call = await self._record(method, params, request)
+
+        def apply() -> tuple[web.Response, bool]:
+            return web.Response(text="ok", content_type="text/plain"), True
+
+        return await self._serve(call, request, apply, json_api=False)
+
+    async def _serve(
+        self,
+        call: Call,
+        request: web.Request,
+        apply: Callable[[], tuple[web.Response, bool]],
+        *,
+        json_api: bool,
+    ) -> web.StreamResponse:
+        """Answer one recorded call: normally (``apply`` it), or as its fault says."""
+        fault = self._take_fault(call)
+        if fault is None:
+            response, landed = apply()
+            await self._note(call, "ok", landed=landed, status=response.status)
+            return response
+        if fault.kind == "stall":
+            return await self._serve_stalled(call, request, apply, fault)
+        landed = apply()[1] if fault.after_landing else False
+        if fault.kind == "drop":
+            await self._note(call, fault.label, landed=landed, status=None)
+            return await drop_connection(request, fault.how)
+        response = error_response(fault, json_api=json_api)
+        await self._note(call, fault.label, landed=landed, status=response.status)
+        return response
+
+    async def _serve_stalled(
+        self,
+        call: Call,
+        request: web.Request,
+        apply: Callable[[], tuple[web.Response, bool]],
+        fault: Fault,
+    ) -> web.StreamResponse:
+        if fault.after_landing:
+            response, landed = apply()
+            await self._note(call, fault.label, landed=landed, status=response.status)
+            if await stall(self._stopping, fault.seconds):
+                return response
+            return await drop_connection(request, "close")
+        if not await stall(self._stopping, fault.seconds):
+            await self._note(call, fault.label, landed=False, status=None)
+            return await drop_connection(request, "close")
+        response, landed = apply()
+        await self._note(call, fault.label, landed=landed, status=response.status)
+        return response
 
     async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
         """Socket Mode's websocket: ``hello`` first, then envelopes out and acks in."""
@@ -374,15 +602,45 @@ class FakeSlack:
                 self._changed.notify_all()
         return ws
 
-    async def _record(self, method: str, params: Json, request: web.Request) -> None:
+    async def _record(self, method: str, params: Json, request: web.Request) -> Call:
         call = Call(method, params, dict(request.headers), time.monotonic())
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
+        return call
 
-    def _take_failure(self, method: str) -> _Failure | None:
+    async def _note(self, call: Call, fault: str, *, landed: bool, status: int | None) -> None:
+        async with self._changed:
+            self.outcomes.append(Outcome(call, fault, landed, status))
+            self._changed.notify_all()
+
+    def _take_failure(self, method: str) -> Fault | None:
+        """The next queued fault for ``method``, if any. Kept for bench/digest.py, which answers
+        it with :func:`_failure_response`; :meth:`_handle_parsed` handles every kind of fault."""
         queue = self._failures.get(method)
         return queue.popleft() if queue else None
+
+    def _take_fault(self, call: Call) -> Fault | None:
+        """A rate-limit window first, then a queued fault, then the method's plan."""
+        window = self._rate_limits.get(call.method)
+        if window is not None:
+            until, retry_after = window
+            left = until - time.monotonic()
+            if left > 0:
+                header = retry_after if retry_after is not None else max(1, math.ceil(left))
+                return Fault(status=429, retry_after=header, label="rate_limited")
+            del self._rate_limits[call.method]
+        queued = self._take_failure(call.method)
+        if queued is not None:
+            return queued
+        plan = self._plans.get(call.method)
+        if plan is None:
+            return None
+        try:
+            return plan.next_fault(call)
+        except ValueError as exc:  # a typo in a lazy plan: answer normally, fail the test on exit
+            self._problems.append(str(exc))
+            return None
 
     def _answer(self, method: str, params: Json, request: web.Request) -> Json:
         handler = self._handlers.get(method, _anything_else)
@@ -613,12 +871,11 @@ def _form_value(value: object) -> Any:
     return text
 
 
-def _failure_response(failure: _Failure, *, json_body: bool) -> web.Response:
-    headers = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
-    if json_body:
-        body = {"ok": False, "error": failure.error}
-        return web.json_response(body, status=failure.status, headers=headers)
-    return web.Response(text=failure.error, status=failure.status, headers=headers)
+def _failure_response(failure: Fault, *, json_body: bool) -> web.Response:
+    """An error fault's answer (kept for bench/digest.py, where a drop or stall becomes a 500)."""
+    if failure.kind != "answer":
+        failure = Fault(status=500)
+    return error_response(failure, json_api=json_body)
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -757,9 +1014,13 @@ __all__ = [
     "APP_ID",
     "BOT_ID",
     "BOT_USER_ID",
+    "PLAN_STEPS",
     "TEAM_ID",
     "Call",
     "FakeSlack",
+    "Fault",
+    "Outcome",
     "SlackError",
+    "random_plan",
     "socket_envelope",
 ]

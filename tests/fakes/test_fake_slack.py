@@ -10,11 +10,18 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.fakes.slack_api import BOT_USER_ID, FakeSlack
+from tests.fakes.slack_api import BOT_USER_ID, PLAN_STEPS, FakeSlack, Fault, random_plan
 
 pytestmark = pytest.mark.asyncio
 
@@ -30,6 +37,19 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 def client_for(slack: FakeSlack, token: str | None = "xoxb-test") -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=slack.api_url)
+
+
+def bare_client(slack: FakeSlack, timeout: int = 30) -> AsyncWebClient:
+    """A client that retries nothing (slack_sdk's default retries dropped connections once)."""
+    return AsyncWebClient(
+        token="xoxb-test", base_url=slack.api_url, retry_handlers=[], timeout=timeout
+    )
+
+
+async def history_texts(slack: FakeSlack, channel: str = "C1") -> list[str]:
+    """What conversations.history shows, oldest first, read through a healthy client."""
+    history = await bare_client(slack).conversations_history(channel=channel)
+    return [m["text"] for m in reversed(history["messages"])]
 
 
 async def test_urls_point_at_loopback_with_a_trailing_slash(slack: FakeSlack) -> None:
@@ -263,3 +283,364 @@ async def test_unknown_methods_answer_ok_and_are_recorded(slack: FakeSlack) -> N
     assert answer["ok"] is True
     assert slack.calls[-1].method == "reactions.add"
     assert slack.calls[-1].params == {"name": "eyes"}
+
+
+# --- faults after the call landed --------------------------------------------------------------
+#
+# Each test below shows what slack_sdk's AsyncWebClient (no retry handlers) raises for one fault,
+# and that the message was posted anyway: the client cannot tell a lost answer from a lost post.
+
+
+async def test_lands_then_json_500_raises_slack_api_error_with_slack_body(slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", status=500, after_landing=True)
+    with pytest.raises(SlackApiError) as raised:
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest", metadata=METADATA)
+    response = raised.value.response
+    assert isinstance(response, AsyncSlackResponse)
+    assert response.status_code == 500
+    assert response.data == {"ok": False, "error": "fatal_error"}
+    assert response.get("error") == "fatal_error"
+    history = await bare_client(slack).conversations_history(
+        channel="C1", include_all_metadata=True
+    )
+    [landed] = history["messages"]
+    assert (landed["text"], landed["metadata"]) == ("digest", METADATA)
+    [outcome] = slack.outcomes_of("chat.postMessage")
+    assert (outcome.fault, outcome.landed, outcome.status) == ("land_then_500", True, 500)
+    assert slack.landed("chat.postMessage") == slack.calls_to("chat.postMessage")
+
+
+async def test_lands_then_html_502_gives_a_response_with_empty_data(slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", status=502, after_landing=True, body="html")
+    with pytest.raises(SlackApiError) as raised:
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest")
+    response = raised.value.response
+    assert isinstance(response, AsyncSlackResponse)  # text/html: slack_sdk keeps data = {}
+    assert response.status_code == 502
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.data == {}
+    assert response.get("error") is None
+    assert response["error"] is None
+    assert await history_texts(slack) == ["digest"]
+    assert [o.fault for o in slack.outcomes_of("chat.postMessage")] == ["land_then_html_502"]
+
+
+async def test_lands_then_text_503_gives_a_response_whose_data_is_a_str(slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", status=503, after_landing=True, body="text")
+    with pytest.raises(SlackApiError) as raised:
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest")
+    response = raised.value.response
+    assert isinstance(response, AsyncSlackResponse)  # text/plain: data is the body text
+    data: object = response.data  # typed dict | bytes, but here a str
+    assert (response.status_code, data) == (503, "fatal_error")
+    with pytest.raises(AttributeError, match="'str' object has no attribute 'get'"):
+        response.get("error")
+    with pytest.raises(AttributeError, match="'str' object has no attribute 'get'"):
+        response["error"]
+    assert await history_texts(slack) == ["digest"]
+
+
+async def test_lands_then_garbled_json_502_hands_out_the_raw_client_response(
+    slack: FakeSlack,
+) -> None:
+    slack.fail_next("chat.postMessage", status=502, after_landing=True, body="garbled")
+    with pytest.raises(SlackApiError, match="non-JSON format") as raised:
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest")
+    response = raised.value.response
+    assert isinstance(response, aiohttp.ClientResponse)  # not a SlackResponse at all
+    assert response.status == 502
+    assert not hasattr(response, "status_code")
+    with pytest.raises(AttributeError, match="'ClientResponse' object has no attribute 'get'"):
+        response.get("error")  # type: ignore[attr-defined]
+    assert await history_texts(slack) == ["digest"]
+
+
+async def test_error_before_landing_with_an_html_body_posts_nothing(slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", status=502, body="html")
+    with pytest.raises(SlackApiError) as raised:
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest")
+    assert raised.value.response.status_code == 502
+    assert await history_texts(slack) == []
+    assert slack.landed("chat.postMessage") == []
+    assert [(o.fault, o.landed) for o in slack.outcomes] == [("html_502", False), ("ok", True)]
+
+
+async def test_lands_then_drop_raises_server_disconnected(slack: FakeSlack) -> None:
+    slack.drop_next("chat.postMessage", after_landing=True)
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest", metadata=METADATA)
+    assert slack.messages["C1"][0]["metadata"] == METADATA
+    assert await history_texts(slack) == ["digest"]
+    [outcome] = slack.outcomes_of("chat.postMessage")
+    assert (outcome.fault, outcome.landed, outcome.status) == ("land_then_drop", True, None)
+
+
+async def test_lands_then_reset_raises_client_os_error(slack: FakeSlack) -> None:
+    slack.drop_next("chat.postMessage", after_landing=True, how="reset")
+    with pytest.raises(aiohttp.ClientOSError) as raised:
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest")
+    assert raised.value.errno == 104  # ECONNRESET
+    assert await history_texts(slack) == ["digest"]
+
+
+async def test_lands_then_cut_answer_raises_client_payload_error(slack: FakeSlack) -> None:
+    slack.drop_next("chat.postMessage", after_landing=True, how="partial")
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest")
+    assert await history_texts(slack) == ["digest"]
+
+
+async def test_drop_before_landing_posts_nothing(slack: FakeSlack) -> None:
+    slack.drop_next("chat.postMessage")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest")
+    assert await history_texts(slack) == []
+    assert [o.fault for o in slack.outcomes_of("chat.postMessage")] == ["drop"]
+
+
+async def test_lands_then_stall_times_out_the_client(slack: FakeSlack) -> None:
+    slack.stall_next("chat.postMessage", seconds=1.5, after_landing=True)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await bare_client(slack, timeout=1).chat_postMessage(channel="C1", text="digest")
+    assert time.monotonic() - started > 0.9  # the client's own timeout, not the stall
+    assert await history_texts(slack) == ["digest"]  # landed before the client gave up
+    assert [o.fault for o in slack.outcomes_of("chat.postMessage")] == ["land_then_stall_1.5s"]
+
+
+async def test_stall_before_landing_lands_after_the_client_gave_up(slack: FakeSlack) -> None:
+    slack.stall_next("chat.postMessage", seconds=1.3)
+    with pytest.raises(TimeoutError):
+        await bare_client(slack, timeout=1).chat_postMessage(channel="C1", text="digest")
+    assert slack.landed("chat.postMessage") == []
+    await slack.wait_for_landed("chat.postMessage", timeout=2)
+    assert await history_texts(slack) == ["digest"]
+
+
+async def test_leaving_the_fake_cuts_a_stall_short() -> None:
+    async with FakeSlack() as fake:
+        fake.stall_next("chat.postMessage", seconds=60, after_landing=True)
+        posting = asyncio.create_task(
+            bare_client(fake).chat_postMessage(channel="C1", text="digest")
+        )
+        await fake.wait_for_landed("chat.postMessage")
+        started = time.monotonic()
+    assert time.monotonic() - started < 2
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await posting
+
+
+# --- what slack_sdk's own retry handlers make of those faults --------------------------------
+
+
+def retrying_client(slack: FakeSlack, *handlers: AsyncRetryHandler) -> AsyncWebClient:
+    client = bare_client(slack)
+    client.retry_handlers.extend(handlers)
+    return client
+
+
+NO_WAIT = FixedValueRetryIntervalCalculator(0)
+
+
+async def test_server_error_retry_handler_posts_twice_after_a_landed_500(slack: FakeSlack) -> None:
+    client = retrying_client(slack, AsyncServerErrorRetryHandler(1, NO_WAIT))
+    slack.fail_next("chat.postMessage", status=500, after_landing=True)
+    assert (await client.chat_postMessage(channel="C1", text="digest"))["ok"] is True
+    assert await history_texts(slack) == ["digest", "digest"]
+    assert len(slack.landed("chat.postMessage")) == 2
+
+
+async def test_connection_retry_handler_posts_twice_after_a_landed_drop(slack: FakeSlack) -> None:
+    client = retrying_client(slack, AsyncConnectionErrorRetryHandler(1, NO_WAIT))
+    slack.drop_next("chat.postMessage", after_landing=True)
+    assert (await client.chat_postMessage(channel="C1", text="digest"))["ok"] is True
+    assert await history_texts(slack) == ["digest", "digest"]
+
+
+async def test_server_error_retry_handler_skips_502_and_garbled_bodies(slack: FakeSlack) -> None:
+    """It retries only 500 and 503 answers it could read: an HTML 502 or a garbled 503 is raised."""
+    client = retrying_client(slack, AsyncServerErrorRetryHandler(1, NO_WAIT))
+    slack.fail_next("chat.postMessage", status=502, body="html")
+    slack.fail_next("chat.postMessage", status=503, body="garbled")
+    for _ in range(2):
+        with pytest.raises(SlackApiError):
+            await client.chat_postMessage(channel="C1", text="digest")
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert await history_texts(slack) == []
+
+
+# --- response_url ------------------------------------------------------------------------------
+
+
+async def test_response_url_429_has_retry_after_and_posts_nothing(slack: FakeSlack) -> None:
+    slack.fail_next("response_url:abc", status=429, retry_after=7)
+    webhook = AsyncWebhookClient(slack.response_url("abc"), retry_handlers=[])
+    sent = await webhook.send(text="working on it")
+    assert (sent.status_code, sent.body) == (429, "ratelimited")
+    assert sent.headers["Retry-After"] == "7"
+    assert slack.landed("response_url:abc") == []
+    again = await webhook.send(text="working on it")
+    assert (again.status_code, again.body) == (200, "ok")
+    assert len(slack.landed("response_url:abc")) == 1
+
+
+async def test_response_url_5xx_before_and_after_landing(slack: FakeSlack) -> None:
+    slack.fail_next("response_url:abc", status=500)
+    slack.fail_next("response_url:abc", status=503, after_landing=True)
+    slack.fail_next("response_url:abc", status=502, after_landing=True, body="html")
+    webhook = AsyncWebhookClient(slack.response_url("abc"), retry_handlers=[])
+    answers = [await webhook.send(text=f"try {i}") for i in range(3)]
+    assert [a.status_code for a in answers] == [500, 503, 502]
+    assert answers[1].body == "fatal_error"
+    assert "502 Bad Gateway" in answers[2].body
+    assert [c.params["text"] for c in slack.landed("response_url:abc")] == ["try 1", "try 2"]
+
+
+async def test_response_url_lands_then_drop(slack: FakeSlack) -> None:
+    slack.drop_next("response_url:abc", after_landing=True)
+    webhook = AsyncWebhookClient(slack.response_url("abc"), retry_handlers=[])
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await webhook.send(text="done")
+    assert len(slack.landed("response_url:abc")) == 1
+
+
+# --- rate limits -------------------------------------------------------------------------------
+
+
+async def test_long_retry_after_reaches_the_client(slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", status=429, retry_after=30)
+    with pytest.raises(SlackApiError) as raised:
+        await bare_client(slack).chat_postMessage(channel="C1", text="digest")
+    response = raised.value.response
+    assert (response.status_code, response.headers["Retry-After"]) == (429, "30")
+    assert response["error"] == "ratelimited"
+    assert await history_texts(slack) == []
+
+
+async def test_rate_limit_window_answers_429_until_it_ends(slack: FakeSlack) -> None:
+    slack.rate_limit("chat.postMessage", seconds=0.8)
+    slack.fail_next("chat.postMessage", error="channel_not_found")  # waits behind the window
+    client = bare_client(slack)
+    for _ in range(3):
+        with pytest.raises(SlackApiError) as raised:
+            await client.chat_postMessage(channel="C1", text="digest")
+        assert raised.value.response.status_code == 429
+        assert raised.value.response.headers["Retry-After"] == "1"  # whole seconds left
+    assert slack.landed("chat.postMessage") == []
+    await asyncio.sleep(0.9)
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        await client.chat_postMessage(channel="C1", text="digest")
+    assert (await client.chat_postMessage(channel="C1", text="digest"))["ok"] is True
+    faults = [o.fault for o in slack.outcomes_of("chat.postMessage")]
+    assert faults == ["rate_limited"] * 3 + ["channel_not_found", "ok"]
+
+
+async def test_rate_limit_window_sends_the_given_retry_after_and_can_end_early(
+    slack: FakeSlack,
+) -> None:
+    slack.rate_limit("conversations.history", seconds=60, retry_after=30)
+    with pytest.raises(SlackApiError) as raised:
+        await bare_client(slack).conversations_history(channel="C1")
+    assert raised.value.response.headers["Retry-After"] == "30"
+    slack.rate_limit("conversations.history", seconds=0)
+    assert (await bare_client(slack).conversations_history(channel="C1"))["ok"] is True
+
+
+# --- fault plans -------------------------------------------------------------------------------
+
+
+async def test_fault_plan_takes_one_step_per_call_then_answers_ok(slack: FakeSlack) -> None:
+    steps = ["ok", *PLAN_STEPS]
+    slack.fault_plan("chat.postMessage", steps, stall_seconds=1.2, retry_after=0)
+    client = bare_client(slack, timeout=1)
+    seen: list[str] = []
+    for i in range(len(steps) + 1):
+        try:
+            await client.chat_postMessage(channel="C1", text=f"m{i}")
+            seen.append("ok")
+        except SlackApiError as exc:
+            seen.append(f"SlackApiError {exc.response.status_code}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            seen.append(type(exc).__name__)
+    assert seen == [
+        "ok",
+        "SlackApiError 500",  # error_before
+        "SlackApiError 429",
+        "ServerDisconnectedError",  # drop_before
+        "SlackApiError 500",  # land_then_500
+        "SlackApiError 503",
+        "SlackApiError 502",  # land_then_html_502
+        "ServerDisconnectedError",  # land_then_drop
+        "ClientOSError",  # land_then_reset
+        "TimeoutError",  # land_then_stall
+        "ok",  # the plan ran out
+    ]
+    assert [o.fault for o in slack.outcomes_of("chat.postMessage")] == [*steps, "ok"]
+    landed = [c.params["text"] for c in slack.landed("chat.postMessage")]
+    assert landed == ["m0", "m4", "m5", "m6", "m7", "m8", "m9", "m10"]
+    assert [m["text"] for m in slack.messages["C1"]] == landed
+
+
+async def test_fault_plan_may_be_a_callable_of_the_call(slack: FakeSlack) -> None:
+    slack.fault_plan(
+        "chat.postMessage",
+        lambda call: "land_then_500" if call.params["channel"] == "C2" else None,
+    )
+    client = bare_client(slack)
+    await client.chat_postMessage(channel="C1", text="one")
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel="C2", text="two")
+    assert {c: [m["text"] for m in ms] for c, ms in slack.messages.items()} == {
+        "C1": ["one"],
+        "C2": ["two"],
+    }
+
+
+async def test_fault_plan_accepts_faults_and_applies_to_response_urls(slack: FakeSlack) -> None:
+    slack.fault_plan("response_url:abc", [Fault(status=503, after_landing=True), "429"])
+    webhook = AsyncWebhookClient(slack.response_url("abc"), retry_handlers=[])
+    assert [(await webhook.send(text="x")).status_code for _ in range(3)] == [503, 429, 200]
+    assert [o.fault for o in slack.outcomes_of("response_url:abc")] == [
+        "land_then_503",
+        "429",
+        "ok",
+    ]
+    assert len(slack.landed("response_url:abc")) == 2
+
+
+async def test_random_plan_is_repeatable_and_stops_after_max_faults() -> None:
+    def take(seed: int, n: int = 40, **kwargs: object) -> list[str]:
+        plan = random_plan(seed, **kwargs)  # type: ignore[arg-type]
+        return [next(plan) for _ in range(n)]
+
+    assert take(7) == take(7)
+    assert take(7) != take(8)
+    assert set(take(7)) <= {"ok", *PLAN_STEPS}
+    assert {"ok"} < set(take(7))
+    only_drops = take(3, steps=["land_then_drop"], p_ok=0.0, max_faults=2)
+    assert only_drops == ["land_then_drop"] * 2 + ["ok"] * 38
+
+
+async def test_bad_plan_steps_fail_the_test() -> None:
+    async with FakeSlack() as fake:
+        with pytest.raises(ValueError, match="land_then_typo"):
+            fake.fault_plan("chat.postMessage", ["ok", "land_then_typo"])
+
+    async def lazy_typo() -> None:
+        async with FakeSlack() as fake:
+            fake.fault_plan("chat.postMessage", iter(["land_then_typo"]))
+            assert (await bare_client(fake).chat_postMessage(channel="C1", text="x"))["ok"]
+
+    with pytest.raises(AssertionError, match="land_then_typo"):
+        await lazy_typo()
+
+
+async def test_clear_faults_forgets_queued_windows_and_plans(slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", status=500, times=3)
+    slack.rate_limit("auth.test", seconds=60)
+    slack.fault_plan("users.info", ["error_before"])
+    slack.clear_faults()
+    client = bare_client(slack)
+    assert (await client.chat_postMessage(channel="C1", text="x"))["ok"] is True
+    assert (await client.auth_test())["ok"] is True
+    assert (await client.users_info(user="U1"))["ok"] is True

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from adapters.settings import Settings
+from bot.access import Access
 from bot.clock import SystemClock
 from bot.commands import Services
 from bot.dispatch import Bot
@@ -19,8 +20,12 @@ from bot.ports import Clock
 from knowledge import db
 from knowledge import tables as t
 from knowledge.channels import ChannelStore
+from knowledge.claims import ClaimStore
 from knowledge.finder import IndexedFinder
 from knowledge.interchange import ImportReport, import_records
+from knowledge.outbox import OutboxStore
+from knowledge.people import PeopleStore
+from knowledge.questions import QuestionStore
 from knowledge.reminders import ReminderStore
 from knowledge.repository import Repository
 from knowledge.search import SearchIndex, load_synonyms
@@ -37,6 +42,9 @@ class App:
     repo: Repository
     finder: IndexedFinder
     channels: ChannelStore
+    questions: QuestionStore
+    people: PeopleStore
+    outbox: OutboxStore
     services: Services
     bot: Bot
 
@@ -54,18 +62,34 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
         log.info("loaded the demo data set: %s", report.summary())
     finder = IndexedFinder(repo, SearchIndex(load_synonyms()), clock=clock)
     channels = ChannelStore(engine)
+    questions, people, outbox = QuestionStore(engine), PeopleStore(engine), OutboxStore(engine)
     services = Services(
         clock=clock,
         projects=repo,
         weeknotes=repo,
         finder=finder,
-        questions=repo,
+        questions=questions,
         activity=repo,
         channels=channels,
-        people=repo,
+        people=people,
         reminders=ReminderStore(engine),
+        claims=ClaimStore(engine),
+        outbox=outbox,
+        access=Access(frozenset(settings.community_managers)),
     )
-    return App(settings, engine, clock, repo, finder, channels, services, Bot(services))
+    return App(
+        settings,
+        engine,
+        clock,
+        repo,
+        finder,
+        channels,
+        questions,
+        people,
+        outbox,
+        services,
+        Bot(services),
+    )
 
 
 def register_is_empty(engine: sa.Engine) -> bool:

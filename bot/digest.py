@@ -11,6 +11,7 @@ from typing import Literal, TypeVar, overload
 
 from bot.model import DigestFilter, Project, Reply, Stage, Weeknote
 from bot.ports import Activity
+from bot.text import one_line
 
 MAX_ITEMS = 10  # lines per section before "…and N more"
 NOTES_NAMED = 3  # weeknote titles named per project before the rest are only counted
@@ -46,7 +47,7 @@ def _sections(activity: Activity) -> list[str]:
         _section(
             "New projects",
             activity.new_projects,
-            lambda p: f"• {p.title} — {p.organisation_name} ({p.stage.value})",
+            lambda p: f"• {one_line(p.title)} — {one_line(p.organisation_name)} ({p.stage.value})",
         ),
         _section(
             "Stage changes",
@@ -54,11 +55,13 @@ def _sections(activity: Activity) -> list[str]:
             lambda c: f"• {_named(c.project)}: {_stage(c.from_stage)} → {c.to_stage.value}",
         ),
         _section("Weeknotes", activity.weeknotes, lambda group: _weeknotes(*group)),
-        _section("Can you help? Nobody had an answer for", once, lambda q: f"• “{q.text}”"),
+        _section(
+            "Can you help? Nobody had an answer for", once, lambda q: f"• “{one_line(q.text)}”"
+        ),
         _section(
             "Asked more than once, with nothing registered yet",
             repeated,
-            lambda q: f"• “{q.text}” (asked {q.times} times)",
+            lambda q: f"• “{one_line(q.text)}” (asked {q.times} times)",
         ),
         _section(
             "Looks alike",
@@ -70,7 +73,7 @@ def _sections(activity: Activity) -> list[str]:
 
 def _weeknotes(project: Project | None, notes: tuple[Weeknote, ...]) -> str:
     who = _named(project) if project else "Not linked to a project"
-    labels = [n.title or f"week of {n.week.isoformat()}" for n in notes[:NOTES_NAMED]]
+    labels = [one_line(n.title) or f"week of {n.week.isoformat()}" for n in notes[:NOTES_NAMED]]
     if len(notes) == 1:
         return f"• {who}: {labels[0]}"
     rest = ", …" if len(notes) > NOTES_NAMED else ""
@@ -78,7 +81,7 @@ def _weeknotes(project: Project | None, notes: tuple[Weeknote, ...]) -> str:
 
 
 def _named(project: Project) -> str:
-    return f"{project.title} ({project.organisation_name})"
+    return f"{one_line(project.title)} ({one_line(project.organisation_name)})"
 
 
 def _section(heading: str, items: Sequence[T], line: Callable[[T], str]) -> str:
@@ -95,10 +98,18 @@ def _stage(stage: Stage | None) -> str:
     return stage.value if stage else "new"
 
 
-def narrow(activity: Activity, only: DigestFilter) -> Activity:
-    """The part of a period's activity a filtered subscription gets: the same rules as
+def narrow(activity: Activity, only: DigestFilter, *, community: str | None = None) -> Activity:
+    """The part of a period's activity a subscription gets: the same rules as
     ActivityFeed.activity_between(only=...), applied in memory so one load serves every filter.
-    Unanswered questions are never filtered; a weeknote with no project goes by its organisation."""
+    A weeknote with no project goes by its organisation. Unanswered questions are not narrowed
+    by the filter, but only those of the subscriber's `community` are kept: what is asked in one
+    Slack workspace or Teams tenant is never shown in another (None: every community's, for
+    the operator's own preview)."""
+    if community is not None:
+        activity = replace(
+            activity,
+            unanswered=tuple(q for q in activity.unanswered if q.community == community),
+        )
     if not only.service_areas and not only.organisations:
         return activity
 

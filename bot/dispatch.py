@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from bot.commands import COMMANDS
-from bot.commands.ask import answer_reply, handle_feedback
+from bot.commands.ask import answer_reply
 from bot.commands.base import Command, Services, error, split_target, split_word
 from bot.model import Incoming, Reply
 
@@ -21,6 +21,12 @@ class Bot:
         self.commands = {c.name: c for c in commands}
         self.forms = {
             form_id: handler for c in commands for form_id, handler in (c.forms or {}).items()
+        }
+        self.checks = {
+            form_id: check for c in commands for form_id, check in (c.checks or {}).items()
+        }
+        self.buttons = {
+            name: handler for c in commands for name, handler in (c.buttons or {}).items()
         }
 
     def handle(self, incoming: Incoming) -> Reply:
@@ -44,6 +50,19 @@ class Bot:
             return handler(incoming.form or {}, incoming, self.services)
         name, args = self.route_text(incoming.command, incoming.text)
         return self.commands[name].handle(args, incoming, self.services)
+
+    def check_form(self, incoming: Incoming) -> Reply | None:
+        """A submitted form's mistakes (the form back, marked), or None when it would be
+        saved. Writes nothing, so a platform that must answer fast (Slack's 3 seconds) can
+        answer first and save after."""
+        check = self.checks.get(incoming.form_id or "")
+        if check is None:
+            return None
+        try:
+            return check(incoming.form or {}, incoming, self.services)
+        except Exception:
+            log.exception("form check failed")
+            return None  # the save path will say what went wrong
 
     def route_text(self, command: str | None, text: str) -> tuple[str, str]:
         """Which command a message is for. A plain message is a question unless its first word
@@ -88,20 +107,10 @@ class Bot:
 
     def _button(self, incoming: Incoming) -> Reply:
         assert incoming.action is not None
-        if incoming.action.name == "introduce":
-            return self._introduce(incoming)
-        return handle_feedback(incoming.action, incoming, self.services)
-
-    def _introduce(self, incoming: Incoming) -> Reply:
-        """Where a platform cannot open a group chat, the contact route is the introduction."""
-        assert incoming.action is not None
-        _, _, target = incoming.action.value.partition(":")
-        kind, _, target_id = target.partition(":")
-        project = self.services.projects.get_project(target_id) if kind == "project" else None
-        if project is None:
-            return error("I can't find that project any more.")
-        contact = project.contact or "no contact given"
-        return Reply(text=f"To reach the {project.title} team: {contact}", private=True)
+        handler = self.buttons.get(incoming.action.name)
+        if handler is None:
+            return error("That button has expired. Ask me again?")
+        return handler(incoming.action, incoming, self.services)
 
 
 def _is_command_like(text: str, bot: Bot) -> bool:

@@ -40,13 +40,28 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class ConversationRef:
-    """Where a message came from, so a reply (or a later digest) can go back there."""
+    """Where a message came from, so a reply (or a later digest) can go back there.
+
+    `is_direct` is a one-to-one chat with the bot, `is_group` a group DM or group chat, and
+    `is_public` a channel the whole community (the Slack workspace, the Teams tenant) can read.
+    Unknown means not public: what people say elsewhere is never shown to others."""
 
     platform: str
     channel_id: str
     workspace_id: str = ""
     thread_id: str | None = None
     is_direct: bool = False
+    is_public: bool = False
+    is_group: bool = False
+
+    @property
+    def community(self) -> str:
+        """The community the conversation belongs to: a Slack workspace or a Teams tenant."""
+        return community_of(self.platform, self.workspace_id)
+
+
+def community_of(platform: str, workspace_id: str) -> str:
+    return f"{platform}:{workspace_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +81,9 @@ class Incoming:
     `roles` are what the adapter established about the sender in this conversation (such as
     CHANNEL_ADMIN); the core trusts them and never looks roles up itself. Adapters only look
     them up where a command needs them, so an empty set means "not established", not "nobody".
+    `bot_is_member` is what the adapter found out about the bot itself there: False when the
+    platform says the bot is not in the channel (a Slack slash command works anywhere), None
+    when it was not asked. `mentions` are the people the message mentions, other than the bot.
     """
 
     text: str
@@ -77,6 +95,8 @@ class Incoming:
     form_id: str | None = None
     action: ActionPayload | None = None
     roles: frozenset[str] = frozenset()
+    bot_is_member: bool | None = None
+    mentions: tuple[Person, ...] = ()
 
 
 CHANNEL_ADMIN = "channel_admin"
@@ -106,6 +126,10 @@ class Project:
     started: date | None = None
     updated: date | None = None
     owner_key: str | None = None
+    member_keys: tuple[str, ...] = ()
+    partners: tuple[str, ...] = ()
+    suppliers: tuple[str, ...] = ()
+    outcomes: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +168,7 @@ class WeeknoteDraft:
     text: str
     author: Person
     title: str = ""
+    internal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +248,15 @@ Tone = Literal["info", "answer", "nothing", "error", "done"]
 
 
 @dataclass(frozen=True, slots=True)
+class Introduction:
+    """Who to introduce the sender to, where a platform can open a conversation between them
+    (a Slack group DM). Elsewhere the reply's text, the contact route, is the introduction."""
+
+    person_key: str
+    about: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What the bot says. `text` is plain text (renderers escape it for their platform) and is
     always a complete fallback on its own; the other parts let richer platforms do better."""
@@ -238,6 +272,7 @@ class Reply:
     private: bool = False
     question_id: int | None = None
     extra_lines: tuple[str, ...] = field(default=())
+    introduction: Introduction | None = None
 
 
 @dataclass(frozen=True, slots=True)

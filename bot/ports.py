@@ -15,6 +15,7 @@ from bot.model import (
     Person,
     Project,
     ProjectDraft,
+    Reply,
     Stage,
     Subscription,
     Weeknote,
@@ -56,7 +57,31 @@ class ProjectDirectory(Protocol):
         ...
 
     def set_stage(self, project_id: str, stage: Stage, *, by: Person, now: datetime) -> Project:
-        """Move a project to `stage`, recording the change. Raises NotFound, NotAllowed."""
+        """Move a project to `stage`, recording who did. The core has checked that `by` may
+        (bot.access); raises NotFound."""
+        ...
+
+    def organisations_of(self, person_key: str) -> frozenset[str]:
+        """The organisations a person belongs to: theirs on record, and those of the projects
+        they own or are a member of."""
+        ...
+
+    def delete_project(self, project_id: str, *, now: datetime) -> int:
+        """Delete a project and its weeknotes for good (their words are gone; the ids stay as
+        tombstones so that nothing brings them back). Returns how many weeknotes went with it.
+        Raises NotFound."""
+        ...
+
+    def add_member(self, project_id: str, person_key: str, *, by: Person, now: datetime) -> bool:
+        """False when they were a member already. Raises NotFound."""
+        ...
+
+    def remove_member(self, project_id: str, person_key: str) -> bool:
+        """False when they were not a member."""
+        ...
+
+    def set_owner(self, project_id: str, person_key: str, *, now: datetime) -> Project:
+        """Raises NotFound."""
         ...
 
     def project_choices(self, person_key: str | None, *, limit: int = 100) -> Sequence[Project]:
@@ -65,21 +90,28 @@ class ProjectDirectory(Protocol):
 
 
 class WeeknoteBook(Protocol):
-    """Weeknotes: posted by teams, editable and deletable by their authors."""
+    """Weeknotes: posted by teams, editable by their authors."""
 
     def add_weeknote(self, draft: WeeknoteDraft, *, now: datetime) -> Weeknote: ...
+
+    def get_weeknote(self, weeknote_id: str) -> Weeknote | None: ...
 
     def edit_weeknote(self, weeknote_id: str, text: str, *, by: Person, now: datetime) -> Weeknote:
         """Raises NotFound, or NotAllowed when `by` is not the author."""
         ...
 
-    def delete_weeknote(self, weeknote_id: str, *, by: Person, now: datetime) -> Weeknote:
-        """Removes the weeknote's text for good. Raises NotFound, NotAllowed."""
+    def delete_weeknote(self, weeknote_id: str, *, now: datetime) -> Weeknote:
+        """Removes the weeknote's words for good (the core checked who may). Raises NotFound."""
         ...
 
     def weeknotes_of(self, person_key: str, *, limit: int = 10) -> Sequence[Weeknote]: ...
 
-    def weeknotes_for_project(self, project_id: str, *, limit: int = 10) -> Sequence[Weeknote]: ...
+    def weeknotes_for_project(
+        self, project_id: str, *, internal_from: frozenset[str] | None, limit: int = 10
+    ) -> Sequence[Weeknote]:
+        """The project's latest weeknotes. Internal ones only from the organisations in
+        `internal_from` (None: from every organisation), so a page is never short."""
+        ...
 
 
 class Finder(Protocol):
@@ -89,7 +121,11 @@ class Finder(Protocol):
 
 
 class QuestionLog(Protocol):
-    """Every question asked, what was found, and what the asker thought of it."""
+    """Every question asked, where, what was found, and what people thought of the answer.
+
+    A question is shown to others (App Home, a digest's "Can you help?") only when it was asked
+    in a public channel (`where.is_public`) or its asker shared it, and only within the
+    community it was asked in."""
 
     def record_question(
         self,
@@ -102,7 +138,17 @@ class QuestionLog(Protocol):
     ) -> int: ...
 
     def record_feedback(self, question_id: int, verdict: str, *, by: Person, at: datetime) -> bool:
-        """False when there is no such question."""
+        """One vote per person and question: a second press changes that person's vote.
+        False when there is no such question."""
+        ...
+
+    def share_question(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        """Let the community see a question asked in private. False when it was shared already.
+        Raises NotFound, or NotAllowed when `by` did not ask it."""
+        ...
+
+    def first_introduction(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        """True exactly once per (question, person): an introduction is made once."""
         ...
 
 
@@ -116,9 +162,12 @@ class StageChange:
 
 @dataclass(frozen=True, slots=True)
 class UnansweredQuestion:
+    """A question nobody had an answer for, shown only within `community` (community_of)."""
+
     text: str
     asked_at: datetime
     times: int
+    community: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +191,16 @@ class ActivityFeed(Protocol):
         self, start: datetime, end: datetime, *, only: DigestFilter | None = None
     ) -> Activity:
         """Activity in [start, end). `only` narrows new projects, stage changes and weeknotes
-        (a weeknote through its project, or its organisation when it has none); unanswered
-        questions are everyone's, so they are never filtered."""
+        (a weeknote through its project, or its organisation when it has none). Unanswered
+        questions are the ones others may see (public or shared), of every community: each
+        names its own, and `bot.digest.narrow` keeps a subscriber's community's."""
+        ...
+
+    def unanswered_since(
+        self, start: datetime, *, community: str
+    ) -> tuple[UnansweredQuestion, ...]:
+        """The questions of `community` nobody could answer, asked since `start`, that others
+        may see; most often asked first."""
         ...
 
 
@@ -151,6 +208,77 @@ class People(Protocol):
     """Who has spoken to the bot, on which platform: their identity and display name."""
 
     def seen(self, person: Person, where: ConversationRef, *, now: datetime) -> None: ...
+
+    def display_name(self, person_key: str) -> str:
+        """The name a person goes by, or "" when the bot never learnt it."""
+        ...
+
+    def find_people(self, community: str, name: str) -> Sequence[Person]:
+        """People of `community` the bot knows by that key, user id or display name."""
+        ...
+
+    def forget(self, person_key: str, *, now: datetime) -> Forgotten:
+        """Remove a person's own data: their record, their name and key on the weeknotes they
+        wrote, the key on their questions, votes, memberships and claims. The projects they
+        owned stay, with no owner."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What `People.forget` removed or anonymised."""
+
+    person: bool
+    weeknotes: int
+    questions: int
+    projects: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A request to become the owner of a project nobody owns."""
+
+    id: int
+    project_id: str
+    claimant: Person
+    status: str  # pending, approved, refused
+    decided_by: str | None = None
+
+
+class Claims(Protocol):
+    def open_claim(self, project_id: str, claimant: Person, *, now: datetime) -> Claim | None:
+        """A new pending claim; None when this person already has one pending for it."""
+        ...
+
+    def get_claim(self, claim_id: int) -> Claim | None: ...
+
+    def decide(self, claim_id: int, *, approve: bool, by: Person, now: datetime) -> Claim | None:
+        """Approve (the claimant becomes the owner) or refuse a pending claim, once: None when
+        it was no longer pending (someone decided first)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A direct message waiting in the outbox, claimed for delivery. `previous_status` says
+    whether an earlier attempt may have sent it already ("unsure", "sending")."""
+
+    id: int
+    key: str
+    person_key: str
+    reply: Reply
+    attempts: int
+    previous_status: str
+    created_at: datetime
+
+
+class Outbox(Protocol):
+    """Direct messages the core wants sent. They are stored and delivered by a job, at most
+    once each: `key` names the message, so asking twice for the same one sends it once."""
+
+    def enqueue(self, key: str, person_key: str, reply: Reply, *, now: datetime) -> bool:
+        """False when a message with that key was asked for before."""
+        ...
 
 
 class Channels(Protocol):

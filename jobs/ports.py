@@ -13,7 +13,13 @@ class ChannelGone(Exception):
 
 
 class TemporaryFailure(Exception):
-    """The platform failed after its retries (5xx, timeouts, a long 429 storm): try again later."""
+    """The platform refused or failed before posting anything (an error answer, a 429 storm
+    outlasting the retries): nothing landed, so trying again later is safe."""
+
+
+class MaybeDelivered(TemporaryFailure):
+    """The platform failed in a way that does not say whether the message landed (a 5xx, a
+    dropped connection, a timeout after sending). Never re-send blindly: look first."""
 
 
 class Poster(Protocol):
@@ -42,8 +48,14 @@ class DirectMessenger(Protocol):
 
     platform: str
 
-    async def send_dm(self, person_key: str, reply: Reply) -> None:
-        """Raises ChannelGone when the person cannot be reached, TemporaryFailure to retry later."""
+    async def send_dm(self, person_key: str, reply: Reply, *, key: str = "") -> None:
+        """Send `reply`, tagged with `key` where the platform can carry it. Raises ChannelGone
+        when the person cannot be reached, TemporaryFailure (MaybeDelivered) to retry later."""
+        ...
+
+    async def already_sent(self, person_key: str, *, key: str, since: datetime) -> bool | None:
+        """Whether a message tagged `key` reached the person since `since`; None when the
+        platform cannot tell."""
         ...
 
     async def timezone_of(self, person_key: str) -> str | None:

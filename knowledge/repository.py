@@ -12,19 +12,20 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
 from bot import model
-from bot.model import DigestFilter, Finding, Stage
+from bot.model import DigestFilter, Stage
 from bot.ports import Activity, NotAllowed, NotFound, UnansweredQuestion
 from bot.ports import StageChange as StageChangeView
+from bot.text import one_line
 from knowledge import tables as t
 from knowledge.orgs import AuthorityNames
-from knowledge.search.text import index_terms, strip_boilerplate
+from knowledge.questions import unanswered
+from knowledge.search.text import index_terms
 
 MAX_ID_TRIES = 50
-SAME_QUESTION = 90  # token_sort_ratio of two questions' sorted stems
 LOOK_ALIKE = 90  # token_set_ratio of two projects' title stems
 LOOK_ALIKE_LIMIT = 2  # look-alikes named per new project
 LATE_WEEKNOTE = timedelta(days=14)  # a weeknote about an older week is not the period's news
@@ -137,7 +138,9 @@ class Repository:
                 .limit(limit)
             ).all()
             others = [
-                self._project(s, r) for r in rows if r.owner_key != person_key or not person_key
+                self._project(s, r, with_members=False)
+                for r in rows
+                if r.owner_key != person_key or not person_key
             ]
         return (own + others)[:limit]
 
@@ -149,24 +152,6 @@ class Repository:
                 .distinct()
             ).all()
         return sorted(set(rows), key=str.casefold)
-
-    def search_projects(self, text: str, *, limit: int = 100) -> Sequence[model.Project]:
-        """Projects whose id or title contains `text` (for pickers that search as you type)."""
-        pattern = f"%{text.strip().lower()}%"
-        with self.session() as s:
-            rows = s.exec(
-                select(t.Project)
-                .where(col(t.Project.deleted_at).is_(None))
-                .where(
-                    sa.or_(
-                        sa.func.lower(t.Project.title).like(pattern),
-                        col(t.Project.id).like(pattern),
-                    )
-                )
-                .order_by(t.Project.title)
-                .limit(limit)
-            ).all()
-            return [self._project(s, r) for r in rows]
 
     def add_project(self, draft: model.ProjectDraft, *, now: datetime) -> model.Project:
         for _ in range(MAX_ID_TRIES):
@@ -216,8 +201,6 @@ class Repository:
             row = s.get(t.Project, project_id.strip())
             if row is None or row.deleted_at is not None:
                 raise NotFound(project_id)
-            if row.owner_key not in (None, by.key):
-                raise NotAllowed(project_id)
             if row.stage != stage.value:
                 s.add(
                     t.StageChange(
@@ -234,14 +217,113 @@ class Repository:
                 self.changed()
             return self._project(s, row)
 
+    def organisations_of(self, person_key: str) -> frozenset[str]:
+        with self.session() as s:
+            owned = select(t.Project.organisation_id).where(
+                t.Project.owner_key == person_key, col(t.Project.deleted_at).is_(None)
+            )
+            member = (
+                select(t.Project.organisation_id)
+                .join(t.ProjectMember, col(t.ProjectMember.project_id) == t.Project.id)
+                .where(
+                    t.ProjectMember.person_key == person_key,
+                    col(t.Project.deleted_at).is_(None),
+                )
+            )
+            recorded = select(t.Person.organisation_id).where(
+                t.Person.key == person_key, col(t.Person.organisation_id).is_not(None)
+            )
+            found = {*s.exec(owned), *s.exec(member), *s.exec(recorded)}
+        return frozenset(org for org in found if org)
+
+    def delete_project(self, project_id: str, *, now: datetime) -> int:
+        """The project's words and its weeknotes' words go; the rows stay as tombstones (so
+        other processes' indexes drop them, and no re-import brings them back)."""
+        with self.session() as s:
+            row = s.get(t.Project, project_id.strip())
+            if row is None or row.deleted_at is not None:
+                raise NotFound(project_id)
+            notes = s.exec(
+                select(t.Weeknote).where(
+                    t.Weeknote.project_id == row.id, col(t.Weeknote.deleted_at).is_(None)
+                )
+            ).all()
+            for note in notes:
+                _wipe_weeknote(note, now)
+                s.add(note)
+            for table in (t.StageChange, t.ProjectMember, t.ProjectClaim):
+                s.execute(sa.delete(table).where(col(table.project_id) == row.id))
+            _wipe_project(row, now)
+            s.add(row)
+            s.commit()
+        self.changed()
+        return len(notes)
+
+    def add_member(
+        self, project_id: str, person_key: str, *, by: model.Person, now: datetime
+    ) -> bool:
+        with self.session() as s:
+            row = s.get(t.Project, project_id.strip())
+            if row is None or row.deleted_at is not None:
+                raise NotFound(project_id)
+            if s.get(t.ProjectMember, (row.id, person_key)) is not None:
+                return False
+            s.add(
+                t.ProjectMember(
+                    project_id=row.id, person_key=person_key, added_by=by.key, added_at=now
+                )
+            )
+            try:
+                s.commit()
+            except sa.exc.IntegrityError:  # added by someone else at the same moment
+                return False
+            return True
+
+    def remove_member(self, project_id: str, person_key: str) -> bool:
+        with self.session() as s:
+            gone: Any = s.execute(
+                sa.delete(t.ProjectMember).where(
+                    col(t.ProjectMember.project_id) == project_id.strip(),
+                    col(t.ProjectMember.person_key) == person_key,
+                )
+            )
+            s.commit()
+            return bool(gone.rowcount)
+
+    def set_owner(self, project_id: str, person_key: str, *, now: datetime) -> model.Project:
+        with self.session() as s:
+            row = s.get(t.Project, project_id.strip())
+            if row is None or row.deleted_at is not None:
+                raise NotFound(project_id)
+            row.owner_key, row.changed_at = person_key, now
+            s.add(row)
+            s.commit()
+            return self._project(s, row)
+
     def _project(
-        self, s: Session, row: t.Project, orgs: dict[str, str] | None = None
+        self,
+        s: Session,
+        row: t.Project,
+        orgs: dict[str, str] | None = None,
+        *,
+        with_members: bool = True,
     ) -> model.Project:
+        """The core's view of a row. Members are read only where someone may act on the
+        project (one project at a time), not for the hundreds a digest lists."""
         if orgs is not None:
             name = orgs.get(row.organisation_id, row.organisation_id)
         else:
             org = s.get(t.Organisation, row.organisation_id)
             name = org.name if org else row.organisation_id
+        members: tuple[str, ...] = ()
+        if with_members:
+            members = tuple(
+                s.exec(
+                    select(t.ProjectMember.person_key)
+                    .where(t.ProjectMember.project_id == row.id)
+                    .order_by(col(t.ProjectMember.added_at))
+                ).all()
+            )
         return model.Project(
             id=row.id,
             title=row.title,
@@ -257,6 +339,10 @@ class Repository:
             started=row.started,
             updated=row.updated,
             owner_key=row.owner_key,
+            member_keys=members,
+            partners=tuple(row.partners),
+            suppliers=tuple(row.suppliers),
+            outcomes=row.outcomes or "",
         )
 
     @staticmethod
@@ -289,8 +375,9 @@ class Repository:
                 author=draft.author.name or draft.author.key,
                 author_key=draft.author.key,
                 week=draft.week,
-                title=draft.title,
+                title=one_line(draft.title),
                 text=draft.text,
+                internal=draft.internal,
                 created_at=now,
                 changed_at=now,
             )
@@ -320,15 +407,20 @@ class Repository:
             self.changed()
             return _weeknote(row)
 
-    def delete_weeknote(
-        self, weeknote_id: str, *, by: model.Person, now: datetime
-    ) -> model.Weeknote:
+    def get_weeknote(self, weeknote_id: str) -> model.Weeknote | None:
         with self.session() as s:
-            row = self._own_weeknote(s, weeknote_id, by)
+            row = s.get(t.Weeknote, weeknote_id.strip())
+            return _weeknote(row) if row is not None and row.deleted_at is None else None
+
+    def delete_weeknote(self, weeknote_id: str, *, now: datetime) -> model.Weeknote:
+        with self.session() as s:
+            row = s.get(t.Weeknote, weeknote_id.strip())
+            if row is None or row.deleted_at is not None:
+                raise NotFound(weeknote_id)
             gone = _weeknote(row)
-            # The row stays as a tombstone so other processes' search indexes see the deletion;
-            # the words themselves are gone.
-            row.text, row.title, row.deleted_at, row.changed_at = "", "", now, now
+            # The row stays as a tombstone so other processes' search indexes see the deletion
+            # and no re-import brings it back; the words themselves are gone.
+            _wipe_weeknote(row, now)
             s.add(row)
             s.commit()
             self.changed()
@@ -338,9 +430,19 @@ class Repository:
         return self._weeknotes(t.Weeknote.author_key == person_key, limit=limit)
 
     def weeknotes_for_project(
-        self, project_id: str, *, limit: int = 10
+        self, project_id: str, *, internal_from: frozenset[str] | None, limit: int = 10
     ) -> Sequence[model.Weeknote]:
-        return self._weeknotes(t.Weeknote.project_id == project_id.strip(), limit=limit)
+        visible = (
+            sa.true()
+            if internal_from is None
+            else sa.or_(
+                col(t.Weeknote.internal).is_(False),
+                col(t.Weeknote.organisation_id).in_(sorted(internal_from)),
+            )
+        )
+        return self._weeknotes(
+            sa.and_(col(t.Weeknote.project_id) == project_id.strip(), visible), limit=limit
+        )
 
     def _weeknotes(self, where: Any, *, limit: int) -> Sequence[model.Weeknote]:
         with self.session() as s:
@@ -351,71 +453,6 @@ class Repository:
                 .limit(limit)
             ).all()
             return [_weeknote(r) for r in rows]
-
-    # -- people ------------------------------------------------------------------------------
-
-    def seen(self, person: model.Person, where: model.ConversationRef, *, now: datetime) -> None:
-        """Record a person the first time this process meets them (or under a new name or
-        timezone)."""
-        if self._people.get(person.key) == (person.name, person.timezone):
-            return
-        user_id = person.key.rsplit(":", 1)[-1]
-        with self.session() as s:
-            row = s.exec(select(t.Person).where(t.Person.key == person.key)).first() or t.Person(
-                key=person.key,
-                platform=where.platform,
-                workspace_id=where.workspace_id,
-                user_id=user_id,
-                created_at=now,
-            )
-            if person.name:
-                row.display_name = person.name
-            if person.timezone:
-                row.timezone = person.timezone
-            s.add(row)
-            try:
-                s.commit()
-            except sa.exc.IntegrityError:  # another process recorded them first: fine
-                s.rollback()
-        self._people[person.key] = (person.name, person.timezone)
-
-    # -- questions --------------------------------------------------------------------------
-
-    def record_question(
-        self,
-        question: str,
-        *,
-        asker: model.Person,
-        where: model.ConversationRef,
-        finding: Finding,
-        at: datetime,
-    ) -> int:
-        with self.session() as s:
-            row = t.Question(
-                text=question[:2000],
-                asker_key=asker.key,
-                platform=where.platform,
-                channel_id=where.channel_id,
-                asked_at=at,
-                confident=finding.confident,
-                result_ids=[f"{r.kind}:{r.id}" for r in finding.results],
-            )
-            s.add(row)
-            s.commit()
-            assert row.id is not None
-            return row.id
-
-    def record_feedback(
-        self, question_id: int, verdict: str, *, by: model.Person, at: datetime
-    ) -> bool:
-        with self.session() as s:
-            row = s.get(t.Question, question_id)
-            if row is None:
-                return False
-            row.feedback, row.feedback_at = verdict, at
-            s.add(row)
-            s.commit()
-            return True
 
     # -- digest activity --------------------------------------------------------------------
 
@@ -429,7 +466,10 @@ class Repository:
             orgs = {o.id: o.name for o in s.exec(select(t.Organisation))}
             new = [
                 project
-                for project in (self._project(s, row, orgs) for row in _created(s, start, end))
+                for project in (
+                    self._project(s, row, orgs, with_members=False)
+                    for row in _created(s, start, end)
+                )
                 if _admits(only, project)
             ]
             change_rows = _changes(s, start, end)
@@ -449,7 +489,7 @@ class Repository:
                 new_projects=tuple(new),
                 stage_changes=tuple(changes),
                 weeknotes=self._grouped(notes, projects, only=only),
-                unanswered=self._unanswered(s, start, end),
+                unanswered=unanswered(s, start, end),
                 similar_pairs=self._similar_pairs(s, new, orgs),
             )
 
@@ -461,7 +501,7 @@ class Repository:
         for i in range(0, len(wanted), 500):
             batch = wanted[i : i + 500]
             for row in s.exec(select(t.Project).where(col(t.Project.id).in_(batch))):
-                found[row.id] = self._project(s, row, orgs)
+                found[row.id] = self._project(s, row, orgs, with_members=False)
         return found
 
     def _similar_pairs(
@@ -533,25 +573,11 @@ class Repository:
                 out.append((project, tuple(kept)))
         return tuple(out)
 
-    def unanswered_since(self, start: datetime) -> tuple[UnansweredQuestion, ...]:
-        """Questions nobody had an answer for, asked since `start`, most often asked first."""
-        with self.session() as s:
-            return self._unanswered(s, start, None)
-
-    def _unanswered(
-        self, s: Session, start: datetime, end: datetime | None
+    def unanswered_since(
+        self, start: datetime, *, community: str
     ) -> tuple[UnansweredQuestion, ...]:
-        query = select(t.Question).where(
-            t.Question.asked_at >= start, col(t.Question.confident).is_(False)
-        )
-        if end is not None:
-            query = query.where(t.Question.asked_at < end)
-        rows = s.exec(query.order_by(col(t.Question.asked_at))).all()
-        ranked = sorted(_same_questions(rows), key=lambda qs: (-len(qs), qs[0].asked_at))
-        return tuple(
-            UnansweredQuestion(text=qs[0].text, asked_at=qs[0].asked_at, times=len(qs))
-            for qs in ranked
-        )
+        with self.session() as s:
+            return tuple(q for q in unanswered(s, start, None) if q.community == community)
 
 
 def _created(s: Session, start: datetime, end: datetime) -> Sequence[t.Project]:
@@ -596,33 +622,6 @@ def _notes(s: Session, start: datetime, end: datetime) -> Sequence[t.Weeknote]:
 
 def _admits(only: DigestFilter, project: model.Project) -> bool:
     return only.admits(service_area=project.service_area, organisation_id=project.organisation_id)
-
-
-def _question_key(text: str) -> str:
-    """What a question is about, as sorted stems: "Has anyone built a cemetery plot finder?"
-    and "Cemetery plot finder anyone?" both give "cemeteri finder plot"."""
-    terms = sorted(set(index_terms(strip_boilerplate(text))))
-    return " ".join(terms) or " ".join(text.lower().split()).rstrip("?")
-
-
-def _same_questions(rows: Sequence[t.Question]) -> list[list[t.Question]]:
-    """Questions grouped when they are about the same thing. token_sort_ratio, not
-    token_set_ratio: the latter scores a subset 100, so "bins?" would swallow "bins app for
-    council tax?"; sorting still forgives a typo ("cemetary") or a word more or less."""
-    groups: dict[str, list[t.Question]] = {}
-    for row in rows:
-        key = _question_key(row.text)
-        if key not in groups:
-            near = process.extractOne(
-                key,
-                list(groups),
-                scorer=fuzz.token_sort_ratio,
-                processor=None,
-                score_cutoff=SAME_QUESTION,
-            )
-            key = near[0] if near else key
-        groups.setdefault(key, []).append(row)
-    return list(groups.values())
 
 
 @lru_cache(maxsize=50_000)  # titles rarely change: a digest or preview re-reads them all
@@ -680,3 +679,16 @@ def _weeknote(row: t.Weeknote) -> model.Weeknote:
         url=row.url,
         internal=row.internal,
     )
+
+
+def _wipe_weeknote(row: t.Weeknote, now: datetime) -> None:
+    row.text, row.title, row.url, row.extra = "", "", "", {}
+    row.deleted_at, row.changed_at = now, now
+
+
+def _wipe_project(row: t.Project, now: datetime) -> None:
+    """Everything a project said goes; its id (and organisation, a foreign key) stay."""
+    row.title, row.description, row.summary, row.contact, row.url = "", "", "", "", ""
+    row.service_area, row.cost, row.outcomes, row.owner_key = "", None, None, None
+    row.tags, row.partners, row.suppliers, row.extra = [], [], [], {}
+    row.deleted_at, row.changed_at = now, now

@@ -137,16 +137,76 @@ class Person(SQLModel, table=True):
 
 
 class Question(SQLModel, table=True):
+    """A question asked, and where: `public` says it was asked where the whole community
+    (`platform` + `workspace_id`) could read it; `shared_at` that its asker chose to share it.
+    Only those two are ever shown to anyone else, and only within the same community."""
+
     id: int | None = Field(default=None, primary_key=True)
     text: str
     asker_key: str = Field(max_length=200, index=True)
     platform: str = Field(max_length=20)
+    workspace_id: str = Field(default="", max_length=100)
     channel_id: str = Field(default="", max_length=200)
+    public: bool = False
+    shared_at: datetime | None = utc_field(nullable=True)
     asked_at: datetime = utc_field(index=True)
     confident: bool = False
     result_ids: list[str] = json_field(list)
-    feedback: str | None = Field(default=None, max_length=40)
-    feedback_at: datetime | None = utc_field(nullable=True)
+
+
+class FeedbackVote(SQLModel, table=True):
+    """One vote per (question, person); pressing another button changes that person's vote."""
+
+    __tablename__ = "feedback_vote"
+
+    question_id: int = Field(foreign_key="question.id", primary_key=True)
+    person_key: str = Field(primary_key=True, max_length=200)
+    verdict: str = Field(max_length=40)
+    at: datetime = utc_field()
+
+
+class ProjectMember(SQLModel, table=True):
+    """Someone the owner let post weeknotes into, and change, their project."""
+
+    __tablename__ = "project_member"
+
+    project_id: str = Field(foreign_key="project.id", primary_key=True, max_length=120)
+    person_key: str = Field(primary_key=True, max_length=200, index=True)
+    added_by: str = Field(default="", max_length=200)
+    added_at: datetime = utc_field()
+
+
+class ProjectClaim(SQLModel, table=True):
+    """A request to own a project nobody owns, decided by a community manager."""
+
+    __tablename__ = "project_claim"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", index=True, max_length=120)
+    claimant_key: str = Field(max_length=200, index=True)
+    claimant_name: str = Field(default="", max_length=300)
+    status: str = Field(default="pending", max_length=20)  # pending, approved, refused
+    requested_at: datetime = utc_field()
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = utc_field(nullable=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A direct message the core asked for, delivered by a job (claimed before it is sent, so
+    replicas never send it twice). `key` makes asking twice for the same message harmless."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=300)
+    person_key: str = Field(max_length=200, index=True)
+    body: dict[str, Any] = json_field(dict)
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    created_at: datetime = utc_field()
+    claimed_at: datetime | None = utc_field(nullable=True)
+    sent_at: datetime | None = utc_field(nullable=True)
+    error: str | None = None
 
 
 class DigestSubscription(SQLModel, table=True):

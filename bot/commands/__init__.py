@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import ask, digest, listen, project, weeknote
+from bot.commands import ask, digest, forget, listen, project, weeknote
 from bot.commands.base import Command, Services
 from bot.commands.help import make_help
 
@@ -12,6 +12,7 @@ BASE_COMMANDS: tuple[Command, ...] = (
     project.COMMAND,
     digest.COMMAND,
     listen.COMMAND,
+    forget.COMMAND,
 )
 COMMANDS: tuple[Command, ...] = (*BASE_COMMANDS, make_help(BASE_COMMANDS))
 

@@ -4,7 +4,16 @@ people press on an answer."""
 from __future__ import annotations
 
 from bot.commands.base import Command, Services, error
-from bot.model import Action, ActionPayload, Finding, Incoming, Reply, ResultCard
+from bot.model import (
+    Action,
+    ActionPayload,
+    Finding,
+    Incoming,
+    Introduction,
+    Reply,
+    ResultCard,
+)
+from bot.ports import NotAllowed, NotFound
 
 MAX_QUESTION = 2_000
 RELATIVE_FLOOR = 0.65  # below this share of the best score a result is noise, not an answer
@@ -30,10 +39,16 @@ def handle_ask(args: str, incoming: Incoming, services: Services) -> Reply:
         finding=finding,
         at=services.clock.now(),
     )
-    return answer_reply(finding, question_id=question_id)
+    # Asked where the community cannot see it: the asker may choose to show it to them.
+    shareable = not incoming.conversation.is_public
+    return answer_reply(finding, question_id=question_id, shareable=shareable)
 
 
-def answer_reply(finding: Finding, *, question_id: int | None) -> Reply:
+def answer_reply(
+    finding: Finding, *, question_id: int | None, shareable: bool = False, logged: bool = True
+) -> Reply:
+    """The answer to a question. `logged`: the question was recorded (so a "nobody yet" reply
+    may say it will be listed); `shareable`: it was asked in private, so offer to share it."""
     if finding.confident:
         # Search returns up to its limit; an answer shows only those close to the best one.
         floor = finding.results[0].score * RELATIVE_FLOOR if finding.results else 0
@@ -51,13 +66,19 @@ def answer_reply(finding: Finding, *, question_id: int | None) -> Reply:
             question_id=question_id,
         )
     near = finding.results[:3]
-    text = (
-        f"Nobody has registered anything like “{finding.query}” yet. "
-        "I've logged the question so it appears under “Can you help?” in the weekly digest."
-    )
+    text = f"Nobody has registered anything like “{finding.query}” yet."
+    actions: tuple[Action, ...] = ()
+    if logged and question_id is not None and shareable:
+        text += (
+            " I've noted the question. It was asked here in private, so only you can see it: "
+            "share it and it appears under “Can you help?” for the community."
+        )
+        actions = (Action("Share this question", SHARE, str(question_id), style="primary"),)
+    elif logged and question_id is not None:
+        text += " I've logged the question so it appears under “Can you help?” in the digest."
     if near:
         text += "\nClosest, though probably not it:\n" + "\n".join(_line(r) for r in near)
-    return Reply(text=text, tone="nothing", results=near, question_id=question_id)
+    return Reply(text=text, tone="nothing", results=near, actions=actions, question_id=question_id)
 
 
 def _line(result: ResultCard) -> str:
@@ -66,20 +87,38 @@ def _line(result: ResultCard) -> str:
     return f"{head}\n  {result.snippet}\n  Contact: {result.contact or 'not given'}"
 
 
+SHARE = "share_question"
+INTRODUCE = "introduce"
+
+
+def about(question_id: int, card: ResultCard) -> str:
+    """The value an answer's buttons carry: which question, and which result it is about."""
+    return f"{question_id}:{card.kind}:{card.id}"
+
+
+def parse_about(value: str) -> tuple[int, str, str] | None:
+    """(question id, result kind, result id) from `about`, or None for anything else."""
+    question_id, _, rest = value.partition(":")
+    kind, _, target_id = rest.partition(":")
+    if not question_id.isdigit() or kind not in ("project", "weeknote") or not target_id:
+        return None
+    return int(question_id), kind, target_id
+
+
 def _buttons(question_id: int | None, results: tuple[ResultCard, ...]) -> tuple[Action, ...]:
     if question_id is None or not results:
         return ()
-    top = results[0]
-    about = f"{question_id}:{top.kind}:{top.id}"
+    value = about(question_id, results[0])
     return (
-        Action("Helpful", "helpful", about, style="primary"),
-        Action("Not what I meant", "not_what_i_meant", about),
-        Action("Introduce me", "introduce", about),
+        Action("Helpful", "helpful", value, style="primary"),
+        Action("Not what I meant", "not_what_i_meant", value),
+        Action("Introduce me", INTRODUCE, value),
     )
 
 
 def handle_feedback(action: ActionPayload, incoming: Incoming, services: Services) -> Reply:
-    """A Helpful / Not what I meant press: stored with the question."""
+    """A Helpful / Not what I meant press: this person's vote on the answer (a later press by
+    the same person changes it; other people's votes are their own)."""
     question_id, _, _ = action.value.partition(":")
     if action.name not in FEEDBACK or not question_id.isdigit():
         return error("That button has expired. Ask me again?")
@@ -91,9 +130,60 @@ def handle_feedback(action: ActionPayload, incoming: Incoming, services: Service
     return Reply(text=FEEDBACK[action.name], tone="done", private=True)
 
 
+def handle_share(action: ActionPayload, incoming: Incoming, services: Services) -> Reply:
+    if not action.value.isdigit():
+        return error("That button has expired. Ask me again?")
+    try:
+        shared = services.questions.share_question(
+            int(action.value), by=incoming.sender, at=services.clock.now()
+        )
+    except NotFound:
+        return error("I can't find that question any more. Ask me again?")
+    except NotAllowed:
+        return error("Only the person who asked a question can share it.")
+    if not shared:
+        return Reply(text="You shared that question already.", private=True)
+    return Reply(
+        text="Shared: people here can now see your question under “Can you help?”.",
+        tone="done",
+        private=True,
+    )
+
+
+def handle_introduce(action: ActionPayload, incoming: Incoming, services: Services) -> Reply:
+    """The contact route to the team behind a result, and who to introduce the asker to where
+    the platform can open a conversation: the project's owner, else the weeknote's author.
+    Once per person and question, however often the button is pressed."""
+    parsed = parse_about(action.value)
+    if parsed is None:
+        return error("That button has expired. Ask me again?")
+    question_id, kind, target_id = parsed
+    note = services.weeknotes.get_weeknote(target_id) if kind == "weeknote" else None
+    project_id = note.project_id if note is not None else target_id
+    project = services.projects.get_project(project_id) if project_id else None
+    if project is None and note is None:
+        return error("I can't find that project any more.")
+    title = project.title if project is not None else (note.title if note else "")
+    contact = (project.contact if project else "") or (note.author if note else "")
+    text = f"To reach the {title or 'team'} team: {contact or 'no contact given'}"
+    if not services.questions.first_introduction(
+        question_id, by=incoming.sender, at=services.clock.now()
+    ):
+        return Reply(text=f"I've already introduced you. {text}", private=True)
+    owner = (project.owner_key if project else None) or (note.author_key if note else None)
+    introduction = Introduction(owner, title) if owner else None
+    return Reply(text=text, private=True, introduction=introduction)
+
+
 COMMAND = Command(
     name="ask",
     summary="ask whether anyone has done something",
     usage=USAGE,
     handle=handle_ask,
+    buttons={
+        "helpful": handle_feedback,
+        "not_what_i_meant": handle_feedback,
+        INTRODUCE: handle_introduce,
+        SHARE: handle_share,
+    },
 )

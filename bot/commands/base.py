@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from bot.model import Incoming, Reply
+from bot.access import Access
+from bot.model import ActionPayload, Incoming, Reply
 from bot.ports import (
     ActivityFeed,
     Channels,
+    Claims,
     Clock,
     Finder,
+    Outbox,
     People,
     ProjectDirectory,
     QuestionLog,
@@ -22,7 +25,7 @@ from bot.ports import (
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """The ports a command may use; built once by the composition root."""
+    """The ports a command may use, and the access rules; built once by the composition root."""
 
     clock: Clock
     projects: ProjectDirectory
@@ -33,10 +36,15 @@ class Services:
     channels: Channels
     people: People
     reminders: Reminders
+    claims: Claims
+    outbox: Outbox
+    access: Access = field(default_factory=Access)
 
 
 Handler = Callable[[str, Incoming, Services], Reply]
 FormHandler = Callable[[Mapping[str, str], Incoming, Services], Reply]
+ButtonHandler = Callable[[ActionPayload, Incoming, Services], Reply]
+FormCheck = Callable[[Mapping[str, str], Incoming, Services], Reply | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,8 @@ class Command:
     handle: Handler
     subcommands: tuple[str, ...] = ()
     forms: Mapping[str, FormHandler] | None = None
+    checks: Mapping[str, FormCheck] | None = None  # a form's validation alone, without saving
+    buttons: Mapping[str, ButtonHandler] | None = None
 
 
 def split_word(text: str) -> tuple[str, str]:
@@ -71,10 +81,6 @@ def split_target(text: str) -> tuple[str, str] | None:
 def week_of(day: date) -> date:
     """The Monday of the week `day` falls in: weeknotes are filed by week."""
     return day - timedelta(days=day.weekday())
-
-
-def local_today(now: datetime) -> date:
-    return now.date()
 
 
 def error(text: str, *, usage: str = "", keep: str = "") -> Reply:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from bot.clock import zone_named
 from bot.commands.base import Command, Services, error, split_word
-from bot.digest import compose_digest
+from bot.digest import compose_digest, narrow
 from bot.model import CHANNEL_ADMIN, DAYS, DigestFilter, Incoming, Reply, Subscription
 
 USAGE = (
@@ -35,6 +35,10 @@ ADMINS_ONLY = (
     "creator or a community manager. Anyone can use `digest preview`."
 )
 NOT_ON = "This channel does not get the digest: say `digest on` first."
+NOT_A_MEMBER = (
+    "I'm not in this channel, so I couldn't post its digest. Invite me first "
+    "(`/invite @hasanyone`, or add the app from the channel's settings), then say `digest on`."
+)
 CHANNELS_ONLY = (
     "A digest is for channels: say `digest on` in the channel that should get it. "
     "Here, `digest preview` shows what it would say."
@@ -91,6 +95,8 @@ def _listed(names: tuple[str, ...]) -> str:
 
 
 def _on(incoming: Incoming, services: Services) -> Reply:
+    if incoming.bot_is_member is False:
+        return error(NOT_A_MEMBER)
     sub = services.channels.subscribe(
         incoming.conversation, by=incoming.sender, now=services.clock.now()
     )
@@ -107,10 +113,9 @@ def _preview(incoming: Incoming, services: Services) -> Reply:
     """The last seven days as this channel's digest would show them (with its filter)."""
     end = services.clock.now()
     sub = _subscribed(incoming, services)
-    only = sub.only if sub is not None else None
-    digest = compose_digest(
-        services.activity.activity_between(end - timedelta(days=7), end, only=only)
-    )
+    only = sub.only if sub is not None else DigestFilter()
+    activity = services.activity.activity_between(end - timedelta(days=7), end)
+    digest = compose_digest(narrow(activity, only, community=incoming.conversation.community))
     return Reply(text=digest.text, title=digest.title, private=True)
 
 

@@ -30,7 +30,9 @@ def test_the_weeknote_form_is_asked_field_by_field_and_posts_once(demo_app: App)
     chat.feed("")  # keep this week's Monday
     assert chat.feed("We tested the brownfield guidance") == []
     assert chat.feed("with three councils.") == []
-    done = unique_reply(chat.feed("."))
+    chat.feed(".")
+    assert chat.prompt == "Who can read it> "
+    done = unique_reply(chat.feed(""))  # everyone, the default
     assert "Posted your weeknote for Brownfield sites" in done
     notes = demo_app.repo.weeknotes_of("console:alice")
     assert [n.text for n in notes] == ["We tested the brownfield guidance\nwith three councils."]
@@ -42,7 +44,8 @@ def test_a_form_with_errors_asks_again_only_for_what_was_wrong(demo_app: App) ->
     chat.feed("no-such-project")
     chat.feed("not a date")
     chat.feed("Text I do not want to lose")
-    again = "\n".join(chat.feed("."))
+    chat.feed(".")
+    again = "\n".join(chat.feed(""))
     assert "no project with the id" in again
     assert "Give the week as a date" in again
     assert chat.prompt == "Project> "

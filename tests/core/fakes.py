@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from bot.access import Access
 from bot.commands import Services
 from bot.model import (
     ConversationRef,
@@ -15,12 +16,13 @@ from bot.model import (
     Person,
     Project,
     ProjectDraft,
+    Reply,
     Stage,
     Subscription,
     Weeknote,
     WeeknoteDraft,
 )
-from bot.ports import Activity, NotAllowed, NotFound
+from bot.ports import Activity, Claim, Forgotten, NotAllowed, NotFound, UnansweredQuestion
 
 
 @dataclass
@@ -35,6 +37,15 @@ class FakeRegister:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     reminders: dict[str, bool] = field(default_factory=dict)
     activity_asked: list[DigestFilter | None] = field(default_factory=list)
+    wheres: list[ConversationRef] = field(default_factory=list)
+    votes: dict[tuple[int, str], str] = field(default_factory=dict)
+    shared: set[int] = field(default_factory=set)
+    introduced: set[tuple[int, str]] = field(default_factory=set)
+    organisations: dict[str, set[str]] = field(default_factory=dict)
+    claims: dict[int, Claim] = field(default_factory=dict)
+    outbox: dict[str, tuple[str, Reply]] = field(default_factory=dict)
+    forgotten: list[str] = field(default_factory=list)
+    unanswered: tuple[UnansweredQuestion, ...] = ()
 
     def get_project(self, project_id: str) -> Project | None:
         return self.projects.get(project_id)
@@ -75,9 +86,49 @@ class FakeRegister:
         project = self.projects.get(project_id)
         if project is None:
             raise NotFound(project_id)
-        if project.owner_key not in (None, by.key):
-            raise NotAllowed(project_id)
         self.projects[project_id] = replace(project, stage=stage)
+        return self.projects[project_id]
+
+    def organisations_of(self, person_key: str) -> frozenset[str]:
+        owned = {
+            p.organisation_id
+            for p in self.projects.values()
+            if person_key == p.owner_key or person_key in p.member_keys
+        }
+        return frozenset(owned | self.organisations.get(person_key, set()))
+
+    def delete_project(self, project_id: str, *, now: datetime) -> int:
+        if self.projects.pop(project_id, None) is None:
+            raise NotFound(project_id)
+        gone = [n for n in self.weeknotes.values() if n.project_id == project_id]
+        for note in gone:
+            del self.weeknotes[note.id]
+        return len(gone)
+
+    def add_member(self, project_id: str, person_key: str, *, by: Person, now: datetime) -> bool:
+        project = self.projects.get(project_id)
+        if project is None:
+            raise NotFound(project_id)
+        if person_key in project.member_keys:
+            return False
+        self.projects[project_id] = replace(
+            project, member_keys=(*project.member_keys, person_key)
+        )
+        return True
+
+    def remove_member(self, project_id: str, person_key: str) -> bool:
+        project = self.projects.get(project_id)
+        if project is None or person_key not in project.member_keys:
+            return False
+        keys = tuple(k for k in project.member_keys if k != person_key)
+        self.projects[project_id] = replace(project, member_keys=keys)
+        return True
+
+    def set_owner(self, project_id: str, person_key: str, *, now: datetime) -> Project:
+        project = self.projects.get(project_id)
+        if project is None:
+            raise NotFound(project_id)
+        self.projects[project_id] = replace(project, owner_key=person_key)
         return self.projects[project_id]
 
     def add_weeknote(self, draft: WeeknoteDraft, *, now: datetime) -> Weeknote:
@@ -93,9 +144,13 @@ class FakeRegister:
             title=draft.title,
             text=draft.text,
             author_key=draft.author.key,
+            internal=draft.internal,
         )
         self.weeknotes[note_id] = note
         return note
+
+    def get_weeknote(self, weeknote_id: str) -> Weeknote | None:
+        return self.weeknotes.get(weeknote_id)
 
     def _own(self, weeknote_id: str, by: Person) -> Weeknote:
         note = self.weeknotes.get(weeknote_id)
@@ -109,14 +164,23 @@ class FakeRegister:
         self.weeknotes[weeknote_id] = replace(self._own(weeknote_id, by), text=text)
         return self.weeknotes[weeknote_id]
 
-    def delete_weeknote(self, weeknote_id: str, *, by: Person, now: datetime) -> Weeknote:
-        return self.weeknotes.pop(self._own(weeknote_id, by).id)
+    def delete_weeknote(self, weeknote_id: str, *, now: datetime) -> Weeknote:
+        if weeknote_id not in self.weeknotes:
+            raise NotFound(weeknote_id)
+        return self.weeknotes.pop(weeknote_id)
 
     def weeknotes_of(self, person_key: str, *, limit: int = 10) -> Sequence[Weeknote]:
         return [n for n in self.weeknotes.values() if n.author_key == person_key][:limit]
 
-    def weeknotes_for_project(self, project_id: str, *, limit: int = 10) -> Sequence[Weeknote]:
-        return [n for n in self.weeknotes.values() if n.project_id == project_id][:limit]
+    def weeknotes_for_project(
+        self, project_id: str, *, internal_from: frozenset[str] | None, limit: int = 10
+    ) -> Sequence[Weeknote]:
+        return [
+            n
+            for n in self.weeknotes.values()
+            if n.project_id == project_id
+            and (not n.internal or internal_from is None or n.organisation_id in internal_from)
+        ][:limit]
 
     def record_question(
         self,
@@ -128,12 +192,64 @@ class FakeRegister:
         at: datetime,
     ) -> int:
         self.questions.append((question, asker, finding))
+        self.wheres.append(where)
         return len(self.questions)
 
     def record_feedback(self, question_id: int, verdict: str, *, by: Person, at: datetime) -> bool:
         if not 0 < question_id <= len(self.questions):
             return False
         self.feedback.append((question_id, verdict))
+        self.votes[(question_id, by.key)] = verdict
+        return True
+
+    def share_question(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        if not 0 < question_id <= len(self.questions):
+            raise NotFound(str(question_id))
+        if self.questions[question_id - 1][1].key != by.key:
+            raise NotAllowed(str(question_id))
+        if question_id in self.shared:
+            return False
+        self.shared.add(question_id)
+        return True
+
+    def first_introduction(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        if (question_id, by.key) in self.introduced:
+            return False
+        self.introduced.add((question_id, by.key))
+        return True
+
+    def unanswered_since(
+        self, start: datetime, *, community: str
+    ) -> tuple[UnansweredQuestion, ...]:
+        return tuple(q for q in self.unanswered if q.community == community)
+
+    def open_claim(self, project_id: str, claimant: Person, *, now: datetime) -> Claim | None:
+        if any(
+            c.project_id == project_id and c.claimant.key == claimant.key and c.status == "pending"
+            for c in self.claims.values()
+        ):
+            return None
+        claim = Claim(len(self.claims) + 1, project_id, claimant, "pending")
+        self.claims[claim.id] = claim
+        return claim
+
+    def get_claim(self, claim_id: int) -> Claim | None:
+        return self.claims.get(claim_id)
+
+    def decide(self, claim_id: int, *, approve: bool, by: Person, now: datetime) -> Claim | None:
+        claim = self.claims.get(claim_id)
+        if claim is None or claim.status != "pending":
+            return None
+        decided = replace(claim, status="approved" if approve else "refused", decided_by=by.key)
+        self.claims[claim_id] = decided
+        if approve:
+            self.set_owner(claim.project_id, claim.claimant.key, now=now)
+        return decided
+
+    def enqueue(self, key: str, person_key: str, reply: Reply, *, now: datetime) -> bool:
+        if key in self.outbox:
+            return False
+        self.outbox[key] = (person_key, reply)
         return True
 
     def activity_between(
@@ -146,11 +262,29 @@ class FakeRegister:
             new_projects=tuple(self.projects.values()),
             stage_changes=(),
             weeknotes=(),
-            unanswered=(),
+            unanswered=self.unanswered,
         )
 
     def seen(self, person: Person, where: ConversationRef, *, now: datetime) -> None:
         self.people[person.key] = person.name
+
+    def display_name(self, person_key: str) -> str:
+        return self.people.get(person_key, "")
+
+    def find_people(self, community: str, name: str) -> Sequence[Person]:
+        return [
+            Person(key, shown)
+            for key, shown in self.people.items()
+            if key.startswith(community + ":") and name.lower() in (shown.lower(), key)
+        ]
+
+    def forget(self, person_key: str, *, now: datetime) -> Forgotten:
+        self.forgotten.append(person_key)
+        self.people.pop(person_key, None)
+        notes = [n for n in self.weeknotes.values() if n.author_key == person_key]
+        for note in notes:
+            self.weeknotes[note.id] = replace(note, author="", author_key=None)
+        return Forgotten(person=True, weeknotes=len(notes), questions=0, projects=0)
 
     def set_listening(self, where: ConversationRef, on: bool, *, by: Person, now: datetime) -> None:
         (self.listening.add if on else self.listening.discard)(where.channel_id)
@@ -204,7 +338,13 @@ class FakeFinder:
         return self.answers.get(question, Finding(query=question, confident=False, results=()))
 
 
-def services(register: FakeRegister, finder: FakeFinder, clock: object) -> Services:
+def services(
+    register: FakeRegister,
+    finder: FakeFinder,
+    clock: object,
+    *,
+    managers: frozenset[str] = frozenset(),
+) -> Services:
     return Services(
         clock=clock,
         projects=register,
@@ -215,6 +355,9 @@ def services(register: FakeRegister, finder: FakeFinder, clock: object) -> Servi
         channels=register,
         people=register,
         reminders=register,
+        claims=register,
+        outbox=register,
+        access=Access(managers, operator_platforms=frozenset()),
     )
 
 

@@ -240,7 +240,7 @@ def test_only_the_author_may_edit_or_delete_a_weeknote(bot: Bot, register: FakeR
 def test_weeknote_with_no_text_opens_the_form(bot: Bot) -> None:
     reply = say(bot, "", command="weeknote")
     assert reply.form is not None
-    assert [f.name for f in reply.form.fields] == ["project", "week", "text"]
+    assert [f.name for f in reply.form.fields] == ["project", "week", "text", "visibility"]
     assert reply.form.fields[1].value == MONDAY.isoformat()
 
 
@@ -297,7 +297,10 @@ def test_project_add_rejects_a_bad_web_address(bot: Bot) -> None:
 
 
 def test_stage_changes_are_for_the_owner(bot: Bot, register: FakeRegister) -> None:
-    assert "Only the project's owner" in say(bot, "project stage bulky-waste live", who=BOB).text
+    register.people[ALICE.key] = "Alice"
+    refused = say(bot, "project stage bulky-waste live", who=BOB)
+    assert refused.tone == "error" and "It belongs to Alice" in refused.text
+    assert register.projects["bulky-waste"].stage.value == "beta"
     assert say(bot, "project stage bulky-waste live").tone == "done"
     assert register.projects["bulky-waste"].stage.value == "live"
 
@@ -335,9 +338,9 @@ ADMIN = frozenset({CHANNEL_ADMIN})
 
 
 def test_listen_turns_plain_question_answering_on_and_off(bot: Bot, register: FakeRegister) -> None:
-    assert in_channel(bot, "listen on", "hasanyone").tone == "done"
+    assert in_channel(bot, "listen on", "hasanyone", roles=ADMIN).tone == "done"
     assert register.listening == {"C1"}
-    in_channel(bot, "listen off", "hasanyone")
+    in_channel(bot, "listen off", "hasanyone", roles=ADMIN)
     assert register.listening == set()
     assert bot.route_text("hasanyone", "listen maybe")[0] == "ask"
 
@@ -464,7 +467,10 @@ def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
     )
     preview = in_channel(bot, "preview", "digest")
     assert preview.tone != "error"
-    assert register.activity_asked[-1] == register.subscriptions["C1"].only
+    # the channel's filter applies: Hackney's project is left out, Armagh's is in
+    assert "Armagh" in preview.text and "Hackney" not in preview.text
+    in_channel(bot, "only everything", "digest", roles=ADMIN)
+    assert "Hackney" in in_channel(bot, "preview", "digest").text
 
     back = in_channel(bot, "only everything", "digest", roles=ADMIN)
     assert back.text == "This channel will get the digest again every Mon at 09:00 (Europe/London)."

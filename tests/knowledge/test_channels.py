@@ -64,9 +64,9 @@ def test_people_are_stored_once_with_their_latest_name(empty_app: App) -> None:
     from knowledge import tables as t
 
     now = empty_app.clock.now()
-    empty_app.repo.seen(Person("slack:T1:U1", "Al"), WHERE, now=now)
-    empty_app.repo.seen(Person("slack:T1:U1", "Al"), WHERE, now=now)
-    empty_app.repo.seen(Person("slack:T1:U1", "Alice"), WHERE, now=now)
+    empty_app.people.seen(Person("slack:T1:U1", "Al"), WHERE, now=now)
+    empty_app.people.seen(Person("slack:T1:U1", "Al"), WHERE, now=now)
+    empty_app.people.seen(Person("slack:T1:U1", "Alice"), WHERE, now=now)
     with Session(empty_app.engine) as s:
         rows = s.exec(select(t.Person)).all()
     assert [(r.key, r.platform, r.workspace_id, r.user_id, r.display_name) for r in rows] == [

@@ -26,7 +26,7 @@ from knowledge import repository
 from knowledge import tables as t
 
 ALICE = Person("slack:T1:UALICE", "Alice")
-HERE = ConversationRef("slack", "C1", "T1")
+HERE = ConversationRef("slack", "C1", "T1", is_public=True)
 
 
 def week(app: App, *, only: DigestFilter | None = None) -> Activity:
@@ -50,7 +50,7 @@ def add(
 
 
 def ask(app: App, text: str, *, minutes_ago: int = 60) -> None:
-    app.repo.record_question(
+    app.questions.record_question(
         text,
         asker=ALICE,
         where=HERE,

@@ -113,6 +113,8 @@ def import_(
     print(report.summary())
     for number, reason in report.rejected:
         print(f"  line {number}: {reason}")
+    for number, note in report.notes:
+        print(f"  line {number}: {note}")
     if report.rejected:
         raise typer.Exit(1)
 
@@ -124,15 +126,28 @@ def export(
     include_internal: Annotated[
         bool, typer.Option(help="Include weeknotes marked internal.")
     ] = False,
+    backup: Annotated[
+        bool,
+        typer.Option(
+            "--backup",
+            help="Everything, with owners, authors, people and deletions, for `import` to "
+            "restore exactly. Not open data: keep it as safe as the database.",
+        ),
+    ] = False,
 ) -> None:
-    """Write the register as open data."""
+    """Write the register as open data (no personal keys), or a full backup."""
     from knowledge.interchange import export_records, write_jsonl, write_projects_csv
 
-    if fmt not in ("jsonl", "csv"):
-        _err(f"Unknown format {fmt!r}: use jsonl or csv.")
+    if fmt not in ("jsonl", "csv") or (backup and fmt != "jsonl"):
+        _err(f"Unknown format {fmt!r}: use jsonl or csv (a backup is jsonl).")
         raise typer.Exit(2)
     app = _app()
-    records = export_records(app.repo, include_internal=include_internal)
+    if backup:
+        from knowledge.backup import backup_records
+
+        records = backup_records(app.engine, now=app.clock.now())
+    else:
+        records = export_records(app.repo, include_internal=include_internal)
     writer = write_jsonl if fmt == "jsonl" else write_projects_csv
     if out is None:
         writer(records, sys.stdout)
@@ -201,10 +216,15 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Run the HTTP server (health check now; Slack and Teams endpoints as they are enabled)."""
+    from adapters.server import RefusedToStart
     from adapters.server import serve as run_server
 
     app = _app()
-    run_server(app, host=host or app.settings.host, port=port or app.settings.port)
+    try:
+        run_server(app, host=host or app.settings.host, port=port or app.settings.port)
+    except RefusedToStart as refused:
+        _err(f"hasanyone will not start: {refused}")
+        raise typer.Exit(2) from None
 
 
 @digest_cli.command("preview")
@@ -253,6 +273,13 @@ def digest_run(
     app = _app()
     report = asyncio.run(run_due(digest_job(app), now=_when(app, at), force=now))
     print(report.summary())
+    print(f"direct messages: {asyncio.run(_deliver(app))}")
+
+
+async def _deliver(app: App) -> str:
+    from adapters.scheduling import deliver_outbox, messengers
+
+    return await deliver_outbox(app, messengers(app))
 
 
 @digest_cli.command("remind")
@@ -372,6 +399,27 @@ def digest_list() -> None:
             else "never run"
         )
         print(f"{sub.platform} {sub.channel_id}: {_subscription_terms(sub)}; {status}")
+
+
+@cli.command()
+def forget(
+    person_key: Annotated[
+        str, typer.Argument(help="Whom to forget, e.g. slack:T0001:U123 or teams:TENANT:AAD-ID.")
+    ],
+) -> None:
+    """Remove a person's own data (for a community manager handling a request to be forgotten):
+    their record, their name and key on their weeknotes, their questions' asker, their votes,
+    memberships and claims. Their projects stay, with no owner."""
+    if person_key.count(":") < 2:
+        _err(f"{person_key!r} is not a person key: they look like slack:T0001:U123.")
+        raise typer.Exit(2)
+    app = _app(demo=False)
+    gone = app.people.forget(person_key, now=app.clock.now())
+    found = "their record" if gone.person else "no record of them"
+    print(
+        f"Forgot {person_key}: {found}; {gone.weeknotes} weeknotes and {gone.questions} "
+        f"questions anonymised; {gone.projects} projects left without an owner."
+    )
 
 
 @db_cli.command("upgrade")

@@ -13,6 +13,7 @@ from aiohttp import web
 from adapters.app import App
 from bot.model import Reply
 from jobs.digests import DigestJob, run_due
+from jobs.outbox import deliver
 from jobs.ports import DirectMessenger, Poster
 from knowledge.digests import DigestStore, SubscriptionInfo
 from knowledge.leader import Leadership
@@ -28,7 +29,7 @@ def slack_tokens(app: App) -> Tokens | None:
     """Where digests and reminders find each Slack workspace's token (None: Slack cannot post)."""
     if not app.settings.slack.can_post:
         return None
-    from adapters.slack.app import WorkspaceTokens
+    from adapters.slack.installations import WorkspaceTokens
 
     return WorkspaceTokens(app.settings.database_url, app.settings.slack)
 
@@ -42,15 +43,14 @@ def posters(
     found: dict[str, Poster] = {}
     tokens = tokens or slack_tokens(app)
     if tokens is not None:
-        from adapters.slack.app import web_client
+        from adapters.slack.client import web_client
         from adapters.slack.poster import SlackPoster
 
         found["slack"] = SlackPoster(web_client(app.settings.slack, None), tokens)
     if app.settings.teams_enabled:
-        from adapters.teams.bot import TeamsEndpoint
         from adapters.teams.poster import TeamsPoster
 
-        found["teams"] = TeamsPoster(teams_endpoint or TeamsEndpoint(app, app.settings.teams))
+        found["teams"] = TeamsPoster(teams_endpoint or _endpoint(app))
     return found
 
 
@@ -60,46 +60,47 @@ def messengers(
     found: dict[str, DirectMessenger] = {}
     tokens = tokens or slack_tokens(app)
     if tokens is not None:
-        from adapters.slack.app import web_client
+        from adapters.slack.client import web_client
         from adapters.slack.poster import SlackMessenger
 
         found["slack"] = SlackMessenger(web_client(app.settings.slack, None), tokens)
     if app.settings.teams_enabled:
-        from adapters.teams.bot import TeamsEndpoint
         from adapters.teams.poster import TeamsMessenger
 
-        found["teams"] = TeamsMessenger(teams_endpoint or TeamsEndpoint(app, app.settings.teams))
+        found["teams"] = TeamsMessenger(teams_endpoint or _endpoint(app))
     return found
 
 
-def digest_job(app: App, *, teams_endpoint: Any = None) -> DigestJob:
-    tokens = slack_tokens(app)
-    direct = messengers(app, teams_endpoint=teams_endpoint, tokens=tokens)
-    tasks: set[asyncio.Task[None]] = set()
+def _endpoint(app: App) -> Any:
+    from adapters.teams.bot import TeamsEndpoint
 
+    return TeamsEndpoint(app, app.settings.teams, local=app.settings.teams_local)
+
+
+def digest_job(app: App, *, teams_endpoint: Any = None) -> DigestJob:
     def paused(sub: SubscriptionInfo, reason: str) -> None:
-        """Tell the community managers, where they can be reached; it is logged either way."""
+        """Tell the community managers (through the outbox: once each, surviving restarts);
+        it is logged either way."""
         text = f"The digest for {sub.platform} channel {sub.channel_id} is paused: {reason}."
+        now = app.clock.now()
         for key in app.settings.community_managers:
-            messenger = direct.get(key.split(":", 1)[0])
-            if messenger is not None:
-                task = asyncio.create_task(_quietly(messenger.send_dm(key, Reply(text=text))))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
+            app.outbox.enqueue(
+                f"paused:{sub.id}:{now.isoformat()}:{key}", key, Reply(text), now=now
+            )
 
     return DigestJob(
         store=DigestStore(app.engine),
         activity=app.repo,
-        posters=posters(app, teams_endpoint=teams_endpoint, tokens=tokens),
+        posters=posters(app, teams_endpoint=teams_endpoint),
         on_paused=paused,
+        clock=app.clock.now,
     )
 
 
-async def _quietly(send: Any) -> None:
-    try:
-        await send
-    except Exception as error:
-        log.warning("could not tell a community manager: %s", type(error).__name__)
+async def deliver_outbox(app: App, direct: dict[str, DirectMessenger]) -> str:
+    """Send the direct messages the core queued (claims, their outcome, paused digests)."""
+    report = await deliver(app.outbox, direct, now=app.clock.now())
+    return report.summary()
 
 
 async def remind(app: App, *, teams_endpoint: Any = None, now: datetime | None = None) -> str:
@@ -127,6 +128,7 @@ def attach_scheduler(web_app: web.Application, app: App, *, teams_endpoint: Any 
         from jobs.scheduler import make_scheduler, sync_subscriptions
 
         job = digest_job(app, teams_endpoint=teams_endpoint)
+        direct = messengers(app, teams_endpoint=teams_endpoint)
 
         async def sweep() -> None:
             sync_subscriptions(scheduler, await asyncio.to_thread(job.store.subscriptions), run)
@@ -136,6 +138,12 @@ def attach_scheduler(web_app: web.Application, app: App, *, teams_endpoint: Any 
             report = await run_due(job, now=app.clock.now())
             if report.outcomes:
                 log.info("digests: %s", report.summary())
+            await outbox()
+
+        async def outbox() -> None:
+            summary = await deliver_outbox(app, direct)
+            if not summary.startswith("no messages"):
+                log.info("direct messages: %s", summary)
 
         while not await asyncio.to_thread(leadership.try_lead):  # noqa: ASYNC110 (polls PostgreSQL)
             await asyncio.sleep(LEADER_CHECK_SECONDS)
@@ -143,7 +151,9 @@ def attach_scheduler(web_app: web.Application, app: App, *, teams_endpoint: Any 
         async def reminders() -> None:
             await remind(app, teams_endpoint=teams_endpoint)  # it logs what it did
 
-        scheduler = make_scheduler(sweep=sweep, reminders=reminders, timezone=app.settings.timezone)
+        scheduler = make_scheduler(
+            sweep=sweep, reminders=reminders, outbox=outbox, timezone=app.settings.timezone
+        )
         scheduler.start()
         state["scheduler"] = scheduler
         await sweep()  # catch up on anything that fell due while no one was leading

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import urllib.parse
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,16 +46,22 @@ def _mount_teams(web_app: web.Application, app: App, credentials: Any) -> None:
         return
     from adapters.teams.bot import TeamsEndpoint
 
-    teams = TeamsEndpoint(app, app.settings.teams, credentials_factory=credentials)
+    teams = TeamsEndpoint(
+        app, app.settings.teams, credentials_factory=credentials, local=app.settings.teams_local
+    )
     web_app[TEAMS_KEY] = teams
     web_app.router.add_post("/api/messages", teams.handle)
     if app.settings.teams.auth_enabled:
         log.info("Teams is on at /api/messages (tokens checked for app %s).", app.settings.teams.id)
-    else:
+    elif app.settings.teams_local:
         log.warning(
-            "Teams is on at /api/messages WITHOUT authentication (no MICROSOFT_APP_ID): "
+            "Teams is on at /api/messages WITHOUT authentication (HASANYONE_TEAMS_LOCAL=true): "
             "for the Bot Framework Emulator on this machine only."
         )
+    else:
+        from adapters.teams.bot import NOT_CONFIGURED
+
+        log.info("%s", NOT_CONFIGURED)
 
 
 def _mount_slack(web_app: web.Application, app: App) -> None:
@@ -62,12 +70,18 @@ def _mount_slack(web_app: web.Application, app: App) -> None:
         log.info("Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on.")
         return
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_sdk.signature import SignatureVerifier
 
     from adapters.slack.app import SlackBot
 
     slack = SlackBot(app, settings)
+    assert settings.signing_secret is not None  # Slack is only on with one
+    verifier = SignatureVerifier(settings.signing_secret.get_secret_value())
 
     async def events(request: web.Request) -> web.Response:
+        refused = await _refusal(request, verifier)
+        if refused is not None:
+            return refused
         return await to_aiohttp_response(
             await slack.bolt.async_dispatch(await to_bolt_request(request))
         )
@@ -100,6 +114,41 @@ def _mount_slack(web_app: web.Application, app: App) -> None:
     )
 
 
+async def _refusal(request: web.Request, verifier: Any) -> web.Response | None:
+    """Anything that is not a well-formed request signed by Slack in the last five minutes is
+    refused with 401 or 400 and one log line, before any of it is parsed: a flood of junk
+    costs a line each, never a stack trace."""
+    body = await request.text()
+    if not verifier.is_valid_request(body, dict(request.headers)):
+        log.info("refused a Slack request: bad or stale signature")
+        return web.json_response({"error": "invalid signature"}, status=401)
+    problem = _malformed(body, request.content_type)
+    if problem is not None:
+        log.info("refused a signed Slack request: %s", problem)
+        return web.json_response({"error": problem}, status=400)
+    return None
+
+
+def _malformed(body: str, content_type: str) -> str | None:
+    """Why a signed body is not something Slack sends, or None."""
+    if content_type == "application/json":
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return "the body is not JSON"
+        return None if isinstance(parsed, dict) else "the body is not a JSON object"
+    form = urllib.parse.parse_qs(body, keep_blank_values=True)
+    if "payload" in form:
+        try:
+            payload = json.loads(form["payload"][0])
+        except ValueError:
+            return "payload is not JSON"
+        return None if isinstance(payload, dict) else "payload is not a JSON object"
+    if "command" in form or "ssl_check" in form:
+        return None
+    return "neither a command, an interaction nor an event"
+
+
 def _socket_mode(slack: Any, app_token: str) -> Any:
     """Connect on startup, hang up on cleanup: the handler's websocket, its background tasks and
     its aiohttp session would otherwise outlive the server. apps.connections.open goes through
@@ -123,7 +172,32 @@ def _socket_mode(slack: Any, app_token: str) -> Any:
     return socket_mode
 
 
+class RefusedToStart(Exception):
+    """A setting makes serving unsafe; the message says which and what to do."""
+
+
+def check_bind(app: App, host: str) -> None:
+    """Teams' local mode takes unauthenticated activities: it may listen on loopback only."""
+    if app.settings.teams_enabled and app.settings.teams_local and not _is_loopback(host):
+        raise RefusedToStart(
+            f"HASANYONE_TEAMS_LOCAL=true accepts unauthenticated requests, so hasanyone will "
+            f"not listen on {host}: use 127.0.0.1, or set MICROSOFT_APP_ID and its password"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(app: App, *, host: str, port: int) -> None:
+    check_bind(app, host)
     app.finder.sync()  # build the search index before the first question, not during it
     web_app = make_web_app(app, scheduler=True)
     web.run_app(web_app, host=host, port=port, print=lambda s: log.info("%s", s))

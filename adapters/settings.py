@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 3000
     teams_enabled: bool = True
+    # Teams with no app id answers only the Bot Framework Emulator on this machine, and only
+    # when asked to: otherwise anyone could make the bot post to an address of their choosing.
+    teams_local: bool = False
     # Person keys ("slack:T0001:U123", "teams:<tenant>:<aad-object-id>") who count as a channel
     # admin everywhere. NoDecode: the environment gives a comma-separated string, not JSON.
     community_managers: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
                 "Teams would run without authentication: set MICROSOFT_APP_ID, "
                 "MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID, "
                 "or HASANYONE_TEAMS_ENABLED=false"
+            )
+        if self.env == "production" and self.teams_local and self.teams_enabled:
+            raise ValueError(
+                "HASANYONE_TEAMS_LOCAL=true runs Teams without authentication, which production "
+                "refuses: set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and "
+                "MICROSOFT_APP_TENANT_ID instead"
             )
         if self.env == "development":
             return self

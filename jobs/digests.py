@@ -5,27 +5,32 @@ so any number of processes can sweep at once. A run's status says how far it got
 
 - claimed: composing; nothing has been sent. A claimant silent for longer than the lease died,
   and the run is taken over and sent.
-- sending: the post may have reached the platform. A run taken over in this state first asks
-  the platform whether the tagged message is already there (Slack can: message metadata and
-  conversations.history). Where the platform cannot tell (Teams), it is sent again: at least
-  once, and twice only if a process died during the post itself.
-- failed: retried by the next sweep while the period is within the catch-up window.
+- sending: the post may have reached the platform. While the post is in flight (a Retry-After
+  can hold it for minutes) its sender renews the lease, so nobody takes over a live send. A run
+  taken over in this state first asks the platform whether the tagged message is already there
+  (Slack can: message metadata and conversations.history). Where the platform cannot tell
+  (Teams), it is sent again: at least once, and twice only if a process died during the post.
+- unsure: the post failed in a way that does not say whether it landed (a 5xx, a dropped
+  connection, a timeout). The next sweep looks first, exactly as for a taken-over `sending`.
+  The client never retries such a post by itself.
+- failed: nothing was posted; retried by the next sweep while within the catch-up window.
 - sent / skipped: done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.digest import compose_digest, narrow
 from bot.model import Reply
 from bot.ports import Activity, ActivityFeed
-from jobs.ports import ChannelGone, Poster, TemporaryFailure
+from jobs.ports import ChannelGone, MaybeDelivered, Poster, TemporaryFailure
 from jobs.schedule import last_fire, period
 from knowledge.digests import Claim, DigestStore, SubscriptionInfo
 
@@ -45,6 +50,7 @@ class DigestJob:
     lease: timedelta = LEASE
     concurrency: int = 20
     on_paused: Callable[[SubscriptionInfo, str], None] | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 @dataclass
@@ -102,7 +108,7 @@ async def run_one(
     if claim is None:
         return "already handled"
     key = f"{sub.id}:{fire.date().isoformat()}"
-    if claim.previous_status == "sending" and await _already_there(
+    if claim.previous_status in ("sending", "unsure") and await _already_there(
         job, poster, sub, claim, key=key, now=now
     ):
         return "recovered"
@@ -145,9 +151,10 @@ async def _send(
     now: datetime,
 ) -> str:
     try:
-        ref = await poster.post(
-            sub.channel_id, reply, digest_key=key, workspace_id=sub.workspace_id
-        )
+        async with _lease_kept(job, claim):
+            ref = await poster.post(
+                sub.channel_id, reply, digest_key=key, workspace_id=sub.workspace_id
+            )
     except ChannelGone as gone:
         reason = f"{sub.platform} says the channel is gone: {gone}"
         await asyncio.to_thread(job.store.mark, claim.run_id, "failed", now=now, error=reason)
@@ -156,13 +163,44 @@ async def _send(
         if job.on_paused is not None:
             job.on_paused(sub, reason)
         return "paused"
-    except (TemporaryFailure, OSError, TimeoutError) as error:
+    except (MaybeDelivered, OSError, TimeoutError) as error:
+        reason = f"{type(error).__name__}: {error}"[:500]
+        await asyncio.to_thread(job.store.mark, claim.run_id, "unsure", now=now, error=reason)
+        log.warning(
+            "digest %s may not have been posted; will look before retrying: %s", key, reason
+        )
+        return "unsure (will check)"
+    except TemporaryFailure as error:
         reason = f"{type(error).__name__}: {error}"[:500]
         await asyncio.to_thread(job.store.mark, claim.run_id, "failed", now=now, error=reason)
         log.warning("digest %s failed, will retry: %s", key, reason)
         return "failed (will retry)"
+    except Exception as error:  # a bug or an SDK surprise: logged, and looked at next time
+        reason = f"{type(error).__name__}"
+        await asyncio.to_thread(job.store.mark, claim.run_id, "unsure", now=now, error=reason)
+        log.exception("digest %s failed unexpectedly; will look before retrying", key)
+        return "unsure (will check)"
     await asyncio.to_thread(job.store.mark, claim.run_id, "sent", now=now, message_ref=ref)
     return "sent"
+
+
+@contextlib.asynccontextmanager
+async def _lease_kept(job: DigestJob, claim: Claim) -> AsyncIterator[None]:
+    """Renew the claim's lease while a send is in flight, so a long Retry-After (or a slow
+    platform) never lets another process take over a post that is still going out."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(job.lease.total_seconds() / 3)
+            await asyncio.to_thread(job.store.renew, claim.run_id, now=job.clock())
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 async def _composed(

@@ -36,10 +36,26 @@ def reminder_trigger() -> CronTrigger:
 
 
 def make_scheduler(
-    *, sweep: Job, reminders: Job | None, timezone: str, sweep_seconds: int = 60
+    *,
+    sweep: Job,
+    reminders: Job | None,
+    timezone: str,
+    outbox: Job | None = None,
+    sweep_seconds: int = 60,
+    outbox_seconds: int = 10,
 ) -> AsyncIOScheduler:
     zone = ZoneInfo(timezone)
     scheduler = AsyncIOScheduler(timezone=zone)
+    if outbox is not None:
+        scheduler.add_job(
+            outbox,
+            IntervalTrigger(seconds=outbox_seconds, timezone=zone),
+            id="outbox",
+            name="direct messages waiting to go",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE,
+        )
     scheduler.add_job(
         sweep,
         IntervalTrigger(seconds=sweep_seconds, timezone=zone),

@@ -16,6 +16,7 @@ from bot.model import DigestFilter
 from knowledge import tables as t
 
 DONE = ("sent", "skipped")
+RETRY_NOW = ("failed", "unsure")  # taken over by the next sweep, however recent
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ class DigestStore:
                     t.DigestRun.status == before.status,
                     t.DigestRun.claimed_at == before.claimed_at,
                     sa.or_(
-                        col(t.DigestRun.status) == "failed",
+                        col(t.DigestRun.status).in_(RETRY_NOW),
                         sa.and_(
                             col(t.DigestRun.status).in_(("claimed", "sending")),
                             col(t.DigestRun.claimed_at) < stale,
@@ -164,6 +165,15 @@ class DigestStore:
             values["message_ref"] = message_ref
         with self.engine.begin() as c:
             c.execute(sa.update(t.DigestRun).where(col(t.DigestRun.id) == run_id).values(**values))
+
+    def renew(self, run_id: int, *, now: datetime) -> None:
+        """Keep a run's lease while its send is still going (only while it is `sending`)."""
+        with self.engine.begin() as c:
+            c.execute(
+                sa.update(t.DigestRun)
+                .where(col(t.DigestRun.id) == run_id, col(t.DigestRun.status) == "sending")
+                .values(claimed_at=now)
+            )
 
     def pause(self, subscription_id: int, reason: str) -> None:
         with self.engine.begin() as c:

@@ -2,6 +2,10 @@
 
 Import is idempotent: a record whose id exists updates it, an identical record changes nothing.
 A malformed line is reported with its number and reason and never stops the rest.
+
+Open data carries no personal keys, so importing it never touches who owns a project or wrote
+a weeknote, and never brings back a record someone deleted. A backup (`export --backup`, see
+knowledge/backup.py) is the other use: it carries everything and restores exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import IO, Any
 from sqlmodel import Session, col, select
 
 from bot.model import Stage
+from bot.text import one_line
 from knowledge import tables as t
 from knowledge.repository import Repository
 
@@ -56,6 +61,8 @@ KNOWN = {
     },
 }
 ORDER = ("organisation", "project", "weeknote")
+# Personal keys an open-data file may still carry (an older export): never applied from one.
+PERSONAL = {"organisation": frozenset(), "project": {"owner"}, "weeknote": {"author_key"}}
 BATCH = 500
 
 
@@ -68,15 +75,25 @@ class ImportReport:
     created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
     updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
     unchanged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
+    deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)  # applied, with a caveat
 
     def summary(self) -> str:
-        parts = [
-            f"{kind}s: {self.created[kind]} new, {self.updated[kind]} updated, "
-            f"{self.unchanged[kind]} unchanged"
-            for kind in ORDER
-        ]
+        parts = []
+        for kind in self.created:
+            part = (
+                f"{kind}s: {self.created[kind]} new, {self.updated[kind]} updated, "
+                f"{self.unchanged[kind]} unchanged"
+            )
+            if self.deleted.get(kind):
+                part += f", {self.deleted[kind]} left deleted"
+            parts.append(part)
         return "; ".join(parts) + f"; {len(self.rejected)} rejected"
+
+    def count(self, outcome: str, kind: str) -> None:
+        table = getattr(self, outcome)
+        table[kind] = table.get(kind, 0) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +133,17 @@ def import_records(
     now: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Organisations first, then projects, then weeknotes, so a file may list them in any order."""
+    """Organisations first, then projects, then weeknotes, so a file may list them in any order.
+    A backup (its first line says so) is restored exactly instead."""
+    lines = list(stream)
+    if is_backup(lines):
+        from knowledge.backup import restore
+
+        report = restore(repo.engine, lines, now=now, progress=progress)
+        repo.changed()
+        return report
     report = ImportReport()
-    by_type = read_lines(stream, report)
+    by_type = read_lines(lines, report)
     for kind in ORDER:
         for start in range(0, len(by_type[kind]), BATCH):
             batch = by_type[kind][start : start + BATCH]
@@ -128,6 +153,19 @@ def import_records(
     report.rejected.sort()
     repo.changed()
     return report
+
+
+def is_backup(lines: Iterable[str]) -> bool:
+    """Whether a file is a backup: its first record is the backup header."""
+    for raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            first = json.loads(raw)
+        except json.JSONDecodeError:
+            return False
+        return isinstance(first, dict) and first.get("type") == "backup"
+    return False
 
 
 def _import_batch(
@@ -140,7 +178,16 @@ def _import_batch(
             except Reject as exc:
                 report.rejected.append((line.number, str(exc)))
                 continue
-            getattr(report, outcome)[kind] += 1
+            report.count(outcome, kind)
+            personal = sorted(PERSONAL[kind] & line.record.keys())
+            if personal:
+                report.notes.append(
+                    (
+                        line.number,
+                        f"{', '.join(map(repr, personal))} ignored: who owns or wrote a record is "
+                        "only restored from a backup (hasanyone export --backup)",
+                    )
+                )
         s.commit()
 
 
@@ -191,22 +238,20 @@ def _extra(record: dict[str, Any], kind: str) -> dict[str, Any]:
 
 def _apply(s: Session, table: Any, key: str, values: dict[str, Any], now: datetime) -> str:
     """Insert or update one row; 'unchanged' when every value is already what it would become,
-    so a re-import does not touch anything (nor wake up search indexes)."""
+    so a re-import does not touch anything (nor wake up search indexes). A row someone deleted
+    stays deleted: open data never brings it back."""
     row = s.get(table, key)
     if row is None:
         extra = {"created_at": now} if "created_at" in table.model_fields else {}
         s.add(table(id=key, changed_at=now, **extra, **values))
         return "created"
-    if (
-        all(getattr(row, k) == v for k, v in values.items())
-        and getattr(row, "deleted_at", None) is None
-    ):
+    if getattr(row, "deleted_at", None) is not None:
+        return "deleted"
+    if all(getattr(row, k) == v for k, v in values.items()):
         return "unchanged"
     for k, v in values.items():
         setattr(row, k, v)
     row.changed_at = now
-    if hasattr(row, "deleted_at"):
-        row.deleted_at = None
     s.add(row)
     return "updated"
 
@@ -214,7 +259,7 @@ def _apply(s: Session, table: Any, key: str, values: dict[str, Any], now: dateti
 def _upsert_organisation(
     repo: Repository, s: Session, record: dict[str, Any], now: datetime
 ) -> str:
-    key, name = _id(record), _text(record, "name", required=True, limit=300)
+    key, name = _id(record), one_line(_text(record, "name", required=True, limit=300))
     code = _text(record, "code", limit=40) or None
     if code is None:
         authority = repo.authorities.match(name)
@@ -231,22 +276,21 @@ def _upsert_project(repo: Repository, s: Session, record: dict[str, Any], now: d
         raise Reject(f"stage {stage_text!r} is not one of {', '.join(x.value for x in Stage)}")
     org = _organisation(repo, s, record, now)
     values = {
-        "title": _text(record, "title", required=True, limit=300),
+        "title": one_line(_text(record, "title", required=True, limit=300)),
         "organisation_id": org.id,
         "stage": stage.value,
         "description": _text(record, "description"),
         "summary": _text(record, "summary", limit=2000),
-        "tags": _list(record, "tags"),
-        "service_area": _text(record, "service_area", limit=120),
-        "contact": _text(record, "contact", limit=500),
-        "url": _text(record, "url", limit=1000),
+        "tags": [one_line(tag) for tag in _list(record, "tags")],
+        "service_area": one_line(_text(record, "service_area", limit=120)),
+        "contact": one_line(_text(record, "contact", limit=500)),
+        "url": one_line(_text(record, "url", limit=1000)),
         "started": _day(record, "started"),
         "updated": _day(record, "updated"),
-        "partners": _list(record, "partners"),
-        "suppliers": _list(record, "suppliers"),
-        "cost": _text(record, "cost", limit=500) or None,
+        "partners": [one_line(p) for p in _list(record, "partners")],
+        "suppliers": [one_line(p) for p in _list(record, "suppliers")],
+        "cost": one_line(_text(record, "cost", limit=500)) or None,
         "outcomes": _text(record, "outcomes") or None,
-        "owner_key": _text(record, "owner", limit=200) or None,
         "extra": _extra(record, "project"),
     }
     return _apply(s, t.Project, key, values, now)
@@ -255,7 +299,7 @@ def _upsert_project(repo: Repository, s: Session, record: dict[str, Any], now: d
 def _organisation(
     repo: Repository, s: Session, record: dict[str, Any], now: datetime
 ) -> t.Organisation:
-    name = _text(record, "organisation", required=True, limit=300)
+    name = one_line(_text(record, "organisation", required=True, limit=300))
     return s.get(t.Organisation, name) or repo.organisation_for(s, name, now=now)
 
 
@@ -263,6 +307,8 @@ def _upsert_weeknote(repo: Repository, s: Session, record: dict[str, Any], now: 
     key = _id(record)
     project_id = _text(record, "project", limit=120) or None
     project = s.get(t.Project, project_id) if project_id else None
+    if project is not None and project.deleted_at is not None:
+        return "deleted"  # its project was deleted, and its weeknotes with it
     if project_id and project is None:
         raise Reject(
             f"project {project_id!r} is not in the register "
@@ -282,13 +328,12 @@ def _upsert_weeknote(repo: Repository, s: Session, record: dict[str, Any], now: 
     values = {
         "project_id": project.id if project else None,
         "organisation_id": org.id if org else None,
-        "author": _text(record, "author", limit=300),
+        "author": one_line(_text(record, "author", limit=300)),
         "week": week - timedelta(days=week.weekday()),
-        "title": _text(record, "title", limit=500),
+        "title": one_line(_text(record, "title", limit=500)),
         "text": _text(record, "text", required=True),
-        "url": _text(record, "url", limit=1000),
+        "url": one_line(_text(record, "url", limit=1000)),
         "internal": internal,
-        "author_key": _text(record, "author_key", limit=200) or None,
         "extra": _extra(record, "weeknote"),
     }
     outcome = _apply(s, t.Weeknote, key, values, now)

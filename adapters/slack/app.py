@@ -3,6 +3,11 @@
 Every listener acknowledges first and works afterwards, so Slack hears back within 3 seconds.
 The core is synchronous (it talks to the database); it runs in a worker thread so one slow
 answer never holds up the event loop, and with it every other ack.
+
+Exactly once: Slack redelivers events it thinks were missed, and a captured request can be
+replayed for five minutes, so event ids, slash commands' trigger ids and submitted views are
+claimed in the database before anything is done. Posts are never repeated by the client
+(adapters/slack/client.py); an answer that could not be delivered is said so to its asker.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -19,54 +25,47 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.app import App
 from adapters.manifest import load_manifest
 from adapters.settings import SlackSettings
 from adapters.slack import blocks
+from adapters.slack.client import call, call_or_log, web_client
 from adapters.slack.incoming import (
     PLATFORM,
+    Kind,
     action_to_incoming,
     event_to_incoming,
+    info_kind,
     is_channel_admin,
     is_from_a_bot,
     mentions,
     person,
     slash_to_incoming,
+    starts_with_mention,
     user_of,
     view_to_incoming,
 )
+from adapters.slack.installations import installation_store
+from adapters.slack.respond import respond
 from bot.commands.digest import changes_the_digest
+from bot.commands.listen import changes_listening
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
 from bot.questions import looks_like_a_question
+from jobs.ports import ChannelGone, MaybeDelivered, TemporaryFailure
 
 log = logging.getLogger(__name__)
 COMMANDS = ("/hasanyone", "/weeknote", "/project", "/digest")
 EVENTS = ("app_mention", "message", "app_home_opened")
-BUTTONS = re.compile(r"^(helpful|not_what_i_meant|introduce)$")
+ONCE_COMMAND, ONCE_VIEW = "slack-command", "slack-view"  # processed_event.platform
+NOT_DELIVERED = (
+    "Slack had a problem delivering my answer just now. If you can't see it above, "
+    "please ask again."
+)
 
 Say = Callable[..., Awaitable[Any]]
-
-
-def web_client(settings: SlackSettings, token: str | None) -> AsyncWebClient:
-    """A Web API client that waits out 429s (Retry-After) and retries dropped connections and
-    5xx answers a few times with backoff."""
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.api_url,
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-            AsyncConnectionErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+Ack = Callable[..., Awaitable[None]]
 
 
 class _OwnClientNotice(logging.Filter):
@@ -98,6 +97,7 @@ class SlackBot:
             logger=_bolt_logger(),
             **self._oauth_options(),
         )
+        self._kinds: dict[tuple[str, str], Kind] = {}  # (team, channel) → what kind it is
         self._register()
 
     def _oauth_options(self) -> dict[str, Any]:
@@ -134,7 +134,7 @@ class SlackBot:
         for command in COMMANDS:
             bolt.command(command)(self._on_command)
         bolt.view(re.compile(".*"))(self._on_view)
-        bolt.action(BUTTONS)(self._on_button)
+        bolt.action(re.compile(".*"))(self._on_button)
         bolt.options("project")(self._on_project_options)
         handlers = {
             "app_mention": self._on_mention,
@@ -151,6 +151,11 @@ class SlackBot:
     def _now(self) -> Any:
         return self.core.clock.now()
 
+    async def _first_time(self, kind: str, key: str) -> bool:
+        return await asyncio.to_thread(
+            self.core.channels.first_time_for_event, kind, key[:200], now=self._now()
+        )
+
     # -- middleware --------------------------------------------------------------------------
 
     async def _drop_retried_events(
@@ -160,87 +165,119 @@ class SlackBot:
         claimed in the database, so a redelivery (to this or another replica) is acked and
         dropped."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
-            first = await asyncio.to_thread(
-                self.core.channels.first_time_for_event, PLATFORM, str(event_id), now=self._now()
-            )
-            if not first:
-                log.info("dropped redelivered Slack event %s", event_id)
-                return BoltResponse(status=200, body="")
+        if event_id and not await self._first_time(PLATFORM, str(event_id)):
+            log.info("dropped redelivered Slack event %s", event_id)
+            return BoltResponse(status=200, body="")
         await next()
         return None
 
     # -- slash commands ----------------------------------------------------------------------
 
-    async def _on_command(
-        self,
-        ack: Callable[..., Awaitable[None]],
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        respond: Say,
-    ) -> None:
+    async def _on_command(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        trigger = str(body.get("trigger_id") or "")
+        if trigger and not await self._first_time(ONCE_COMMAND, trigger):
+            log.info("dropped a replayed Slack slash command (trigger %s)", trigger)
+            return
         incoming = slash_to_incoming(body, now=self._now())
-        if self._needs_roles(incoming):
-            incoming = replace(incoming, roles=await self._roles(incoming, client))
+        if self._needs_context(incoming):
+            incoming = await self._with_context(incoming, client)
         reply = await self._run(incoming)
         if reply.form is not None:
             meta = json.dumps({"channel": body.get("channel_id", "")})
             view = blocks.to_modal(reply.form, callback_id=reply.form.id, private_metadata=meta)
-            await self._call(client.views_open, trigger_id=body["trigger_id"], view=view)
+            await call_or_log(client.views_open, trigger_id=trigger, view=view)
             return
-        await respond(
-            response_type="ephemeral" if reply.private else "in_channel", **blocks.to_message(reply)
+        kind = "ephemeral" if reply.private else "in_channel"
+        await self._respond(body, client, {"response_type": kind, **blocks.to_message(reply)})
+
+    async def _respond(
+        self, body: dict[str, Any], client: AsyncWebClient, payload: dict[str, Any]
+    ) -> None:
+        """Through the response_url, retried; else as an ephemeral message to the sender."""
+        user = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
+        channel = str(
+            (body.get("channel") or {}).get("id")
+            or body.get("channel_id")
+            or (body.get("container") or {}).get("channel_id")
+            or ""
         )
 
-    def _needs_roles(self, incoming: Incoming) -> bool:
-        """Only changing a channel's digest needs the sender's roles, so only then is the Web
-        API asked (after the ack: the look-ups may take longer than Slack waits)."""
-        name, args = self.core.bot.route_text(incoming.command, incoming.text)
-        return name == "digest" and changes_the_digest(args) and not incoming.conversation.is_direct
+        async def ephemeral(message: dict[str, Any]) -> bool:
+            if not (user and channel):
+                return False
+            fields = {k: message[k] for k in ("text", "blocks") if k in message}
+            sent = await call_or_log(
+                client.chat_postEphemeral, channel=channel, user=user, **fields
+            )
+            return sent is not None
 
-    async def _roles(self, incoming: Incoming, client: AsyncWebClient) -> frozenset[str]:
+        url = str(body.get("response_url") or "")
+        if not url:
+            await ephemeral(payload)
+            return
+        await respond(url, payload, issued_at=time.time(), fallback=ephemeral)
+
+    def _needs_context(self, incoming: Incoming) -> bool:
+        """Only changing how the bot behaves in a channel (its digest, listening) needs the
+        sender's roles and whether the bot is there, so only then is the Web API asked (after
+        the ack: the look-ups may take longer than Slack waits)."""
+        if incoming.conversation.is_direct:
+            return False
+        name, args = self.core.bot.route_text(incoming.command, incoming.text)
+        return (name == "digest" and changes_the_digest(args)) or (
+            name == "listen" and changes_listening(args)
+        )
+
+    async def _with_context(self, incoming: Incoming, client: AsyncWebClient) -> Incoming:
         """CHANNEL_ADMIN for a community manager, a workspace admin or owner, or the channel's
-        creator. A failed look-up (logged with Slack's error code) denies."""
-        if incoming.sender.key in self.core.settings.community_managers:
-            return frozenset({CHANNEL_ADMIN})
+        creator; and whether the bot is a member of the channel. A failed look-up (logged with
+        Slack's error code) denies, and leaves membership unknown."""
         user_id = user_of(incoming.sender.key, incoming.conversation.workspace_id) or ""
         user, channel = await asyncio.gather(
-            self._call(client.users_info, user=user_id),
-            self._call(client.conversations_info, channel=incoming.conversation.channel_id),
+            call_or_log(client.users_info, user=user_id),
+            call_or_log(client.conversations_info, channel=incoming.conversation.channel_id),
         )
-        if user is None or channel is None:
-            return frozenset()
-        admin = is_channel_admin(user.get("user") or {}, channel.get("channel") or {}, user_id)
-        return frozenset({CHANNEL_ADMIN}) if admin else frozenset()
+        info = (channel or {}).get("channel") or {}
+        member = info.get("is_member") if isinstance(info.get("is_member"), bool) else None
+        admin = incoming.sender.key in self.core.settings.community_managers or (
+            user is not None
+            and channel is not None
+            and is_channel_admin(user.get("user") or {}, info, user_id)
+        )
+        roles = frozenset({CHANNEL_ADMIN}) if admin else frozenset()
+        return replace(incoming, roles=roles, bot_is_member=member)
 
     # -- modals ------------------------------------------------------------------------------
 
-    async def _on_view(
-        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        """Validation happens before the ack, because errors go back in the ack itself."""
+    async def _on_view(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Mistakes go back in the ack itself, so the form is checked first (reads only, fast
+        even while another process holds the database's write lock); then the ack, then the
+        save, then a message saying how it went. A replayed submission is saved once."""
         view = body["view"]
         channel = json.loads(view.get("private_metadata") or "{}").get("channel", "")
         incoming = view_to_incoming(
             body, blocks.modal_values(view["state"]["values"]), channel_id=channel, now=self._now()
         )
-        reply = await self._run(incoming)
-        if reply.form is not None and reply.form.has_errors:
-            await ack(**blocks.form_errors(reply.form))
+        mistakes = await asyncio.to_thread(self.core.bot.check_form, incoming)
+        if mistakes is not None and mistakes.form is not None and mistakes.form.has_errors:
+            await ack(**blocks.form_errors(mistakes.form))
             return
         await ack()
+        key = f"{view.get('id', '')}:{view.get('hash', '')}"
+        if not await self._first_time(ONCE_VIEW, key):
+            log.info("dropped a replayed Slack form submission (view %s)", view.get("id"))
+            return
+        reply = await self._run(incoming)
         user = body["user"]["id"]
         target = channel if channel and not channel.startswith("D") else user
         message = blocks.to_message(reply)
         if target == user:
-            await self._call(client.chat_postMessage, channel=user, **message)
+            await call_or_log(client.chat_postMessage, channel=user, **message)
         else:
-            await self._call(client.chat_postEphemeral, channel=target, user=user, **message)
+            await call_or_log(client.chat_postEphemeral, channel=target, user=user, **message)
 
-    async def _on_project_options(
-        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]
-    ) -> None:
+    async def _on_project_options(self, ack: Ack, body: dict[str, Any]) -> None:
         query = str(body.get("value") or "")
         key = person(
             str((body.get("team") or {}).get("id", "")), str((body.get("user") or {}).get("id", ""))
@@ -251,53 +288,34 @@ class SlackBot:
 
     # -- buttons -----------------------------------------------------------------------------
 
-    async def _on_button(
-        self,
-        ack: Callable[..., Awaitable[None]],
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        respond: Say,
-    ) -> None:
+    async def _on_button(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         incoming = action_to_incoming(body, now=self._now())
-        if (
-            incoming.action is not None
-            and incoming.action.name == "introduce"
-            and await self._introduce(incoming, client)
-        ):
-            await respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text="I've started a conversation between you and the team.",
-            )
-            return
         reply = await self._run(incoming)
-        await respond(response_type="ephemeral", replace_original=False, **blocks.to_message(reply))
+        if reply.introduction is not None and await self._introduce(incoming, reply, client):
+            reply = Reply(text="I've started a conversation between you and the team.")
+        payload = {"response_type": "ephemeral", "replace_original": False}
+        await self._respond(body, client, {**payload, **blocks.to_message(reply)})
 
-    async def _introduce(self, incoming: Incoming, client: AsyncWebClient) -> bool:
-        """A group DM between the asker and the project's owner, when the owner is on this
-        Slack; otherwise the core's answer (the contact route) is the introduction."""
-        assert incoming.action is not None
-        parts = incoming.action.value.split(":", 2)
-        if len(parts) != 3 or parts[1] != "project":
-            return False
-        project = await asyncio.to_thread(self.core.repo.get_project, parts[2])
+    async def _introduce(self, incoming: Incoming, reply: Reply, client: AsyncWebClient) -> bool:
+        """A group DM between the asker and whoever the core named (the project's owner, or the
+        weeknote's author), when they are on this Slack; otherwise the core's answer (the
+        contact route) is the introduction."""
+        assert reply.introduction is not None
         team = incoming.conversation.workspace_id
-        owner = user_of(project.owner_key or "", team) if project else None
+        owner = user_of(reply.introduction.person_key, team)
         asker = user_of(incoming.sender.key, team)
-        if project is None or owner is None or asker is None or owner == asker:
+        if owner is None or asker is None or owner == asker:
             return False
-        opened = await self._call(client.conversations_open, users=f"{asker},{owner}")
+        opened = await call_or_log(client.conversations_open, users=f"{asker},{owner}")
         if opened is None:
             return False
         text = (
             f"<@{asker}>, meet <@{owner}>: <@{asker}> asked about work like "
-            f"*{blocks.escape_mrkdwn(project.title)}* and would like to compare notes."
+            f"*{blocks.escape_mrkdwn(reply.introduction.about)}* and would like to compare notes."
         )
-        return (
-            await self._call(client.chat_postMessage, channel=opened["channel"]["id"], text=text)
-            is not None
-        )
+        channel = opened["channel"]["id"]
+        return await call_or_log(client.chat_postMessage, channel=channel, text=text) is not None
 
     # -- events ------------------------------------------------------------------------------
 
@@ -310,13 +328,27 @@ class SlackBot:
     ) -> None:
         if is_from_a_bot(event, context.get("bot_user_id")):
             return
+        team = _team(body, context)
+        kind = await self._kind_of(team, str(event.get("channel", "")), client)
         incoming = event_to_incoming(
-            event,
-            team_id=_team(body, context),
-            bot_user_id=context.get("bot_user_id"),
-            now=self._now(),
+            event, team_id=team, bot_user_id=context.get("bot_user_id"), now=self._now(), kind=kind
         )
         await self._reply_in_thread(incoming, await self._run(incoming), client)
+
+    async def _kind_of(self, team: str, channel: str, client: AsyncWebClient) -> Kind | None:
+        """What kind of conversation a channel is (app_mention does not say), asked once per
+        channel and remembered; None (private) when Slack will not say."""
+        if channel.startswith("D"):
+            return "direct"
+        known = self._kinds.get((team, channel))
+        if known is not None:
+            return known
+        found = await call_or_log(client.conversations_info, channel=channel)
+        if found is None:
+            return None
+        kind = info_kind(found.get("channel") or {})
+        self._kinds[(team, channel)] = kind
+        return kind
 
     async def _on_message(
         self,
@@ -326,15 +358,19 @@ class SlackBot:
         client: AsyncWebClient,
     ) -> None:
         bot_user = context.get("bot_user_id")
-        if is_from_a_bot(event, bot_user) or mentions(str(event.get("text", "")), bot_user):
-            return  # a mention arrives as app_mention too; answering both would say it twice
+        if is_from_a_bot(event, bot_user):
+            return
+        text = str(event.get("text", ""))
         incoming = event_to_incoming(
             event, team_id=_team(body, context), bot_user_id=bot_user, now=self._now()
         )
         if incoming.conversation.is_direct:
+            # Slack sends no app_mention in a DM, so "@hasanyone …" there is answered here.
             reply = await self._run(incoming)
-            await self._post(client, channel=incoming.conversation.channel_id, reply=reply)
+            await self._post(client, incoming=incoming, reply=reply)
             return
+        if mentions(text, bot_user) or starts_with_mention(text, bot_user):
+            return  # a mention in a channel arrives as app_mention too: answered there, once
         await self._maybe_answer(incoming, client)
 
     async def _maybe_answer(self, incoming: Incoming, client: AsyncWebClient) -> None:
@@ -359,26 +395,44 @@ class SlackBot:
         self, incoming: Incoming, reply: Reply, client: AsyncWebClient
     ) -> None:
         where = incoming.conversation
-        await self._post(
-            client,
-            channel=where.channel_id,
-            reply=reply,
-            thread_ts=None if where.is_direct else where.thread_id,
-        )
+        thread = None if where.is_direct else where.thread_id
+        await self._post(client, incoming=incoming, reply=reply, thread_ts=thread)
 
     async def _post(
-        self, client: AsyncWebClient, *, channel: str, reply: Reply, thread_ts: str | None = None
+        self,
+        client: AsyncWebClient,
+        *,
+        incoming: Incoming,
+        reply: Reply,
+        thread_ts: str | None = None,
     ) -> None:
+        """One attempt (a blind retry could post the answer twice); if it fails, the asker is
+        told, privately, so a lost answer is never a silent one."""
         if reply.form is not None:
             reply = Reply(
                 text=reply.text + "\nUse the slash command to open the form.", tone=reply.tone
             )
-        await self._call(
-            client.chat_postMessage,
-            channel=channel,
-            thread_ts=thread_ts,
-            **blocks.to_message(reply),
-        )
+        channel = incoming.conversation.channel_id
+        try:
+            await call(
+                client.chat_postMessage,
+                channel=channel,
+                thread_ts=thread_ts,
+                **blocks.to_message(reply),
+            )
+        except (TemporaryFailure, ChannelGone) as failure:
+            unsure = isinstance(failure, MaybeDelivered)
+            log.warning(
+                "Slack chat.postMessage failed (%s: %s); telling the asker",
+                type(failure).__name__,
+                failure,
+            )
+            user = user_of(incoming.sender.key, incoming.conversation.workspace_id)
+            text = NOT_DELIVERED if unsure else f"I couldn't post my answer here ({failure})."
+            if user:
+                await call_or_log(
+                    client.chat_postEphemeral, channel=channel, user=user, text=text
+                )
 
     async def _on_home(
         self,
@@ -390,10 +444,13 @@ class SlackBot:
         if event.get("tab", "home") != "home":
             return
         user = str(event.get("user", ""))
-        view = await asyncio.to_thread(self._home, person(_team(body, context), user).key)
-        await self._call(client.views_publish, user_id=user, view=view)
+        team = _team(body, context)
+        view = await asyncio.to_thread(self._home, team, person(team, user).key)
+        await call_or_log(client.views_publish, user_id=user, view=view)
 
-    def _home(self, key: str) -> dict[str, Any]:
+    def _home(self, team: str, key: str) -> dict[str, Any]:
+        """The person's own projects and weeknotes, and this workspace's questions that nobody
+        could answer and that others may see (asked in public channels, or shared)."""
         repo = self.core.repo
         projects = [f"{p.title} ({p.id}, {p.stage.value})" for p in repo.projects_of(key)]
         notes = [
@@ -402,76 +459,16 @@ class SlackBot:
         ]
         week_start = self.core.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         week_start -= timedelta(days=week_start.weekday())
-        unanswered = [q.text for q in repo.unanswered_since(week_start)[:10]]
-        return blocks.home_view(projects=projects, weeknotes=notes, unanswered=unanswered)
+        community = f"{PLATFORM}:{team}"
+        asked = repo.unanswered_since(week_start, community=community)[:10]
+        return blocks.home_view(
+            projects=projects, weeknotes=notes, unanswered=[q.text for q in asked]
+        )
 
     # -- errors ------------------------------------------------------------------------------
 
-    async def _call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
-        """A Web API call whose failure is logged with Slack's error code, never raised into
-        a listener (the user has already been acked)."""
-        try:
-            return await method(**kwargs)
-        except SlackApiError as exc:
-            log.warning(
-                "Slack %s failed: %s",
-                getattr(method, "__name__", "call"),
-                exc.response.get("error"),
-            )
-        except Exception as exc:
-            log.warning(
-                "Slack %s failed: %s", getattr(method, "__name__", "call"), type(exc).__name__
-            )
-        return None
-
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        code = (
-            error.response.get("error")
-            if isinstance(error, SlackApiError)
-            else type(error).__name__
-        )
-        log.error("Slack listener failed (%s)", code, exc_info=error)
-
-
-def installation_store(database_url: str, settings: SlackSettings) -> Any:
-    """slack_sdk's installation store on our database (an AsyncSQLAlchemyInstallationStore)."""
-    from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(async_url(database_url))
-    return AsyncSQLAlchemyInstallationStore(client_id=settings.client_id or "", engine=engine)
-
-
-class WorkspaceTokens:
-    """The bot token for a workspace when nobody's request brought one (digests, reminders):
-    the configured SLACK_BOT_TOKEN for a single workspace, or the token stored when the
-    workspace installed the app through OAuth. None: not installed there (or uninstalled)."""
-
-    def __init__(self, database_url: str, settings: SlackSettings) -> None:
-        self.fixed = settings.bot_token.get_secret_value() if settings.bot_token else None
-        self.installations = installation_store(database_url, settings) if settings.oauth else None
-
-    async def __call__(self, workspace_id: str) -> str | None:
-        if self.installations is None:
-            return self.fixed
-        bot = await self.installations.async_find_bot(
-            enterprise_id=None, team_id=workspace_id or None
-        )
-        return str(bot.bot_token) if bot is not None and bot.bot_token else None
-
-    async def close(self) -> None:
-        if self.installations is not None:
-            await self.installations.engine.dispose()
-
-
-def async_url(url: str) -> str:
-    """The same database through an async driver, for slack_sdk's async stores."""
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
-    return url
+        log.error("Slack listener failed (%s)", type(error).__name__, exc_info=error)
 
 
 def _team(body: dict[str, Any], context: dict[str, Any]) -> str:

@@ -1,5 +1,6 @@
-"""Digests into Slack channels, tagged with message metadata so a restart can tell whether a
-digest already went out (conversations.history with include_all_metadata)."""
+"""Digests and direct messages into Slack, tagged with message metadata so that, after a
+failure that leaves it unclear whether a message landed, the next attempt can look before it
+sends again (conversations.history with include_all_metadata)."""
 
 from __future__ import annotations
 
@@ -7,28 +8,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.slack.blocks import to_message
+from adapters.slack.client import call
 from bot.model import Reply
 from jobs.ports import ChannelGone, TemporaryFailure
 
 EVENT_TYPE = "hasanyone_digest"
-GONE = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "account_inactive",
-        "invalid_auth",
-        "token_revoked",
-        "missing_scope",
-    }
-)
-
+DM_EVENT_TYPE = "hasanyone_dm"
+HISTORY_PAGE = 200
 
 Tokens = Callable[[str], Awaitable[str | None]]  # workspace id -> its bot token
 
@@ -45,8 +35,11 @@ class SlackPoster:
     async def post(
         self, channel_id: str, reply: Reply, *, digest_key: str, workspace_id: str = ""
     ) -> str:
+        """One attempt, never repeated by the client: a failure after which the message may
+        be there raises MaybeDelivered, and the caller looks (already_posted) before trying
+        again."""
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"digest": digest_key}}
-        response = await self._call(
+        response = await call(
             self.client.chat_postMessage,
             token=await self.token_for(workspace_id),
             channel=channel_id,
@@ -58,22 +51,10 @@ class SlackPoster:
     async def already_posted(
         self, channel_id: str, *, digest_key: str, since: datetime, workspace_id: str = ""
     ) -> str | None:
-        response = await self._call(
-            self.client.conversations_history,
-            token=await self.token_for(workspace_id),
-            channel=channel_id,
-            oldest=f"{since.timestamp():.6f}",
-            include_all_metadata=True,
-            limit=200,
+        token = await self.token_for(workspace_id)
+        return await tagged_message(
+            self.client, token, channel_id, EVENT_TYPE, {"digest": digest_key}, since=since
         )
-        for message in response.get("messages", []):
-            meta = message.get("metadata") or {}
-            if (
-                meta.get("event_type") == EVENT_TYPE
-                and (meta.get("event_payload") or {}).get("digest") == digest_key
-            ):
-                return str(message["ts"])
-        return None
 
     async def token_for(self, workspace_id: str) -> str:
         try:
@@ -84,19 +65,33 @@ class SlackPoster:
             raise ChannelGone(f"hasanyone is not installed in Slack workspace {workspace_id!r}")
         return token
 
-    @staticmethod
-    async def _call(method: Any, **kwargs: Any) -> Any:
-        """The client already waited out 429s and retried 5xx and dropped connections; what
-        still fails is either permanent for this channel or worth another sweep."""
-        try:
-            return await method(**kwargs)
-        except SlackApiError as error:
-            code = str(error.response.get("error", "unknown"))
-            if code in GONE:
-                raise ChannelGone(code) from error
-            raise TemporaryFailure(code) from error
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise TemporaryFailure(type(error).__name__) from error
+
+async def tagged_message(
+    client: AsyncWebClient,
+    token: str,
+    channel_id: str,
+    event_type: str,
+    payload: dict[str, str],
+    *,
+    since: datetime,
+) -> str | None:
+    """The ts of a message in the channel since `since` carrying this metadata, if any."""
+    response = await call(
+        client.conversations_history,
+        token=token,
+        channel=channel_id,
+        oldest=f"{since.timestamp():.6f}",
+        include_all_metadata=True,
+        limit=HISTORY_PAGE,
+    )
+    for message in response.get("messages", []):
+        meta = message.get("metadata") or {}
+        found = meta.get("event_payload") or {}
+        if meta.get("event_type") == event_type and all(
+            found.get(k) == v for k, v in payload.items()
+        ):
+            return str(message["ts"])
+    return None
 
 
 class SlackMessenger:
@@ -108,20 +103,34 @@ class SlackMessenger:
     def __init__(self, client: AsyncWebClient, tokens: Tokens) -> None:
         self.poster = SlackPoster(client, tokens)
 
-    async def send_dm(self, person_key: str, reply: Reply) -> None:
+    async def send_dm(self, person_key: str, reply: Reply, *, key: str = "") -> None:
         workspace_id, user_id = _workspace_and_user(person_key)
-        await SlackPoster._call(
+        extra: dict[str, Any] = {}
+        if key:
+            extra["metadata"] = {"event_type": DM_EVENT_TYPE, "event_payload": {"key": key}}
+        await call(
             self.poster.client.chat_postMessage,
             token=await self.poster.token_for(workspace_id),
             channel=user_id,
+            **extra,
             **to_message(reply),
         )
+
+    async def already_sent(self, person_key: str, *, key: str, since: datetime) -> bool | None:
+        workspace_id, user_id = _workspace_and_user(person_key)
+        token = await self.poster.token_for(workspace_id)
+        opened = await call(self.poster.client.conversations_open, token=token, users=user_id)
+        channel = str((opened.get("channel") or {}).get("id", ""))
+        found = await tagged_message(
+            self.poster.client, token, channel, DM_EVENT_TYPE, {"key": key}, since=since
+        )
+        return found is not None
 
     async def timezone_of(self, person_key: str) -> str | None:
         """The `tz` of the person's Slack profile (users.info); None if Slack will not say."""
         workspace_id, user_id = _workspace_and_user(person_key)
         try:
-            response = await SlackPoster._call(
+            response = await call(
                 self.poster.client.users_info,
                 token=await self.poster.token_for(workspace_id),
                 user=user_id,

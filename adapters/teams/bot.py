@@ -10,8 +10,10 @@ never retries) and paced per conversation, as Teams throttles at about 7 operati
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from types import SimpleNamespace
@@ -40,6 +42,7 @@ from adapters.teams.incoming import (
     team_of,
 )
 from bot.commands.digest import ADMINS_ONLY, changes_the_digest
+from bot.commands.listen import changes_listening
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
 from knowledge.conversations import ConversationStore
 
@@ -49,6 +52,25 @@ GONE_STATUSES = frozenset({403, 404})
 MAX_ATTEMPTS = 5
 MIN_GAP = 1 / 7  # Teams allows about 7 operations a second per conversation
 NO_OWNERS_HERE = "A group chat has no owners, so here only a community manager can."
+ONCE_CARD = "teams-card"  # processed_event.platform of submitted form cards
+NOT_CONFIGURED = (
+    "Teams is not configured: set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and "
+    "MICROSOFT_APP_TENANT_ID (or HASANYONE_TEAMS_LOCAL=true for the Bot Framework Emulator on "
+    "this machine); until then /api/messages answers 401."
+)
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether a serviceUrl points at this machine (all local mode may post to)."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ConversationGone(Exception):
@@ -174,22 +196,50 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         )
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        incoming = message_to_incoming(turn_context.activity.serialize(), now=self.core.clock.now())
+        raw = turn_context.activity.serialize()
+        incoming = message_to_incoming(raw, now=self.core.clock.now())
         if not incoming.text and incoming.form is None and incoming.action is None:
             return  # an empty message (an image, a reaction): nothing to answer
         if self._needs_roles(incoming):
             incoming = replace(incoming, roles=await self._roles(turn_context, incoming))
+        if incoming.form is not None and not await self._first_submission(raw, incoming):
+            return
         reply = await asyncio.to_thread(self.core.bot.handle, incoming)
         if reply.text == ADMINS_ONLY and _conversation_type(turn_context) == "groupChat":
             reply = replace(reply, extra_lines=(*reply.extra_lines, NO_OWNERS_HERE))
         await self.send(turn_context, reply)
 
+    async def _first_submission(self, raw: dict[str, Any], incoming: Incoming) -> bool:
+        """A form card is saved once: its submission token is claimed when the form is good
+        (a card sent back with mistakes can be corrected and sent again). A second click, or a
+        replayed activity, is dropped."""
+        token = (raw.get("value") or {}).get(cards.SUBMISSION_KEY)
+        if not isinstance(token, str) or not token:
+            return True
+        mistakes = await asyncio.to_thread(self.core.bot.check_form, incoming)
+        if mistakes is not None:
+            return True  # it comes back with the mistakes marked; nothing is saved
+        first = await asyncio.to_thread(
+            self.core.channels.first_time_for_event,
+            ONCE_CARD,
+            token[:200],
+            now=self.core.clock.now(),
+        )
+        if not first:
+            log.info("dropped a second submission of the same Teams card")
+        return first
+
     def _needs_roles(self, incoming: Incoming) -> bool:
-        """Only changing a channel's digest needs the sender's roles; only then is Teams asked."""
+        """Only changing how the bot behaves in a channel (its digest, listening) needs the
+        sender's roles; only then is Teams asked."""
         if incoming.form is not None or incoming.action is not None:
             return False
+        if incoming.conversation.is_direct:
+            return False
         name, args = self.core.bot.route_text(None, incoming.text)
-        return name == "digest" and changes_the_digest(args) and not incoming.conversation.is_direct
+        return (name == "digest" and changes_the_digest(args)) or (
+            name == "listen" and changes_listening(args)
+        )
 
     async def _roles(self, turn_context: TurnContext, incoming: Incoming) -> frozenset[str]:
         """CHANNEL_ADMIN for a community manager, or in a team's channel for one of the team's
@@ -231,7 +281,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)
 
     async def send(self, turn_context: TurnContext, reply: Reply) -> None:
-        activity = Activity().deserialize(cards.to_activity(reply))
+        token = uuid.uuid4().hex if reply.form is not None else ""
+        activity = Activity().deserialize(cards.to_activity(reply, submission=token))
         conversation_id = turn_context.activity.conversation.id
         await self.pacer.run(
             conversation_id,
@@ -250,12 +301,19 @@ class TeamsEndpoint:
     """`POST /api/messages`, with the SDK's two defects wrapped, and proactive posting."""
 
     def __init__(
-        self, core: App, settings: TeamsSettings, *, credentials_factory: Any = None
+        self,
+        core: App,
+        settings: TeamsSettings,
+        *,
+        credentials_factory: Any = None,
+        local: bool = False,
     ) -> None:
         """`credentials_factory` replaces how outgoing tokens are fetched (tests use a local
-        identity server, which msal will not talk to); None means the SDK's own."""
+        identity server, which msal will not talk to); None means the SDK's own. `local`:
+        with no app id, answer the Bot Framework Emulator on this machine (and only it)."""
         self.settings = settings
         self.app_id = settings.id
+        self.local = local and not settings.auth_enabled
         auth = ConfigurationBotFrameworkAuthentication(
             auth_config(settings), credentials_factory=credentials_factory
         )
@@ -276,14 +334,9 @@ class TeamsEndpoint:
             log.warning("could not send the apology either")
 
     async def handle(self, request: web.Request) -> web.Response:
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "expected application/json"}, status=415)
-        try:
-            activity = Activity().deserialize(await request.json())
-        except Exception:
-            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
-        if not activity.type:
-            return web.json_response({"error": "activity has no type"}, status=400)
+        activity = await self._activity(request)
+        if isinstance(activity, web.Response):
+            return activity
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
@@ -296,6 +349,26 @@ class TeamsEndpoint:
         if hasattr(body, "serialize"):
             body = body.serialize()
         return web.json_response(body, status=invoke.status or 200)
+
+    async def _activity(self, request: web.Request) -> Activity | web.Response:
+        """The request's activity, or the refusal: 401 when Teams is not configured, 415 and
+        400 for what is not an activity, 403 for a local-mode activity from elsewhere."""
+        if not self.settings.auth_enabled and not self.local:
+            log.warning("refused a Teams request: %s", NOT_CONFIGURED)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            activity = Activity().deserialize(await request.json())
+        except Exception:
+            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+        if not activity.type:
+            return web.json_response({"error": "activity has no type"}, status=400)
+        if self.local and not is_loopback_url(activity.service_url or ""):
+            # Unauthenticated, the bot would post (and later send digests) wherever this says.
+            log.warning("refused a local-mode Teams activity whose serviceUrl is not this machine")
+            return web.json_response({"error": "local mode answers this machine only"}, status=403)
+        return activity
 
     async def post(self, conversation_id: str, reply: Reply) -> None:
         """Post into a conversation the bot was added to earlier, e.g. a digest."""

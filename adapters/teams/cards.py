@@ -61,6 +61,7 @@ ZWSP = "\u200b"
 NBSP = "\u00a0"
 NOTHING_HEADING = "Closest, though probably not it"
 FORM_FIELD_KEY = "form"  # Action.Submit data naming the form; inputs are merged beside it
+SUBMISSION_KEY = "submission"  # Action.Submit data naming the one card a form was sent on
 PROJECT_FIELD = "project"
 FIX_FIELDS = "Please fix the fields marked below."
 CUT_VALUE_NOTE = "What you wrote was longer than this card can carry: {n:,} characters were cut."
@@ -146,7 +147,7 @@ def escape_markdown(text: str) -> str:
 # -- activities --------------------------------------------------------------------------------
 
 
-def to_activity(reply: Reply) -> dict[str, Any]:
+def to_activity(reply: Reply, *, submission: str = "") -> dict[str, Any]:
     """A Bot Framework message activity with one Adaptive Card for any reply.
 
     A reply with a form shows the form (its text above the inputs); a reply with results is an
@@ -155,7 +156,9 @@ def to_activity(reply: Reply) -> dict[str, Any]:
     activity fits Teams' size limit, saying how many characters were cut.
     """
     if reply.form is not None:
-        card = to_form_card(reply.form, intro=reply.text, alert=reply.tone == "error")
+        card = to_form_card(
+            reply.form, intro=reply.text, alert=reply.tone == "error", submission=submission
+        )
     else:
         card = _reply_card(reply)
     return _activity(card, summary=_summary(reply))
@@ -378,22 +381,27 @@ def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
 # -- forms -------------------------------------------------------------------------------------
 
 
-def to_form_card(form: Form, *, intro: str = "", alert: bool = False) -> dict[str, Any]:
+def to_form_card(
+    form: Form, *, intro: str = "", alert: bool = False, submission: str = ""
+) -> dict[str, Any]:
     """An Adaptive Card form: one input per field with the field's name as its id, so a
-    submission's `activity.value` is `{"form": form.id, field name: value, ...}`.
+    submission's `activity.value` is `{"form": form.id, field name: value, ...}`, plus
+    `"submission": …` when one is given: a token naming this one card, so a second click on
+    the same card (or a replay) is recognised and saved once.
 
     A field with an error gets the error, in the attention colour, right under its input
     (the card is sent again with every value the user typed). Raises ValueError for a field
     named "form" or two fields with one name: their values would overwrite each other.
     """
     names = [f.name for f in form.fields]
-    if FORM_FIELD_KEY in names or len(set(names)) != len(names) or not all(names):
+    reserved = {FORM_FIELD_KEY, SUBMISSION_KEY} & set(names)
+    if reserved or len(set(names)) != len(names) or not all(names):
         raise ValueError("form fields need distinct, non-empty names other than 'form'")
     submit = {
         "type": "Action.Submit",
         "title": _cut(" ".join(form.submit_label.split()) or "Submit", ACTION_TITLE)[0],
         "style": "positive",
-        "data": {FORM_FIELD_KEY: form.id},
+        "data": {FORM_FIELD_KEY: form.id, **({SUBMISSION_KEY: submission} if submission else {})},
     }
     return _fitted(
         lambda limit: _card(_form_body(form, intro, alert, limit), [submit], fallback=form.title)

@@ -16,19 +16,44 @@ from bot.clock import zone_named
 from bot.model import ActionPayload, ConversationRef, Incoming, Person
 
 PLATFORM = "teams"
-AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+AT_TAG = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 TAG = re.compile(r"<[^>]+>")
 BOT_NAME = re.compile(r"^\s*@?hasanyone\b[\s,:]*", re.IGNORECASE)
 
 
 def conversation_of(activity: Mapping[str, Any]) -> ConversationRef:
+    """A team's channel is public to the community (its tenant); a group chat or a personal
+    chat is not, nor is a private channel where Teams says it is one."""
     conversation = activity.get("conversation") or {}
+    kind = conversation.get("conversationType")
+    channel = (activity.get("channelData") or {}).get("channel") or {}
+    private_channel = str(channel.get("membershipType") or "").lower() in ("private", "shared")
     return ConversationRef(
         platform=PLATFORM,
         channel_id=str(conversation.get("id", "")),
         workspace_id=tenant_of(activity),
-        is_direct=conversation.get("conversationType") == "personal",
+        is_direct=kind == "personal",
+        is_public=kind == "channel" and not private_channel,
+        is_group=kind == "groupChat",
     )
+
+
+def mentioned(activity: Mapping[str, Any]) -> tuple[Person, ...]:
+    """The people a message mentions (Teams lists them in `entities`), other than the bot.
+    A mention gives the person's name and Bot Framework id, not their AAD object id, so the
+    key is only known when they have spoken to the bot; the core then looks them up by name."""
+    bot_id = str((activity.get("recipient") or {}).get("id") or "")
+    found = []
+    for entity in activity.get("entities") or ():
+        if not isinstance(entity, Mapping) or entity.get("type") != "mention":
+            continue
+        who = entity.get("mentioned") or {}
+        if not isinstance(who, Mapping) or str(who.get("id") or "") == bot_id:
+            continue
+        aad = str(who.get("aadObjectId") or "")
+        key = f"{PLATFORM}:{tenant_of(activity)}:{aad}" if aad else ""
+        found.append(Person(key=key, name=str(who.get("name") or "")))
+    return tuple(found)
 
 
 def tenant_of(activity: Mapping[str, Any]) -> str:
@@ -69,10 +94,16 @@ def timezone_of(activity: Mapping[str, Any]) -> str:
     return name
 
 
-def clean_text(text: str) -> str:
-    """Mentions out, Teams' HTML flattened, and a leading "hasanyone" dropped, so that
-    "@hasanyone weeknote …" and "hasanyone help" reach the core as "weeknote …" and "help"."""
-    text = AT_TAG.sub(" ", text)
+def clean_text(text: str, bot_name: str = "hasanyone") -> str:
+    """The bot's own mention out, other people's kept as "@Name", Teams' HTML flattened, and a
+    leading "hasanyone" dropped, so that "@hasanyone weeknote …" and "hasanyone help" reach
+    the core as "weeknote …" and "help"."""
+
+    def mention(match: re.Match[str]) -> str:
+        name = html.unescape(TAG.sub("", match.group(1))).strip()
+        return " " if name.lower() in (bot_name.lower(), "hasanyone") else f" @{name} "
+
+    text = AT_TAG.sub(mention, text)
     text = html.unescape(TAG.sub(" ", text.replace("<br>", "\n").replace("</p>", "\n")))
     text = BOT_NAME.sub("", text)
     return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
@@ -87,9 +118,16 @@ def message_to_incoming(activity: Mapping[str, Any], *, now: datetime) -> Incomi
     }
     value = activity.get("value")
     if isinstance(value, Mapping) and "form" in value:
-        fields = {k: "" if v is None else str(v) for k, v in value.items() if k != "form"}
+        fields = {
+            k: "" if v is None else str(v)
+            for k, v in value.items()
+            if k not in ("form", "submission")
+        }
         return Incoming(text="", form_id=str(value["form"]), form=fields, **base)  # type: ignore[arg-type]
     if isinstance(value, Mapping) and "action" in value:
         action = ActionPayload(name=str(value["action"]), value=str(value.get("value", "")))
         return Incoming(text="", action=action, **base)  # type: ignore[arg-type]
-    return Incoming(text=clean_text(str(activity.get("text") or "")), **base)  # type: ignore[arg-type]
+    people = tuple(p for p in mentioned(activity) if p.key)
+    bot_name = str((activity.get("recipient") or {}).get("name") or "hasanyone")
+    text = clean_text(str(activity.get("text") or ""), bot_name)
+    return Incoming(text=text, mentions=people, **base)  # type: ignore[arg-type]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from adapters.teams.bot import ConversationGone, TeamsEndpoint
+from adapters.teams.bot import ConversationGone, TeamsEndpoint, status_of
 from bot.model import Reply
-from jobs.ports import ChannelGone, TemporaryFailure
+from jobs.ports import ChannelGone, MaybeDelivered, TemporaryFailure
 
 
 class TeamsPoster:
@@ -27,7 +27,11 @@ class TeamsPoster:
         except ConversationGone as gone:
             raise ChannelGone(str(gone)) from gone
         except Exception as error:
-            raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
+            status = status_of(error)
+            reason = f"{type(error).__name__}: {status or error}"
+            if status is not None and 400 <= status < 500:
+                raise TemporaryFailure(reason) from error  # refused: nothing was posted
+            raise MaybeDelivered(reason) from error
         return digest_key
 
     async def already_posted(
@@ -45,7 +49,7 @@ class TeamsMessenger:
     def __init__(self, endpoint: TeamsEndpoint) -> None:
         self.endpoint = endpoint
 
-    async def send_dm(self, person_key: str, reply: Reply) -> None:
+    async def send_dm(self, person_key: str, reply: Reply, *, key: str = "") -> None:
         who = person_key.rsplit(":", 1)[-1]
         conversation = await asyncio.to_thread(
             self.endpoint.conversations.personal_chat_with, "teams", who
@@ -53,6 +57,10 @@ class TeamsMessenger:
         if conversation is None:
             raise ChannelGone(f"no personal chat with {who}")
         await TeamsPoster(self.endpoint).post(conversation, reply, digest_key="dm")
+
+    async def already_sent(self, person_key: str, *, key: str, since: datetime) -> bool | None:
+        """The Bot Connector cannot be asked what a conversation holds."""
+        return None
 
     async def timezone_of(self, person_key: str) -> str | None:
         """Teams cannot be asked; a person's zone is learnt from their messages' localTimezone."""

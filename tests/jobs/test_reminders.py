@@ -392,7 +392,7 @@ async def test_each_owner_is_reminded_at_two_on_friday_in_their_own_timezone(
     add_project(empty_app, "School admissions", BOB)  # Slack profile says New York
     add_project(empty_app, "Library app", CAROL)  # Teams, said Auckland
     teams_dm = ConversationRef("teams", "a:1", "tenant-1", is_direct=True)
-    empty_app.repo.seen(Person(CAROL, "Carol", "Pacific/Auckland"), teams_dm, now=FRIDAY)
+    empty_app.people.seen(Person(CAROL, "Carol", "Pacific/Auckland"), teams_dm, now=FRIDAY)
     slack = RecordingMessenger("slack", zones={BOB: "America/New_York"})
     teams = RecordingMessenger("teams")
 

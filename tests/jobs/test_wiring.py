@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from adapters.app import App, build_app
-from adapters.scheduling import digest_job, remind
+from adapters.scheduling import deliver_outbox, digest_job, messengers, remind
 from adapters.settings import Settings, SlackSettings
 from bot.clock import FixedClock
 from bot.model import ProjectDraft, Reply, Stage
@@ -72,9 +72,15 @@ async def test_a_paused_digest_is_reported_to_the_community_managers(database_ur
         fake.fail_next("chat.postMessage", error="channel_not_found")
         report = await run_due(digest_job(app), now=clock.now())
         assert report.outcomes["paused"] == 1
+        # The notes wait in the outbox (once each, however often the sweep runs) until delivered.
+        direct = messengers(app)
+        delivered = await deliver_outbox(app, direct)
+        assert await deliver_outbox(app, direct) == "no messages were waiting"
         calls = await fake.wait_for("chat.postMessage", count=2)
         assert calls[1].params["channel"] == "UMANAGER"
         assert "C0GONE" in str(calls[1].params) and "channel_not_found" in str(calls[1].params)
+        # Slack takes it; Teams here has no chat with "teams:x:y", so that one cannot be sent.
+        assert delivered == "1 sent, 1 undeliverable"
         app.engine.dispose()
 
 

@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 
 from adapters.app import App
 from bot.model import Person, ProjectDraft, Stage, WeeknoteDraft
-from bot.ports import NotAllowed
 from knowledge import db
 from knowledge import tables as t
 from knowledge.interchange import export_records, import_records, write_jsonl
@@ -166,6 +165,8 @@ def test_export_then_import_into_an_empty_database_gives_the_same_register(
 
 
 def test_a_weeknote_updates_last_activity_and_only_its_author_may_delete_it(empty_app: App) -> None:
+    from bot.model import ConversationRef, Incoming
+
     now = empty_app.clock.now()
     project = empty_app.repo.add_project(
         _draft("Bulky waste booking"), now=now - timedelta(days=30)
@@ -179,9 +180,15 @@ def test_a_weeknote_updates_last_activity_and_only_its_author_may_delete_it(empt
     assert note.id != again.id
     stored = empty_app.repo.get_project(project.id)
     assert stored is not None and stored.updated == now.date()
-    with pytest.raises(NotAllowed):
-        empty_app.repo.delete_weeknote(note.id, by=BOB, now=now)
-    empty_app.repo.delete_weeknote(note.id, by=ALICE, now=now)
+    here = ConversationRef("slack", "D1", "T1", is_direct=True)
+
+    def delete(who: Person) -> str:
+        said = f"weeknote delete {note.id}"
+        return empty_app.bot.handle(Incoming(said, who, here, now)).text
+
+    assert "only delete weeknotes you wrote" in delete(BOB)
+    assert empty_app.repo.get_weeknote(note.id) is not None
+    assert "Deleted weeknote" in delete(ALICE)
     with Session(empty_app.engine) as s:
         row = s.get_one(t.Weeknote, note.id)
         assert row.text == "" and row.deleted_at is not None
@@ -204,7 +211,7 @@ def test_the_finder_sees_new_and_deleted_weeknotes_without_a_restart(empty_app: 
     found = empty_app.finder.find("bulky mattress collection")
     assert found.confident
     assert found.results[0].id == project.id and note.id in found.results[0].weeknote_ids
-    empty_app.repo.delete_weeknote(note.id, by=ALICE, now=now + timedelta(seconds=2))
+    empty_app.repo.delete_weeknote(note.id, now=now + timedelta(seconds=2))
     assert not empty_app.finder.find("bulky mattress collection").confident
 
 
@@ -216,16 +223,17 @@ def test_questions_and_feedback_are_kept_and_unanswered_ones_reach_the_digest(
     )
     demo_app.bot.handle(_incoming(demo_app, "Has anyone built a cemetery burial plot search"))
     assert reply.tone == "nothing" and reply.question_id is not None
-    assert demo_app.repo.record_feedback(
+    assert demo_app.questions.record_feedback(
         reply.question_id, "not_what_i_meant", by=ALICE, at=demo_app.clock.now()
     )
     end = demo_app.clock.now() + timedelta(minutes=1)
     activity = demo_app.repo.activity_between(end - timedelta(days=7), end)
     assert activity.unanswered[0].times == 2
     assert "cemetery" in activity.unanswered[0].text
+    assert demo_app.questions.votes(reply.question_id) == {ALICE.key: "not_what_i_meant"}
     with Session(demo_app.engine) as s:
         question = s.exec(select(t.Question).where(t.Question.id == reply.question_id)).one()
-        assert question.feedback == "not_what_i_meant" and question.confident is False
+        assert question.confident is False and question.public is True
 
 
 def _incoming(app: App, text: str) -> object:
@@ -234,7 +242,7 @@ def _incoming(app: App, text: str) -> object:
     return Incoming(
         text=text,
         sender=ALICE,
-        conversation=ConversationRef("slack", "C1", "T1"),
+        conversation=ConversationRef("slack", "C1", "T1", is_public=True),
         received_at=app.clock.now(),
     )
 

@@ -126,6 +126,10 @@ class SlackHarness:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return await self.post(body, "application/x-www-form-urlencoded")
 
+    def own(self, project_id: str, user: str = "UALICE") -> None:
+        """Make a Slack user the owner of a (demo) project, as an approved claim would."""
+        self.app.repo.set_owner(project_id, f"slack:{TEAM}:{user}", now=self.app.clock.now())
+
     async def responses(self, response_id: str, count: int = 1) -> list[dict[str, Any]]:
         calls = await self.fake.wait_for(f"response_url:{response_id}", count=count)
         return [c.params for c in calls]

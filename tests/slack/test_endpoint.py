@@ -56,6 +56,7 @@ async def test_help_and_empty_commands_get_usage_not_silence(slack: SlackHarness
 
 
 async def test_weeknote_text_posts_directly_and_the_bot_confirms(slack: SlackHarness) -> None:
+    slack.own("pl-17")
     _, rid = await slack.slash(
         "/weeknote", "pl-17: We play-tested the Budgetron with 12 residents."
     )
@@ -88,6 +89,7 @@ def submission(
 async def test_weeknote_modal_round_trip_with_an_inline_error_then_success(
     slack: SlackHarness,
 ) -> None:
+    slack.own("pl-17")
     await slack.slash("/weeknote")
     [opened] = await slack.fake.wait_for("views.open")
     view = opened.params["view"]
@@ -158,7 +160,7 @@ async def test_project_add_modal_registers_and_show_stage_mine_work(slack: Slack
     _, rid = await slack.slash("/project", "mine", user="UBOB")
     assert "pest-control-booking" in all_text(await slack.responses(rid))
     _, rid = await slack.slash("/project", "stage pest-control-booking beta", user="UALICE")
-    assert "Only the project's owner" in all_text(await slack.responses(rid))
+    assert "It belongs to ubob" in all_text(await slack.responses(rid))
     _, rid = await slack.slash("/project", "stage pest-control-booking beta", user="UBOB")
     assert "now in beta" in all_text(await slack.responses(rid))
     _, rid = await slack.slash("/project", "show pest-control-booking")
@@ -326,6 +328,7 @@ async def test_a_listened_channel_gets_one_threaded_answer_only_when_confident(
     )
     await settle(slack)
     assert slack.fake.calls_to("chat.postMessage") == []  # not listening yet
+    slack.fake.channels["C0GENERAL"] = {"creator": "UALICE"}  # so Alice may turn it on
     _, rid = await slack.slash("/hasanyone", "listen on")
     await slack.responses(rid)
     await slack.event(
@@ -450,7 +453,8 @@ async def test_buttons_store_feedback_and_introduce_opens_a_group_dm(slack: Slac
     await slack.interact(press(actions[0], 1))
     assert "glad" in all_text(await slack.responses("b1"))
     with Session(slack.app.engine) as s:
-        assert [q.feedback for q in s.exec(select(t.Question))] == ["helpful"]
+        votes = [(v.person_key, v.verdict) for v in s.exec(select(t.FeedbackVote))]
+    assert votes == [(f"slack:{TEAM}:UALICE", "helpful")]
     await slack.interact(press(actions[2], 2))
     [opened] = await slack.fake.wait_for("conversations.open")
     assert set(opened.params["users"].split(",")) == {"UALICE", "UOWNER"}
@@ -478,6 +482,7 @@ async def test_user_text_cannot_smuggle_mentions_or_links_into_messages(
 async def test_a_40000_character_weeknote_is_stored_whole_and_the_reply_fits_slack(
     slack: SlackHarness,
 ) -> None:
+    slack.own("pl-17")
     text = ("We tested the Budgetron. " * 1700)[:40_000]
     _, rid = await slack.slash("/weeknote", f"pl-17: {text}")
     [reply] = await slack.responses(rid)
@@ -489,6 +494,7 @@ async def test_a_40000_character_weeknote_is_stored_whole_and_the_reply_fits_sla
 async def test_app_home_shows_my_projects_weeknotes_and_unanswered_questions(
     slack: SlackHarness,
 ) -> None:
+    slack.own("pl-17")
     _, rid = await slack.slash("/hasanyone", "has anyone built a cemetery burial plot search?")
     await slack.responses(rid)
     await slack.slash("/weeknote", "pl-17: home test")

@@ -80,6 +80,10 @@ class TeamsHarness:
         await self.connector.wait_for(count, timeout=timeout)
         return [c for c in self.connector.calls if c.kind in POSTED_KINDS and c.status < 300]
 
+    def own(self, project_id: str, user: str = "aad-alice") -> None:
+        """Make a Teams user the owner of a (demo) project, as an approved claim would."""
+        self.app.repo.set_owner(project_id, f"teams:{TENANT}:{user}", now=self.app.clock.now())
+
     @property
     def endpoint(self) -> Any:
         return self.web_app[TEAMS_KEY]
@@ -145,7 +149,9 @@ async def local_teams(
     """Teams in local mode (no app id), as with the Bot Framework Emulator."""
     request.getfixturevalue("demo_app").engine.dispose()
     async with FakeConnector() as connector:
-        settings = Settings(env="test", database_url=database_url, teams=teams_settings(None))
+        settings = Settings(
+            env="test", database_url=database_url, teams=teams_settings(None), teams_local=True
+        )
         app = build_app(settings, clock=clock)
         harness = await start(app, connector, None, None)
         yield harness

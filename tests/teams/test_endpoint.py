@@ -56,6 +56,7 @@ def form_of(activity: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_weeknote_form_submit_shows_field_errors_then_posts(teams: TeamsHarness) -> None:
+    teams.own("pl-17")
     await teams.send(teams.activity("weeknote"))
     [opened] = await teams.replies(1)
     assert "Input.Text" in card_text(opened.activity) and "Input.ChoiceSet" in card_text(
@@ -87,7 +88,8 @@ async def test_feedback_buttons_are_stored(teams: TeamsHarness) -> None:
     calls = await teams.replies(2)
     assert "glad" in card_text(calls[1].activity)
     with Session(teams.app.engine) as s:
-        assert [q.feedback for q in s.exec(select(t.Question))] == ["helpful"]
+        votes = [(v.person_key, v.verdict) for v in s.exec(select(t.FeedbackVote))]
+    assert votes == [(f"teams:{TENANT}:aad-alice", "helpful")]
 
 
 async def test_an_invoke_with_a_body_answers_200_with_the_body(teams: TeamsHarness) -> None:
@@ -123,6 +125,7 @@ async def test_bad_tokens_get_401_and_nothing_happens(teams: TeamsHarness) -> No
 
 
 async def test_a_valid_token_is_accepted(teams: TeamsHarness) -> None:
+    teams.own("pl-17")
     response = await teams.send(teams.activity("weeknote pl-17: with a good token"))
     assert response.status in (200, 201)
     await teams.replies(1)
@@ -235,6 +238,7 @@ async def test_card_markdown_injection_is_inert(teams: TeamsHarness) -> None:
 
 
 async def test_a_40000_character_weeknote_is_stored_whole(teams: TeamsHarness) -> None:
+    teams.own("pl-17")
     text = ("We tested the Budgetron. " * 1700)[:40_000].strip()
     await teams.send(teams.activity(f"weeknote pl-17: {text}"))
     [reply] = await teams.replies(1)

@@ -119,7 +119,11 @@ async def _refusal(request: web.Request, verifier: Any) -> web.Response | None:
     refused with 401 or 400 and one log line, before any of it is parsed: a flood of junk
     costs a line each, never a stack trace."""
     body = await request.text()
-    if not verifier.is_valid_request(body, dict(request.headers)):
+    try:
+        valid = verifier.is_valid_request(body, dict(request.headers))
+    except ValueError:  # a timestamp that is not a number
+        valid = False
+    if not valid:
         log.info("refused a Slack request: bad or stale signature")
         return web.json_response({"error": "invalid signature"}, status=401)
     problem = _malformed(body, request.content_type)

@@ -26,6 +26,7 @@ class SlackSettings(BaseSettings):
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
     api_url: str = "https://slack.com/api/"
+    timeout: float = 30.0  # seconds a Web API call may take before it counts as failed
     client_id: str | None = None
     client_secret: SecretStr | None = None
 

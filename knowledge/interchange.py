@@ -81,10 +81,11 @@ class ImportReport:
 
     def summary(self) -> str:
         parts = []
-        for kind in self.created:
+        kinds = dict.fromkeys([*self.created, *self.updated, *self.unchanged, *self.deleted])
+        for kind in kinds:
             part = (
-                f"{kind}s: {self.created[kind]} new, {self.updated[kind]} updated, "
-                f"{self.unchanged[kind]} unchanged"
+                f"{kind}s: {self.created.get(kind, 0)} new, {self.updated.get(kind, 0)} updated, "
+                f"{self.unchanged.get(kind, 0)} unchanged"
             )
             if self.deleted.get(kind):
                 part += f", {self.deleted[kind]} left deleted"

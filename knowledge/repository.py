@@ -364,17 +364,18 @@ class Repository:
         raise RuntimeError("could not find a free weeknote id")
 
     def _insert_weeknote(self, draft: model.WeeknoteDraft, *, now: datetime) -> model.Weeknote:
+        week = draft.week - timedelta(days=draft.week.weekday())  # filed by its Monday
         with self.session() as s:
             project = s.get(t.Project, draft.project_id)
             if project is None or project.deleted_at is not None:
                 raise NotFound(draft.project_id)
             row = t.Weeknote(
-                id=self._free_id(s, t.Weeknote, f"{project.id}-{draft.week.isoformat()}"),
+                id=self._free_id(s, t.Weeknote, f"{project.id}-{week.isoformat()}"),
                 project_id=project.id,
                 organisation_id=project.organisation_id,
                 author=draft.author.name or draft.author.key,
                 author_key=draft.author.key,
-                week=draft.week,
+                week=week,
                 title=one_line(draft.title),
                 text=draft.text,
                 internal=draft.internal,

@@ -66,7 +66,6 @@ GONE = frozenset(
         "cannot_dm_bot",
     }
 )
-TIMEOUT_SECONDS = 30
 
 
 def method_of(url: str) -> str:
@@ -108,7 +107,7 @@ def web_client(settings: SlackSettings, token: str | None) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=settings.api_url,
-        timeout=TIMEOUT_SECONDS,
+        timeout=int(max(1, settings.timeout)),
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=5),
             RepeatableConnectionErrorRetryHandler(max_retry_count=3),

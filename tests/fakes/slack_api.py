@@ -168,6 +168,7 @@ class FakeSlack:
         self._problems: list[str] = []  # mistakes in a test's fault plan, raised on exit
         self._stopping = asyncio.Event()
         self._ts = itertools.count(1)
+        self._last_micros = 0
         self._dms: dict[frozenset[str], str] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -477,8 +478,11 @@ class FakeSlack:
         return f"00000000-0000-4000-8000-{next(self._envelope_ids):012d}"
 
     def next_ts(self) -> str:
-        """A fresh message timestamp, unique and increasing: ``"1700000000.000100"`` onwards."""
-        micros = 1_700_000_000_000_000 + next(self._ts) * 100
+        """A fresh message timestamp, unique and increasing, from the wall clock as Slack's
+        are (so `oldest=` windows computed from real times find the messages they should)."""
+        next(self._ts)
+        micros = max(int(time.time() * 1_000_000), self._last_micros + 100)
+        self._last_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     # --- HTTP plumbing ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -107,16 +108,17 @@ class SlackHarness:
         *,
         event_id: str | None = None,
         headers: dict[str, str] | None = None,
+        team_id: str = TEAM,
     ) -> aiohttp.ClientResponse:
         body = json.dumps(
             {
                 "token": "legacy",
-                "team_id": TEAM,
+                "team_id": team_id,
                 "api_app_id": "A0001",
                 "type": "event_callback",
                 "event_id": event_id or f"Ev{next(self.ids):08d}",
                 "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+                "authorizations": [{"team_id": team_id, "user_id": "UBOT", "is_bot": True}],
                 "event": event,
             }
         )
@@ -140,16 +142,27 @@ async def slack(
     database_url: str, clock: FixedClock, request: pytest.FixtureRequest
 ) -> AsyncIterator[SlackHarness]:
     request.getfixturevalue("demo_app").engine.dispose()  # the demo data, on this database
+    async with running_slack(database_url, clock) as harness:
+        yield harness
+
+
+@contextlib.asynccontextmanager
+async def running_slack(
+    database_url: str, clock: FixedClock, **settings: Any
+) -> AsyncIterator[SlackHarness]:
+    """`hasanyone serve`'s web app with Slack on, against a fake Slack; `settings` override
+    the app's Settings (community_managers=…, for one)."""
     async with FakeSlack() as fake:
-        settings = Settings(
+        config = Settings(
             env="test",
             database_url=database_url,
             demo_data=True,
             slack=SlackSettings(
                 bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.api_url
             ),
+            **settings,
         )
-        app = build_app(settings, clock=clock)
+        app = build_app(config, clock=clock)
         runner = web.AppRunner(make_web_app(app), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -159,5 +159,20 @@ async def local_teams(
         app.engine.dispose()
 
 
+@pytest.fixture
+async def teams_unconfigured(
+    database_url: str, clock: FixedClock, request: pytest.FixtureRequest
+) -> AsyncIterator[TeamsHarness]:
+    """Teams on (the default) with no app id and no HASANYONE_TEAMS_LOCAL."""
+    request.getfixturevalue("demo_app").engine.dispose()
+    async with FakeConnector() as connector:
+        settings = Settings(env="test", database_url=database_url, teams=teams_settings(None))
+        app = build_app(settings, clock=clock)
+        harness = await start(app, connector, None, None)
+        yield harness
+        await stop(harness)
+        app.engine.dispose()
+
+
 def new_conversation() -> str:
     return f"19:{uuid.uuid4().hex}@thread.tacv2"

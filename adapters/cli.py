@@ -357,6 +357,17 @@ def digest_subscribe(
         _err("\n".join(problems))
         raise typer.Exit(2)
     app = _app()
+    if platform == "teams":
+        from knowledge.conversations import ConversationStore
+
+        if ConversationStore(app.engine).state("teams", channel) != "installed":
+            _err(
+                f"hasanyone has not been added to Teams conversation {channel!r} (or was "
+                "removed from it), so it could not post there. Add the app to the team or "
+                "chat and @mention it once, or have a team owner say `digest on` in the "
+                "channel itself."
+            )
+            raise typer.Exit(2)
     hour, minute = time.split(":")
     sub = DigestStore(app.engine).subscribe(
         platform,

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from bot.commands import COMMANDS
 from bot.commands.ask import answer_reply
 from bot.commands.base import Command, Services, error, split_target, split_word
-from bot.model import Incoming, Reply
+from bot.model import Finding, Incoming, Reply
+from bot.questions import looks_like_a_question
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +91,34 @@ class Bot:
             return True
         return first in self.commands[name].subcommands
 
+    def answer_unprompted(self, incoming: Incoming) -> Reply | None:
+        """A message in a channel that nobody addressed to the bot: the one rule for every
+        platform. An answer, in its thread, only when the channel opted in (`listen on`), the
+        message reads like a question ("has anyone…?"), search is confident, and the bot has
+        not answered in that thread yet; otherwise None, and the bot stays quiet. Adapters
+        drop messages from bots before they get here."""
+        where = incoming.conversation
+        if where.is_direct or not where.thread_id or not looks_like_a_question(incoming.text):
+            return None
+        if not self.services.channels.is_listening(where):
+            return None
+        finding = self.services.finder.find(incoming.text)
+        if not finding.confident:
+            return None
+        now = self.services.clock.now()
+        if not self.services.channels.first_answer_in_thread(where, where.thread_id, now=now):
+            return None
+        return self._logged_answer(incoming, finding)
+
     def answer_if_confident(self, incoming: Incoming) -> Reply | None:
         """For questions nobody addressed to the bot (a channel that opted in): an answer only
         when search is confident, else None and the bot stays quiet. Only answers are logged."""
         finding = self.services.finder.find(incoming.text)
         if not finding.confident:
             return None
+        return self._logged_answer(incoming, finding)
+
+    def _logged_answer(self, incoming: Incoming, finding: Finding) -> Reply:
         question_id = self.services.questions.record_question(
             incoming.text,
             asker=incoming.sender,

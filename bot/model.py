@@ -236,12 +236,15 @@ class Form:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """A button offered with a reply."""
+    """A button offered with a reply. `settles`: pressing it decides what the message asked
+    (delete, keep, approve…), so a platform that can should replace the message with the
+    outcome rather than leave the buttons to be pressed again."""
 
     label: str
     name: str
     value: str
     style: Literal["default", "primary", "danger"] = "default"
+    settles: bool = False
 
 
 Tone = Literal["info", "answer", "nothing", "error", "done"]

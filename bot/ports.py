@@ -290,6 +290,12 @@ class Channels(Protocol):
 
     def is_listening(self, where: ConversationRef) -> bool: ...
 
+    def first_answer_in_thread(
+        self, where: ConversationRef, thread_id: str, *, now: datetime
+    ) -> bool:
+        """True exactly once per thread, across processes: the bot answers a thread once."""
+        ...
+
     def subscribe(
         self,
         where: ConversationRef,

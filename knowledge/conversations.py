@@ -47,6 +47,14 @@ class ConversationStore:
                 s.add(row)
                 s.commit()
 
+    def state(self, platform: str, conversation_id: str) -> str:
+        """"installed", "removed" (the app was taken out of it) or "unknown" (never seen)."""
+        with Session(self.engine) as s:
+            row = s.get(t.ConversationReference, (platform, conversation_id))
+        if row is None:
+            return "unknown"
+        return "installed" if row.installed else "removed"
+
     def reference(self, platform: str, conversation_id: str) -> dict[str, Any] | None:
         with Session(self.engine) as s:
             row = s.get(t.ConversationReference, (platform, conversation_id))

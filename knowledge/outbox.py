@@ -114,7 +114,13 @@ def reply_body(reply: Reply) -> dict[str, Any]:
         "text": reply.text,
         "title": reply.title,
         "actions": [
-            {"label": a.label, "name": a.name, "value": a.value, "style": a.style}
+            {
+                "label": a.label,
+                "name": a.name,
+                "value": a.value,
+                "style": a.style,
+                "settles": a.settles,
+            }
             for a in reply.actions
         ],
     }
@@ -122,7 +128,13 @@ def reply_body(reply: Reply) -> dict[str, Any]:
 
 def body_reply(body: dict[str, Any]) -> Reply:
     actions = tuple(
-        Action(a["label"], a["name"], a["value"], style=a.get("style", "default"))
+        Action(
+            a["label"],
+            a["name"],
+            a["value"],
+            style=a.get("style", "default"),
+            settles=bool(a.get("settles", False)),
+        )
         for a in body.get("actions", [])
     )
     return Reply(text=str(body.get("text", "")), title=str(body.get("title", "")), actions=actions)

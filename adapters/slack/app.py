@@ -52,7 +52,6 @@ from adapters.slack.respond import respond
 from bot.commands.digest import changes_the_digest
 from bot.commands.listen import changes_listening
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
-from bot.questions import looks_like_a_question
 from jobs.ports import ChannelGone, MaybeDelivered, TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -374,21 +373,9 @@ class SlackBot:
         await self._maybe_answer(incoming, client)
 
     async def _maybe_answer(self, incoming: Incoming, client: AsyncWebClient) -> None:
-        """In a channel that opted in: answer a plain question, in its thread, only when
-        confident, and at most once per thread."""
-        where = incoming.conversation
-        if not looks_like_a_question(incoming.text):
-            return
-        if not where.thread_id or not await asyncio.to_thread(
-            self.core.channels.is_listening, where
-        ):
-            return
-        reply = await asyncio.to_thread(self.core.bot.answer_if_confident, incoming)
-        if reply is None:
-            return
-        if await asyncio.to_thread(
-            self.core.channels.first_answer_in_thread, where, where.thread_id, now=self._now()
-        ):
+        """A plain message in a channel: the core decides (Bot.answer_unprompted)."""
+        reply = await asyncio.to_thread(self.core.bot.answer_unprompted, incoming)
+        if reply is not None:
             await self._reply_in_thread(incoming, reply, client)
 
     async def _reply_in_thread(

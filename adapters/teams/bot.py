@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -28,6 +28,7 @@ from botbuilder.schema import (
     ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
+    Attachment,
     ConversationReference,
 )
 
@@ -37,11 +38,15 @@ from adapters.teams import cards
 from adapters.teams.incoming import (
     PLATFORM,
     conversation_of,
+    is_from_a_bot,
     is_team_owner,
+    mentions_the_bot,
     message_to_incoming,
+    split_thread,
     team_of,
 )
 from bot.commands.digest import ADMINS_ONLY, changes_the_digest
+from bot.commands.help import welcome_reply
 from bot.commands.listen import changes_listening
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
 from knowledge.conversations import ConversationStore
@@ -53,6 +58,9 @@ MAX_ATTEMPTS = 5
 MIN_GAP = 1 / 7  # Teams allows about 7 operations a second per conversation
 NO_OWNERS_HERE = "A group chat has no owners, so here only a community manager can."
 ONCE_CARD = "teams-card"  # processed_event.platform of submitted form cards
+ONCE_WELCOME = "teams-welcome"  # ...and of the conversations the bot has said hello in
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+EXTENSION_RESULTS = 8
 NOT_CONFIGURED = (
     "Teams is not configured: set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and "
     "MICROSOFT_APP_TENANT_ID (or HASANYONE_TEAMS_LOCAL=true for the Bot Framework Emulator on "
@@ -75,6 +83,16 @@ def is_loopback_url(url: str) -> bool:
 
 class ConversationGone(Exception):
     """The bot is no longer in that conversation (uninstalled, or the chat was deleted)."""
+
+
+class ConversationUnknown(Exception):
+    """The bot has never been in that conversation: nothing to post with, yet."""
+
+
+NOT_SEEN_YET = (
+    "hasanyone has not been added to that conversation yet: add the app to the team (or chat) "
+    "and @mention it once, or say `digest on` in the channel itself"
+)
 
 
 PUBLIC_ISSUER = "https://api.botframework.com"
@@ -160,6 +178,14 @@ async def with_retry(send: Callable[[], Awaitable[Any]], *, what: str) -> Any:
     raise AssertionError("unreachable")
 
 
+async def team_member(turn_context: TurnContext, team_id: str, member_id: str) -> Any:
+    """A member of the team's roster. botbuilder 4.17.1's TeamsInfo.get_team_member takes a
+    team id and then ignores it, asking the roster of the conversation the message came from
+    (a channel thread, which Teams answers 404): this asks the team's."""
+    client = await TeamsInfo._get_connector_client(turn_context)
+    return await TeamsInfo._get_member(client, team_id, member_id)
+
+
 class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     def __init__(self, core: App, conversations: ConversationStore, pacer: Pacer) -> None:
         self.core = core
@@ -174,12 +200,17 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         await super().on_turn(turn_context)
 
     def _remember(self, activity: Activity) -> None:
-        reference = TurnContext.get_conversation_reference(activity)
+        """Keyed on the channel, not the thread a message came from, so a later post (a
+        digest) starts a new thread in the channel instead of replying inside an old one."""
+        reference = TurnContext.get_conversation_reference(activity).serialize()
         where = conversation_of(activity.serialize())
+        conversation = dict(reference.get("conversation") or {})
+        conversation["id"] = split_thread(str(conversation.get("id", "")))[0]
+        reference["conversation"] = conversation
         self.conversations.remember(
             PLATFORM,
             where.channel_id,
-            reference.serialize(),
+            reference,
             now=self.core.clock.now(),
             workspace_id=where.workspace_id,
             service_url=activity.service_url or "",
@@ -187,7 +218,19 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         )
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        await asyncio.to_thread(self._remember, turn_context.activity)
+        """Installed personally, in a chat or in a team: remembered, and welcomed once."""
+        activity = turn_context.activity
+        await asyncio.to_thread(self._remember, activity)
+        where = conversation_of(activity.serialize())
+        first = await asyncio.to_thread(
+            self.core.channels.first_time_for_event,
+            ONCE_WELCOME,
+            where.channel_id[:200],
+            now=self.core.clock.now(),
+        )
+        if first:
+            in_channel = not (where.is_direct or where.is_group)
+            await self.send(turn_context, welcome_reply(in_channel=in_channel))
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         conversation_id = turn_context.activity.conversation.id
@@ -200,6 +243,20 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         incoming = message_to_incoming(raw, now=self.core.clock.now())
         if not incoming.text and incoming.form is None and incoming.action is None:
             return  # an empty message (an image, a reaction): nothing to answer
+        unaddressed = (
+            raw.get("conversation", {}).get("conversationType") == "channel"
+            and incoming.form is None
+            and incoming.action is None
+            and not mentions_the_bot(raw)
+        )
+        if unaddressed:
+            # Teams delivers every channel message only with the ChannelMessage.Read.Group
+            # permission; those nobody addressed to the bot go by the same rule as Slack's.
+            if not is_from_a_bot(raw):
+                reply = await asyncio.to_thread(self.core.bot.answer_unprompted, incoming)
+                if reply is not None:
+                    await self.send(turn_context, reply)
+            return
         if self._needs_roles(incoming):
             incoming = replace(incoming, roles=await self._roles(turn_context, incoming))
         if incoming.form is not None and not await self._first_submission(raw, incoming):
@@ -252,8 +309,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             return frozenset()
         try:
             member = await with_retry(
-                lambda: TeamsInfo.get_team_member(turn_context, team_id, activity.from_property.id),
-                what=f"roster of {activity.conversation.id}",
+                lambda: team_member(turn_context, team_id, activity.from_property.id),
+                what=f"roster of team {team_id}",
             )
         except Exception as error:
             log.warning(
@@ -267,18 +324,72 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
-        """Action.Execute (Universal Actions): the same buttons, answered with a card in place."""
+        """Action.Execute (Universal Actions). A form's card is replaced in place: by itself
+        with the mistakes marked, or by the outcome, so no second copy can be submitted. A
+        button that settles its message (delete, approve…) replaces the card with the
+        outcome; any other button (Helpful, Introduce me) answers the presser alone and leaves
+        the card as it was."""
         action = invoke_value.action  # botbuilder 4.17.1 leaves this a plain dict
         if not isinstance(action, dict):
             action = action.serialize()
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
-        value = {"action": str(action.get("verb", "")), "value": str(data.get("value", ""))}
-        incoming = message_to_incoming(
-            {**turn_context.activity.serialize(), "value": value}, now=self.core.clock.now()
-        )
+        data = dict(action.get("data")) if isinstance(action.get("data"), dict) else {}
+        if cards.FORM_FIELD_KEY not in data:
+            data = {**data, "action": str(data.get("action") or action.get("verb", ""))}
+        raw = {**turn_context.activity.serialize(), "value": data}
+        incoming = message_to_incoming(raw, now=self.core.clock.now())
+        if incoming.form is not None and not await self._first_submission(raw, incoming):
+            return _message("That form was sent already.")
         reply = await asyncio.to_thread(self.core.bot.handle, incoming)
-        card = cards.to_activity(reply)["attachments"][0]["content"]
-        return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)
+        if incoming.form is not None or data.get(cards.SETTLES_KEY):
+            token = uuid.uuid4().hex if reply.form is not None else ""
+            card = cards.to_activity(reply, submission=token)["attachments"][0]["content"]
+            return AdaptiveCardInvokeResponse(
+                status_code=200, type=cards.CARD_CONTENT_TYPE, value=card
+            )
+        if reply.actions or reply.results:  # more to press or read: a message of its own
+            await self.send(turn_context, reply)
+            return _message("Done.")
+        return _message(reply.text)
+
+    async def on_teams_messaging_extension_query(
+        self, turn_context: TurnContext, query: Any
+    ) -> Any:
+        """The search message extension: what is typed in the compose box is searched (not
+        logged as a question: it is typed a letter at a time), and each result is a card the
+        person can insert into the conversation."""
+        from botbuilder.schema.teams import (
+            MessagingExtensionAttachment,
+            MessagingExtensionResponse,
+            MessagingExtensionResult,
+        )
+
+        text = _query_text(query)
+        results = []
+        if text:
+            finding = await asyncio.to_thread(self.core.finder.find, text, limit=EXTENSION_RESULTS)
+            results = list(finding.results)
+        attachments = [
+            MessagingExtensionAttachment(
+                content_type=cards.CARD_CONTENT_TYPE,
+                content=cards.result_card(result),
+                preview=Attachment().deserialize(cards.result_preview(result)),
+            )
+            for result in results
+        ]
+        if not attachments:
+            note = "Type what you want to know" if not text else "Nobody has registered it yet"
+            attachments = [
+                MessagingExtensionAttachment(
+                    content_type=cards.CARD_CONTENT_TYPE,
+                    content=cards.note_card(note),
+                    preview=Attachment().deserialize(cards.note_preview(note)),
+                )
+            ]
+        return MessagingExtensionResponse(
+            compose_extension=MessagingExtensionResult(
+                type="result", attachment_layout="list", attachments=attachments
+            )
+        )
 
     async def send(self, turn_context: TurnContext, reply: Reply) -> None:
         token = uuid.uuid4().hex if reply.form is not None else ""
@@ -290,6 +401,29 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                 lambda: turn_context.send_activity(activity), what=f"reply in {conversation_id}"
             ),
         )
+
+
+class _MessageResponse(AdaptiveCardInvokeResponse):  # type: ignore[misc]
+    """botbuilder's model types `value` as an object and cannot serialise the text a message
+    response carries; the same response with `value` typed as text."""
+
+    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
+        **AdaptiveCardInvokeResponse._attribute_map,
+        "value": {"key": "value", "type": "str"},
+    }
+
+
+def _message(text: str) -> AdaptiveCardInvokeResponse:
+    """An Action.Execute answer shown to the presser only, leaving the card as it was."""
+    return _MessageResponse(status_code=200, type=MESSAGE_RESPONSE, value=text[:1000])
+
+
+def _query_text(query: Any) -> str:
+    """The words typed into the message extension's search box."""
+    for parameter in getattr(query, "parameters", None) or ():
+        if getattr(parameter, "name", "") in ("query", "searchQuery"):
+            return " ".join(str(getattr(parameter, "value", "") or "").split())[:500]
+    return ""
 
 
 def _conversation_type(turn_context: TurnContext) -> str:
@@ -374,7 +508,10 @@ class TeamsEndpoint:
         """Post into a conversation the bot was added to earlier, e.g. a digest."""
         stored = await asyncio.to_thread(self.conversations.reference, PLATFORM, conversation_id)
         if stored is None:
-            raise ConversationGone(conversation_id)
+            state = await asyncio.to_thread(self.conversations.state, PLATFORM, conversation_id)
+            if state == "unknown":
+                raise ConversationUnknown(NOT_SEEN_YET)
+            raise ConversationGone(f"{conversation_id}: the app was removed from it")
         reference = ConversationReference().deserialize(stored)
         activity = Activity().deserialize(cards.to_activity(reply))
 
@@ -383,9 +520,14 @@ class TeamsEndpoint:
         async def send(turn_context: TurnContext) -> None:
             # The SDK hands a proactive turn's exceptions to on_turn_error, which would swallow
             # them (and try to apologise): retry in here and carry the outcome out explicitly.
+            # TurnContext.send_activity would make the post a reply to the continuation's made-up
+            # activity id; sent as it is here, it is a new post (in a channel, a new thread).
+            outgoing = TurnContext.apply_conversation_reference(activity, reference)
+            outgoing.reply_to_id = None
             try:
                 await with_retry(
-                    lambda: turn_context.send_activity(activity), what=f"post to {conversation_id}"
+                    lambda: turn_context.adapter.send_activities(turn_context, [outgoing]),
+                    what=f"post to {conversation_id}",
                 )
             except BaseException as error:
                 failure.append(error)

@@ -26,6 +26,7 @@ from typing import Any
 from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+THUMBNAIL_CONTENT_TYPE = "application/vnd.microsoft.card.thumbnail"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"
 
@@ -62,6 +63,8 @@ NBSP = "\u00a0"
 NOTHING_HEADING = "Closest, though probably not it"
 FORM_FIELD_KEY = "form"  # Action.Submit data naming the form; inputs are merged beside it
 SUBMISSION_KEY = "submission"  # Action.Submit data naming the one card a form was sent on
+SETTLES_KEY = "settles"  # a button whose press replaces its card with the outcome
+FORM_VERB = "form"  # Action.Execute verb of every form's submit button
 PROJECT_FIELD = "project"
 FIX_FIELDS = "Please fix the fields marked below."
 CUT_VALUE_NOTE = "What you wrote was longer than this card can carry: {n:,} characters were cut."
@@ -282,6 +285,43 @@ def _result(card: ResultCard, *, limit: int, first: bool) -> dict[str, Any]:
     return container
 
 
+def result_card(result: ResultCard) -> dict[str, Any]:
+    """One result as a card of its own, for the message extension to insert into a chat."""
+    fallback = " · ".join(p for p in (result.title, result.organisation) if p.strip())
+    return _fitted(
+        lambda limit: _card(
+            [_result(result, limit=limit, first=True)], [], fallback=fallback, limit=limit
+        )
+    )
+
+
+def result_preview(result: ResultCard) -> dict[str, Any]:
+    """How a result is listed in the message extension's results (a thumbnail card)."""
+    when = result.updated.isoformat() if result.updated else "date unknown"
+    meta = " · ".join(p for p in (result.organisation, result.stage, when) if p.strip())
+    return {
+        "contentType": THUMBNAIL_CONTENT_TYPE,
+        "content": {
+            "title": _plain_cut(result.title or result.id, TITLE_TEXT),
+            "subtitle": _plain_cut(meta, META_TEXT),
+            "text": _plain_cut(result.snippet, META_TEXT),
+        },
+    }
+
+
+def note_card(text: str) -> dict[str, Any]:
+    return _card([_text_block(text, limit=TITLE_TEXT)], [], fallback=text)
+
+
+def note_preview(text: str) -> dict[str, Any]:
+    return {"contentType": THUMBNAIL_CONTENT_TYPE, "content": {"title": _plain_cut(text, 200)}}
+
+
+def _plain_cut(text: str, limit: int) -> str:
+    """Thumbnail card fields are plain text to Teams: one line, cut to size."""
+    return _cut(" ".join(text.split()), limit)[0]
+
+
 def _title(card: ResultCard, *, limit: int) -> dict[str, Any]:
     label = escape_markdown(_cut(" ".join((card.title or card.id).split()), limit)[0])
     url = _link_target(card.url)
@@ -367,10 +407,14 @@ def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
             continue
         seen.add(action.name)
         title = _cut(" ".join(action.label.split()) or action.name, ACTION_TITLE)[0]
+        data: dict[str, Any] = {"action": action.name, "value": action.value}
+        if action.settles:
+            data[SETTLES_KEY] = True
         button: dict[str, Any] = {
-            "type": "Action.Submit",
+            "type": "Action.Execute",
+            "verb": action.name,
             "title": title,
-            "data": {"action": action.name, "value": action.value},
+            "data": data,
         }
         if action.style in _STYLES:
             button["style"] = _STYLES[action.style]
@@ -398,7 +442,8 @@ def to_form_card(
     if reserved or len(set(names)) != len(names) or not all(names):
         raise ValueError("form fields need distinct, non-empty names other than 'form'")
     submit = {
-        "type": "Action.Submit",
+        "type": "Action.Execute",
+        "verb": FORM_VERB,
         "title": _cut(" ".join(form.submit_label.split()) or "Submit", ACTION_TITLE)[0],
         "style": "positive",
         "data": {FORM_FIELD_KEY: form.id, **({SUBMISSION_KEY: submission} if submission else {})},
@@ -503,41 +548,6 @@ def _is_day(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-# -- what comes back ---------------------------------------------------------------------------
-
-
-def form_values(data: Any) -> tuple[str, dict[str, str]] | None:
-    """A submitted `activity.value` → (form id, {field name: text}); None when it is not a
-    form submission. An input left empty comes back as ""; nested values are ignored."""
-    if not isinstance(data, Mapping):
-        return None
-    form_id = data.get(FORM_FIELD_KEY)
-    if not isinstance(form_id, str) or not form_id:
-        return None
-    values = {
-        str(k): "" if v is None else _scalar(v)
-        for k, v in data.items()
-        if k != FORM_FIELD_KEY and (v is None or isinstance(v, str | int | float | bool))
-    }
-    return form_id, values
-
-
-def action_of(data: Any) -> tuple[str, str] | None:
-    """A button's `activity.value` → (action name, value); None when it is not a button."""
-    if not isinstance(data, Mapping) or FORM_FIELD_KEY in data:
-        return None
-    name, value = data.get("action"), data.get("value", "")
-    if not isinstance(name, str) or not name:
-        return None
-    return name, value if isinstance(value, str) else ""
-
-
-def _scalar(value: str | int | float | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 # -- text --------------------------------------------------------------------------------------

@@ -22,20 +22,53 @@ BOT_NAME = re.compile(r"^\s*@?hasanyone\b[\s,:]*", re.IGNORECASE)
 
 
 def conversation_of(activity: Mapping[str, Any]) -> ConversationRef:
-    """A team's channel is public to the community (its tenant); a group chat or a personal
-    chat is not, nor is a private channel where Teams says it is one."""
+    """Where an activity came from. A channel message's conversation id names its thread too
+    (`19:…@thread.tacv2;messageid=<post>`): the channel is the id before `;messageid=`, which
+    is what settings and digests are keyed on, and the post is the thread. A team's channel is
+    public to the community (its tenant); a group chat or a personal chat is not, nor is a
+    private channel where Teams says it is one."""
     conversation = activity.get("conversation") or {}
     kind = conversation.get("conversationType")
-    channel = (activity.get("channelData") or {}).get("channel") or {}
-    private_channel = str(channel.get("membershipType") or "").lower() in ("private", "shared")
+    channel_id, thread = split_thread(str(conversation.get("id", "")))
+    data_channel = (activity.get("channelData") or {}).get("channel") or {}
+    private = str(data_channel.get("membershipType") or "").lower() in ("private", "shared")
+    if kind == "channel" and not thread:
+        thread = str(activity.get("replyToId") or activity.get("id") or "")
     return ConversationRef(
         platform=PLATFORM,
-        channel_id=str(conversation.get("id", "")),
+        channel_id=channel_id,
         workspace_id=tenant_of(activity),
+        thread_id=thread or None,
         is_direct=kind == "personal",
-        is_public=kind == "channel" and not private_channel,
+        is_public=kind == "channel" and not private,
         is_group=kind == "groupChat",
     )
+
+
+def split_thread(conversation_id: str) -> tuple[str, str]:
+    """`19:c@thread.tacv2;messageid=17` → (`19:c@thread.tacv2`, `17`); other ids unchanged."""
+    channel, _, thread = conversation_id.partition(";messageid=")
+    return channel, thread
+
+
+def is_from_a_bot(activity: Mapping[str, Any]) -> bool:
+    sender = activity.get("from") or {}
+    return sender.get("role") == "bot" or str(sender.get("id") or "").startswith("28:")
+
+
+def mentions_the_bot(activity: Mapping[str, Any]) -> bool:
+    """Whether a message @mentions the bot: an entity of type mention naming the recipient,
+    or (as older clients send it) the bot's name in an <at> tag."""
+    recipient = activity.get("recipient") or {}
+    bot_id, bot_name = str(recipient.get("id") or ""), str(recipient.get("name") or "hasanyone")
+    for entity in activity.get("entities") or ():
+        if isinstance(entity, Mapping) and entity.get("type") == "mention":
+            who = entity.get("mentioned") or {}
+            if isinstance(who, Mapping) and bot_id and str(who.get("id") or "") == bot_id:
+                return True
+    names = {bot_name.lower(), "hasanyone"}
+    text = str(activity.get("text") or "")
+    return any(html.unescape(m).strip().lower() in names for m in AT_TAG.findall(text))
 
 
 def mentioned(activity: Mapping[str, Any]) -> tuple[Person, ...]:
@@ -121,7 +154,8 @@ def message_to_incoming(activity: Mapping[str, Any], *, now: datetime) -> Incomi
         fields = {
             k: "" if v is None else str(v)
             for k, v in value.items()
-            if k not in ("form", "submission")
+            if k not in ("form", "submission", "settles")
+            and (v is None or isinstance(v, str | int | float | bool))
         }
         return Incoming(text="", form_id=str(value["form"]), form=fields, **base)  # type: ignore[arg-type]
     if isinstance(value, Mapping) and "action" in value:

@@ -38,6 +38,9 @@ PACKAGE_NAME = "uk.gov.example.hasanyone"
 APP_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://hasanyone.example.gov.uk/teams-app")
 SCOPES = ("personal", "team", "groupchat")
 PERMISSIONS = ("identity", "messageTeamMembers")
+RSC_CHANNEL_MESSAGES = "ChannelMessage.Read.Group"
+RSC_RESOURCE = "https://RscBasedStoreApp"  # the placeholder Teams documents for RSC-only apps
+SEARCH_COMMAND = "searchQuery"
 CATCH_ALL = "/hasanyone"
 CHANNEL_ONLY = frozenset({"listen"})  # the core refuses `listen` in a direct chat
 COLOR_ICON = "color.png"
@@ -98,8 +101,43 @@ def teams_manifest(
         "icons": {"color": COLOR_ICON, "outline": OUTLINE_ICON},
         "accentColor": _accent(info),
         "bots": [_bot(bot_id, teams_commands(app_yaml))],
+        "composeExtensions": [_search_extension(bot_id)],
         "permissions": list(PERMISSIONS),
         "validDomains": _domains(valid_domains),
+        # Teams sends a bot every message of a channel (not only @mentions) only with this
+        # resource-specific consent, granted by the team's owner when they add the app: it is
+        # what `listen on` needs. Teams asks for the app's AAD id alongside.
+        "webApplicationInfo": {"id": app_id(bot_id), "resource": RSC_RESOURCE},
+        "authorization": {
+            "permissions": {
+                "resourceSpecific": [{"name": RSC_CHANNEL_MESSAGES, "type": "Application"}]
+            }
+        },
+    }
+
+
+def _search_extension(bot_id: str) -> dict[str, Any]:
+    """A search-based message extension: "has anyone…" typed in the compose box's extension
+    returns result cards to insert into the conversation (composeExtension/query)."""
+    return {
+        "botId": bot_id,
+        "commands": [
+            {
+                "id": SEARCH_COMMAND,
+                "type": "query",
+                "title": "Has anyone…",
+                "description": "Find projects and weeknotes by other councils",
+                "initialRun": False,
+                "parameters": [
+                    {
+                        "name": "query",
+                        "title": "Has anyone…",
+                        "description": "What you want to know, e.g. bulky waste booking",
+                        "inputType": "text",
+                    }
+                ],
+            }
+        ],
     }
 
 

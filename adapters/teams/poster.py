@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from adapters.teams.bot import ConversationGone, TeamsEndpoint, status_of
+from adapters.teams.bot import ConversationGone, ConversationUnknown, TeamsEndpoint, status_of
 from bot.model import Reply
 from jobs.ports import ChannelGone, MaybeDelivered, TemporaryFailure
 
@@ -26,6 +26,8 @@ class TeamsPoster:
             await self.endpoint.post(channel_id, reply)
         except ConversationGone as gone:
             raise ChannelGone(str(gone)) from gone
+        except ConversationUnknown as unknown:
+            raise TemporaryFailure(str(unknown)) from unknown  # waiting, not gone
         except Exception as error:
             status = status_of(error)
             reason = f"{type(error).__name__}: {status or error}"

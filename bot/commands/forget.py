@@ -26,8 +26,8 @@ def handle_forget(args: str, incoming: Incoming, services: Services) -> Reply:
             "This cannot be undone."
         ),
         actions=(
-            Action("Forget me", FORGET, incoming.sender.key, style="danger"),
-            Action("Keep me", "cancel", ""),
+            Action("Forget me", FORGET, incoming.sender.key, style="danger", settles=True),
+            Action("Keep me", "cancel", "", settles=True),
         ),
         private=True,
     )

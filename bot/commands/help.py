@@ -21,6 +21,25 @@ def help_reply(commands: Sequence[Command], topic: str = "") -> Reply:
     return Reply(text=intro + "\n" + "\n".join(lines), title="hasanyone help", private=True)
 
 
+def welcome_reply(*, in_channel: bool) -> Reply:
+    """What the bot says once, when it is added to a chat or a team."""
+    lines = [
+        "Hello! I answer “has anyone done X?” from the register of council projects and the "
+        "weeknotes teams write: who did it, how far they got and how to reach them.",
+        "Ask in plain words, for example: has anyone built a bulky waste booking form?",
+        "Post a weeknote with `weeknote`, register a project with `project add`, and see "
+        "everything with `help`.",
+    ]
+    if in_channel:
+        lines.append(
+            "Channel owners can turn on the weekly digest here with `digest on`, and let me "
+            "answer plain “has anyone…?” questions with `listen on`."
+        )
+    else:
+        lines.append("In a team's channel, `digest on` brings the weekly digest there.")
+    return Reply(text="\n".join(lines), title="Welcome to hasanyone")
+
+
 def make_help(commands: Sequence[Command]) -> Command:
     def handle(args: str, incoming: Incoming, services: Services) -> Reply:
         topic, _ = split_word(args)

@@ -246,8 +246,8 @@ def _ask_managers(project: Project, sender: Person, services: Services) -> Reply
             f"{project.contact or 'not given'}. Approve if they are its team."
         ),
         actions=(
-            Action("Approve", APPROVE, str(claim.id), style="primary"),
-            Action("Refuse", REFUSE, str(claim.id), style="danger"),
+            Action("Approve", APPROVE, str(claim.id), style="primary", settles=True),
+            Action("Refuse", REFUSE, str(claim.id), style="danger", settles=True),
         ),
     )
     for manager in sorted(services.access.community_managers):
@@ -305,8 +305,8 @@ def _delete(rest: str, incoming: Incoming, services: Services) -> Reply:
             "This cannot be undone, and it will not come back with a re-import."
         ),
         actions=(
-            Action("Delete it", DELETE, project.id, style="danger"),
-            Action("Keep it", CANCEL, project.id),
+            Action("Delete it", DELETE, project.id, style="danger", settles=True),
+            Action("Keep it", CANCEL, project.id, settles=True),
         ),
         private=True,
     )

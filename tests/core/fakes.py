@@ -46,6 +46,7 @@ class FakeRegister:
     outbox: dict[str, tuple[str, Reply]] = field(default_factory=dict)
     forgotten: list[str] = field(default_factory=list)
     unanswered: tuple[UnansweredQuestion, ...] = ()
+    answered_threads: set[tuple[str, str]] = field(default_factory=set)
 
     def get_project(self, project_id: str) -> Project | None:
         return self.projects.get(project_id)
@@ -291,6 +292,15 @@ class FakeRegister:
 
     def is_listening(self, where: ConversationRef) -> bool:
         return where.channel_id in self.listening
+
+    def first_answer_in_thread(
+        self, where: ConversationRef, thread_id: str, *, now: datetime
+    ) -> bool:
+        key = (where.channel_id, thread_id)
+        if key in self.answered_threads:
+            return False
+        self.answered_threads.add(key)
+        return True
 
     def subscribe(
         self,

@@ -16,10 +16,8 @@ import pytest
 
 from adapters.teams import cards
 from adapters.teams.cards import (
-    action_of,
     activity_size,
     escape_markdown,
-    form_values,
     to_activity,
     to_form_card,
 )
@@ -297,7 +295,8 @@ def test_an_answer_has_one_container_per_result_with_title_meta_snippet_and_cont
 def test_the_buttons_submit_the_action_name_and_value() -> None:
     card = checked(to_activity(answer(result())))
     assert [a["title"] for a in card["actions"]] == ["Helpful", "Not what I meant", "Introduce me"]
-    assert {a["type"] for a in card["actions"]} == {"Action.Submit"}
+    assert {a["type"] for a in card["actions"]} == {"Action.Execute"}
+    assert card["actions"][0]["verb"] == "helpful"
     assert card["actions"][0]["data"] == {"action": "helpful", "value": "7:project:pl-1"}
     assert card["actions"][0]["style"] == "positive"
     assert "style" not in card["actions"][1]
@@ -425,7 +424,8 @@ def test_a_form_has_one_input_per_field_named_by_the_field() -> None:
     assert {"title": "Beta", "value": "beta"} in found["stage"]["choices"]
     assert card["actions"] == [
         {
-            "type": "Action.Submit",
+            "type": "Action.Execute",
+            "verb": "form",
             "title": "Register",
             "style": "positive",
             "data": {"form": "project"},
@@ -514,56 +514,15 @@ def submitted(card: dict[str, Any], typed: dict[str, Any]) -> dict[str, Any]:
     return data | typed
 
 
-def test_a_submitted_form_comes_back_as_its_id_and_field_values() -> None:
-    card = to_form_card(weeknote_form())
-    value = submitted(
-        card, {"project": "pl-1", "week": "2025-03-10", "text": "Shipped.", "n": 3, "x": None}
-    )
-    assert form_values(value) == (
-        "weeknote",
-        {"project": "pl-1", "week": "2025-03-10", "text": "Shipped.", "n": "3", "x": ""},
-    )
-    assert action_of(value) is None
-
-
-def test_a_pressed_button_comes_back_as_its_action_and_value() -> None:
-    card = to_activity(answer(result()))["attachments"][0]["content"]
-    value = card["actions"][2]["data"]
-    assert action_of(value) == ("introduce", "7:project:pl-1")
-    assert form_values(value) is None
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        None,
-        "helpful",
-        [],
-        {},
-        {"form": ""},
-        {"form": 3},
-        {"action": ""},
-        {"action": 1},
-        {"value": "x"},
-    ],
-)
-def test_anything_else_is_neither_a_form_nor_a_button(value: Any) -> None:
-    assert form_values(value) is None
-    assert action_of(value) is None
-
-
-def test_nested_values_are_ignored_and_booleans_read_as_words() -> None:
-    assert form_values({"form": "f", "a": True, "b": {"x": 1}, "c": [1]}) == ("f", {"a": "true"})
-
-
 def test_the_teams_adapter_reads_back_what_the_cards_send() -> None:
     """The cards' data and adapters.teams.incoming agree on the shape of activity.value."""
     now = datetime(2025, 3, 12, tzinfo=UTC)
     form_card = to_form_card(weeknote_form())
     form_value = submitted(form_card, {"project": "pl-1", "text": "Shipped."})
     incoming = message_to_incoming({"type": "message", "value": form_value}, now=now)
-    assert (incoming.form_id, dict(incoming.form or {})) == form_values(form_value)
+    assert incoming.form_id == "weeknote"
+    assert dict(incoming.form or {}) == {"project": "pl-1", "text": "Shipped."}
     button = to_activity(answer(result()))["attachments"][0]["content"]["actions"][0]["data"]
     incoming = message_to_incoming({"type": "message", "value": button}, now=now)
     assert incoming.action is not None
-    assert (incoming.action.name, incoming.action.value) == action_of(button)
+    assert (incoming.action.name, incoming.action.value) == ("helpful", "7:project:pl-1")

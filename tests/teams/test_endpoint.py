@@ -189,7 +189,9 @@ async def test_proactive_post_to_a_stored_conversation_after_a_restart(teams: Te
 
 async def test_removing_the_app_stops_proactive_posts(teams: TeamsHarness) -> None:
     channel = new_conversation()
-    await teams.send(teams.activity("hasanyone help", conversation=channel, kind="channel"))
+    await teams.send(
+        teams.activity("<at>hasanyone</at> help", conversation=channel, kind="channel")
+    )
     await teams.replies(1)
     removed = teams.activity(
         conversation=channel, kind="channel", type="installationUpdate", action="remove"
@@ -210,7 +212,9 @@ async def test_removing_the_app_stops_proactive_posts(teams: TeamsHarness) -> No
 
 async def test_a_conversation_teams_says_is_gone_is_forgotten(teams: TeamsHarness) -> None:
     channel = new_conversation()
-    await teams.send(teams.activity("hasanyone help", conversation=channel, kind="channel"))
+    await teams.send(
+        teams.activity("<at>hasanyone</at> help", conversation=channel, kind="channel")
+    )
     await teams.replies(1)
     teams.connector.conversations_gone.add(channel)
     from adapters.teams.bot import ConversationGone
@@ -270,7 +274,8 @@ def in_team_channel(teams: TeamsHarness, text: str, channel: str, user: str) -> 
 
 
 def on_roster(teams: TeamsHarness, channel: str, user: str, role: str) -> None:
-    teams.connector.members[channel] = [
+    """The team's roster (a channel has none of its own: owners are the team's)."""
+    teams.connector.members[TEAM_ID] = [
         teams_member("Alex Smith", member_id="29:alex", aad_object_id="aad-alex"),
         teams_member(
             user.removeprefix("aad-").title(),
@@ -301,7 +306,7 @@ async def test_a_team_member_may_not_change_the_channels_digest(teams: TeamsHarn
     [reply] = await teams.replies(1)
     assert REFUSAL in card_text(reply.activity)
     assert digest_rows(teams, channel) == []
-    assert member_look_ups(teams) == [(channel, "29:aad-alice")]
+    assert member_look_ups(teams) == [(TEAM_ID, "29:aad-alice")]
 
 
 async def test_a_team_owner_may_change_the_channels_digest(teams: TeamsHarness) -> None:
@@ -313,7 +318,7 @@ async def test_a_team_owner_may_change_the_channels_digest(teams: TeamsHarness) 
     assert digest_rows(teams, channel) == [
         ("teams", "tue", "10:30", True, f"teams:{TENANT}:aad-olive")
     ]
-    assert member_look_ups(teams) == [(channel, "29:aad-olive")]
+    assert member_look_ups(teams) == [(TEAM_ID, "29:aad-olive")]
 
 
 async def test_a_community_manager_may_change_any_channels_digest(teams: TeamsHarness) -> None:

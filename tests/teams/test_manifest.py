@@ -101,6 +101,32 @@ def test_the_manifest_is_v1_16_with_only_known_properties(manifest: dict[str, An
     assert required <= set(manifest)
 
 
+SCHEMA = Path(__file__).resolve().parent.parent / "data" / "teams-manifest"
+
+
+def test_the_manifest_validates_against_the_official_v1_16_schema(manifest: dict[str, Any]) -> None:
+    """The schema Microsoft ships in @microsoft/app-manifest (tests/data/teams-manifest)."""
+    import jsonschema
+
+    schema = json.loads((SCHEMA / "MicrosoftTeams.v1.16.schema.json").read_text())
+    errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(manifest)]
+    assert errors == []
+    broken = copy.deepcopy(manifest)
+    broken["composeExtensions"][0]["commands"][0]["type"] = "nonsense"
+    assert list(jsonschema.Draft4Validator(schema).iter_errors(broken))  # it can fail
+
+
+def test_the_manifest_asks_to_read_channel_messages_and_offers_the_search_extension(
+    manifest: dict[str, Any],
+) -> None:
+    permissions = manifest["authorization"]["permissions"]["resourceSpecific"]
+    assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in permissions
+    assert manifest["webApplicationInfo"]["id"] == manifest["id"]
+    [extension] = manifest["composeExtensions"]
+    assert extension["botId"] == BOT_ID
+    assert [c["type"] for c in extension["commands"]] == ["query"]
+
+
 def test_ids_names_and_descriptions_are_within_the_schemas_limits(manifest: dict[str, Any]) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
     assert GUID.match(manifest["id"])

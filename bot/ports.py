@@ -88,6 +88,14 @@ class ProjectDirectory(Protocol):
         """Projects to offer in a picker: the person's own first, then recently active ones."""
         ...
 
+    def match_projects(
+        self, text: str, *, person_key: str | None, limit: int = 100
+    ) -> Sequence[Project]:
+        """Projects whose id or title contains `text` (ignoring case), anywhere in the register:
+        the person's own first, then ids and titles that start with it, then the rest. Empty
+        text: `project_choices`."""
+        ...
+
 
 class WeeknoteBook(Protocol):
     """Weeknotes: posted by teams, editable by their authors."""
@@ -149,6 +157,10 @@ class QuestionLog(Protocol):
 
     def first_introduction(self, question_id: int, *, by: Person, at: datetime) -> bool:
         """True exactly once per (question, person): an introduction is made once."""
+        ...
+
+    def asked(self, question_id: int) -> tuple[str, str] | None:
+        """(question text, asker's key) of a question, or None."""
         ...
 
 

@@ -67,6 +67,22 @@ class ChannelStore:
             s.commit()
             return _subscription(row, where)
 
+    def pause_workspace(self, platform: str, workspace_id: str, *, reason: str) -> int:
+        """Pause every active digest of a workspace (the app was removed from it); how many."""
+        with Session(self.engine) as s:
+            rows = s.exec(
+                select(t.DigestSubscription).where(
+                    t.DigestSubscription.platform == platform,
+                    t.DigestSubscription.workspace_id == workspace_id,
+                    t.DigestSubscription.active == True,  # noqa: E712  (SQL, not Python)
+                )
+            ).all()
+            for row in rows:
+                row.active, row.paused_reason = False, reason[:500]
+                s.add(row)
+            s.commit()
+            return len(rows)
+
     def unsubscribe(self, where: ConversationRef) -> bool:
         with Session(self.engine) as s:
             row = self._row(s, where)

@@ -108,6 +108,11 @@ class QuestionStore:
             s.commit()
             return True
 
+    def asked(self, question_id: int) -> tuple[str, str] | None:
+        with self.session() as s:
+            row = s.get(t.Question, question_id)
+            return (row.text, row.asker_key) if row is not None else None
+
     def first_introduction(self, question_id: int, *, by: model.Person, at: datetime) -> bool:
         marker = t.ProcessedEvent(
             platform=INTRODUCED, event_id=f"{question_id}:{by.key}"[:200], received_at=at

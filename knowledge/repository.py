@@ -144,6 +144,30 @@ class Repository:
             ]
         return (own + others)[:limit]
 
+    def match_projects(
+        self, text: str, *, person_key: str | None, limit: int = 100
+    ) -> Sequence[model.Project]:
+        wanted = text.strip().lower()
+        if not wanted:
+            return self.project_choices(person_key, limit=limit)
+        escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern, starts = f"%{escaped}%", f"{escaped}%"
+        title, key = sa.func.lower(t.Project.title), sa.func.lower(t.Project.id)
+        rank = sa.case(
+            (col(t.Project.owner_key) == (person_key or ""), 0),
+            (sa.or_(key.like(starts, escape="\\"), title.like(starts, escape="\\")), 1),
+            else_=2,
+        )
+        with self.session() as s:
+            rows = s.exec(
+                select(t.Project)
+                .where(col(t.Project.deleted_at).is_(None))
+                .where(sa.or_(title.like(pattern, escape="\\"), key.like(pattern, escape="\\")))
+                .order_by(rank, t.Project.title, t.Project.id)
+                .limit(limit)
+            ).all()
+            return [self._project(s, r, with_members=False) for r in rows]
+
     def service_areas(self) -> Sequence[str]:
         with self.session() as s:
             rows = s.exec(

@@ -36,6 +36,8 @@ from adapters.slack.incoming import (
     PLATFORM,
     Kind,
     action_to_incoming,
+    conversation,
+    decode,
     event_to_incoming,
     info_kind,
     is_channel_admin,
@@ -44,19 +46,23 @@ from adapters.slack.incoming import (
     person,
     slash_to_incoming,
     starts_with_mention,
+    tidy,
     user_of,
     view_to_incoming,
 )
 from adapters.slack.installations import installation_store
 from adapters.slack.respond import respond
 from bot.commands.digest import changes_the_digest
+from bot.commands.help import welcome_reply
 from bot.commands.listen import changes_listening
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
+from bot.picker import project_choices
 from jobs.ports import ChannelGone, MaybeDelivered, TemporaryFailure
 
 log = logging.getLogger(__name__)
 COMMANDS = ("/hasanyone", "/weeknote", "/project", "/digest")
-EVENTS = ("app_mention", "message", "app_home_opened")
+EVENTS = ("app_mention", "message", "app_home_opened", "app_uninstalled", "tokens_revoked")
+SHORTCUTS = ("ask_about_message", "post_weeknote")  # app.yaml's shortcuts' callback ids
 ONCE_COMMAND, ONCE_VIEW = "slack-command", "slack-view"  # processed_event.platform
 NOT_DELIVERED = (
     "Slack had a problem delivering my answer just now. If you can't see it above, "
@@ -112,14 +118,37 @@ class SlackBot:
         self.installations = installation_store(self.core.settings.database_url, settings)
         engine = self.installations.engine
         self.oauth_states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
+        from slack_bolt.oauth.async_callback_options import (
+            AsyncCallbackOptions,
+            AsyncFailureArgs,
+            AsyncSuccessArgs,
+        )
+
+        async def installed(args: AsyncSuccessArgs) -> BoltResponse:
+            self._welcome(args.installation.team_id or "", args.installation.user_id or "")
+            return await args.default.success(args)
+
+        async def failed(args: AsyncFailureArgs) -> BoltResponse:
+            return await args.default.failure(args)
+
         oauth = AsyncOAuthSettings(
             client_id=settings.client_id,
             client_secret=settings.client_secret.get_secret_value(),
             scopes=load_manifest()["oauth_config"]["scopes"]["bot"],
             installation_store=self.installations,
             state_store=self.oauth_states,
+            callback_options=AsyncCallbackOptions(success=installed, failure=failed),
         )
         return {"oauth_flow": AsyncOAuthFlow(client=web_client(settings, None), settings=oauth)}
+
+    def _welcome(self, team: str, user: str) -> None:
+        """One direct message to whoever installed the app into a workspace, through the
+        outbox (so it goes once, however many times the install is completed)."""
+        if not (team and user):
+            return
+        reply = welcome_reply(in_channel=False)
+        key = person(team, user).key
+        self.core.outbox.enqueue(f"slack-welcome:{team}", key, reply, now=self._now())
 
     async def create_oauth_tables(self) -> None:
         """The stores' own tables (slack_installations, slack_bots, slack_oauth_states)."""
@@ -135,10 +164,14 @@ class SlackBot:
         bolt.view(re.compile(".*"))(self._on_view)
         bolt.action(re.compile(".*"))(self._on_button)
         bolt.options("project")(self._on_project_options)
+        bolt.shortcut("ask_about_message")(self._on_message_shortcut)
+        bolt.shortcut("post_weeknote")(self._on_weeknote_shortcut)
         handlers = {
             "app_mention": self._on_mention,
             "message": self._on_message,
             "app_home_opened": self._on_home,
+            "app_uninstalled": self._on_uninstalled,
+            "tokens_revoked": self._on_tokens_revoked,
         }
         for event in EVENTS:
             bolt.event(event)(handlers[event])
@@ -247,6 +280,54 @@ class SlackBot:
         roles = frozenset({CHANNEL_ADMIN}) if admin else frozenset()
         return replace(incoming, roles=roles, bot_is_member=member)
 
+    # -- shortcuts ---------------------------------------------------------------------------
+
+    async def _on_message_shortcut(
+        self, ack: Ack, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """ "Ask hasanyone about this" on a message: its text is the question, answered
+        privately to whoever asked, with a button to share the answer in the channel."""
+        await ack()
+        team = str((body.get("team") or {}).get("id") or "")
+        message = body.get("message") or {}
+        text, _ = decode(str(message.get("text") or ""))
+        channel = str((body.get("channel") or {}).get("id") or "")
+        user = body.get("user") or {}
+        incoming = Incoming(
+            text=tidy(text),
+            sender=person(team, str(user.get("id", "")), str(user.get("username") or "")),
+            conversation=conversation(team, channel, await self._kind_of(team, channel, client)),
+            received_at=self._now(),
+            command="ask",
+        )
+        if not incoming.text:
+            reply = Reply(text="That message has no words I can search for.", private=True)
+        else:
+            reply = await self._run(incoming)
+        await self._respond(
+            body, client, {"response_type": "ephemeral", **blocks.to_message(reply)}
+        )
+
+    async def _on_weeknote_shortcut(
+        self, ack: Ack, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The global shortcut: the weeknote form, from anywhere in Slack."""
+        await ack()
+        team = str((body.get("team") or {}).get("id") or "")
+        user = body.get("user") or {}
+        incoming = Incoming(
+            text="",
+            sender=person(team, str(user.get("id", "")), str(user.get("username") or "")),
+            conversation=conversation(team, "", "direct"),
+            received_at=self._now(),
+            command="weeknote",
+        )
+        reply = await self._run(incoming)
+        if reply.form is None:  # the core always opens the form for an empty weeknote
+            return
+        view = blocks.to_modal(reply.form, callback_id=reply.form.id, private_metadata="{}")
+        await call_or_log(client.views_open, trigger_id=body.get("trigger_id"), view=view)
+
     # -- modals ------------------------------------------------------------------------------
 
     async def _on_view(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -277,24 +358,36 @@ class SlackBot:
             await call_or_log(client.chat_postEphemeral, channel=target, user=user, **message)
 
     async def _on_project_options(self, ack: Ack, body: dict[str, Any]) -> None:
+        """The project picker searches the whole register as someone types (Bot's rule)."""
         query = str(body.get("value") or "")
         key = person(
             str((body.get("team") or {}).get("id", "")), str((body.get("user") or {}).get("id", ""))
         ).key
-        projects = await asyncio.to_thread(self.core.repo.project_choices, key, limit=500)
-        choices = [(p.id, f"{p.title} ({p.organisation_name})") for p in projects]
-        await ack(**blocks.project_options(choices, query))
+        choices = await asyncio.to_thread(
+            project_choices, query, person_key=key, services=self.core.services
+        )
+        await ack(**blocks.project_options([(c.value, c.label) for c in choices]))
 
     # -- buttons -----------------------------------------------------------------------------
 
     async def _on_button(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The core's answer to a press, privately; a press that settles its message (delete,
+        approve, share in channel) replaces that message with the outcome, or, for an answer
+        now shared with everyone, posts it to the channel and removes the private copy."""
         await ack()
         incoming = action_to_incoming(body, now=self._now())
         reply = await self._run(incoming)
         if reply.introduction is not None and await self._introduce(incoming, reply, client):
             reply = Reply(text="I've started a conversation between you and the team.")
-        payload = {"response_type": "ephemeral", "replace_original": False}
-        await self._respond(body, client, {**payload, **blocks.to_message(reply)})
+        pressed = (body.get("actions") or [{}])[0]
+        settles = pressed.get("block_id") == blocks.SETTLING_BLOCK and reply.tone != "error"
+        message = blocks.to_message(reply)
+        if settles and not reply.private:
+            await self._respond(body, client, {"response_type": "in_channel", **message})
+            await self._respond(body, client, {"delete_original": True})
+            return
+        payload = {"response_type": "ephemeral", "replace_original": settles}
+        await self._respond(body, client, {**payload, **message})
 
     async def _introduce(self, incoming: Incoming, reply: Reply, client: AsyncWebClient) -> bool:
         """A group DM between the asker and whoever the core named (the project's owner, or the
@@ -417,9 +510,7 @@ class SlackBot:
             user = user_of(incoming.sender.key, incoming.conversation.workspace_id)
             text = NOT_DELIVERED if unsure else f"I couldn't post my answer here ({failure})."
             if user:
-                await call_or_log(
-                    client.chat_postEphemeral, channel=channel, user=user, text=text
-                )
+                await call_or_log(client.chat_postEphemeral, channel=channel, user=user, text=text)
 
     async def _on_home(
         self,
@@ -451,6 +542,42 @@ class SlackBot:
         return blocks.home_view(
             projects=projects, weeknotes=notes, unanswered=[q.text for q in asked]
         )
+
+    # -- uninstalls --------------------------------------------------------------------------
+
+    async def _on_uninstalled(self, body: dict[str, Any], context: dict[str, Any]) -> None:
+        await self._workspace_gone(_team(body, context), "the app was uninstalled")
+
+    async def _on_tokens_revoked(
+        self, event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        if (event.get("tokens") or {}).get("bot"):
+            await self._workspace_gone(_team(body, context), "its bot token was revoked")
+
+    async def _workspace_gone(self, team: str, why: str) -> None:
+        """The workspace's installation is removed (so nothing is posted with a dead token)
+        and its digests paused, with a note to the community managers."""
+        if getattr(self, "installations", None) is not None:
+            await self.installations.async_delete_all(enterprise_id=None, team_id=team)
+        paused = await asyncio.to_thread(
+            self.core.channels.pause_workspace,
+            PLATFORM,
+            team,
+            reason=f"Slack workspace {team}: {why}",
+        )
+        log.warning("Slack workspace %s: %s; %d digests paused", team, why, paused)
+        if paused:
+            now = self._now()
+            note = Reply(
+                text=(
+                    f"hasanyone was removed from Slack workspace {team} ({why}): its {paused} "
+                    "digest subscriptions are paused until it is installed again."
+                )
+            )
+            for key in self.core.settings.community_managers:
+                self.core.outbox.enqueue(
+                    f"uninstalled:{team}:{now.isoformat()}:{key}", key, note, now=now
+                )
 
     # -- errors ------------------------------------------------------------------------------
 

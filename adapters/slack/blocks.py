@@ -58,6 +58,8 @@ ZWSP = "\u200b"
 NOTHING_HEADING = "Closest, though probably not it"
 HOME_EMPTY = "None yet."
 PROJECT_FIELD = "project"  # the form field filled from the register with an external_select
+ACTIONS_BLOCK = "hasanyone-actions"
+SETTLING_BLOCK = "hasanyone-settles"  # buttons whose press decides what the message asked
 LONG_INPUT_HINT = (
     "Slack forms take at most 3,000 characters here; send longer text as a message instead."
 )
@@ -235,8 +237,18 @@ def _usage(usage: str) -> list[dict[str, Any]]:
 
 
 def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
-    """Buttons. A button Slack would refuse (a value too long to carry, an action_id already
-    used in the block) is left out rather than cut, because a cut value names the wrong thing."""
+    """Buttons: one block for those that settle the message (SETTLING_BLOCK, so the adapter
+    knows to replace the message with the outcome), one for the rest."""
+    blocks = []
+    for settles, block_id in ((False, ACTIONS_BLOCK), (True, SETTLING_BLOCK)):
+        block = _buttons([a for a in actions if a.settles == settles], block_id)
+        blocks += block
+    return blocks
+
+
+def _buttons(actions: Sequence[Action], block_id: str) -> list[dict[str, Any]]:
+    """A button Slack would refuse (a value too long to carry, an action_id already used in
+    the block) is left out rather than cut, because a cut value names the wrong thing."""
     seen: set[str] = set()
     buttons = []
     for action in actions:
@@ -255,7 +267,9 @@ def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
         if action.style in ("primary", "danger"):  # Slack rejects "default"
             button["style"] = action.style
         buttons.append(button)
-    return [{"type": "actions", "elements": buttons[:MAX_BUTTONS]}] if buttons else []
+    if not buttons:
+        return []
+    return [{"type": "actions", "block_id": block_id, "elements": buttons[:MAX_BUTTONS]}]
 
 
 def _chunks(
@@ -489,14 +503,11 @@ def _state_value(state: Mapping[str, Any]) -> str:
     return ""
 
 
-def project_options(projects: Sequence[tuple[str, str]], query: str) -> dict[str, Any]:
-    """The block_suggestion answer for the project select: (id, label) pairs whose id or
-    label contains the query, ignoring case; at most Slack's 100."""
-    wanted = " ".join(query.split()).casefold()
+def project_options(projects: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The block_suggestion answer for the project select: the (id, label) pairs the core's
+    picker found, at most Slack's 100."""
     options = []
     for project_id, label in projects:
-        if wanted and wanted not in project_id.casefold() and wanted not in label.casefold():
-            continue
         option = _option(project_id, label)
         if option is not None:
             options.append(option)

@@ -49,6 +49,7 @@ from bot.commands.digest import ADMINS_ONLY, changes_the_digest
 from bot.commands.help import welcome_reply
 from bot.commands.listen import changes_listening
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
+from bot.picker import project_choices
 from knowledge.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -351,6 +352,24 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             return _message("Done.")
         return _message(reply.text)
 
+    async def on_invoke_activity(self, turn_context: TurnContext) -> Any:
+        """Teams' typeahead search (`application/search`), which botbuilder 4.17.1 does not
+        route: the project picker's dataset, searched through the core's picker rule."""
+        activity = turn_context.activity
+        if activity.name != "application/search":
+            return await super().on_invoke_activity(turn_context)
+        from botbuilder.core import InvokeResponse
+
+        value = activity.value if isinstance(activity.value, dict) else {}
+        if value.get("dataset") != cards.PROJECT_DATASET:
+            return InvokeResponse(status=200, body=_search_results([]))
+        who = message_to_incoming(activity.serialize(), now=self.core.clock.now()).sender.key
+        text = str(value.get("queryText") or "")[:200]
+        choices = await asyncio.to_thread(
+            project_choices, text, person_key=who, services=self.core.services
+        )
+        return InvokeResponse(status=200, body=_search_results(choices))
+
     async def on_teams_messaging_extension_query(
         self, turn_context: TurnContext, query: Any
     ) -> Any:
@@ -410,6 +429,15 @@ class _MessageResponse(AdaptiveCardInvokeResponse):  # type: ignore[misc]
     _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
         **AdaptiveCardInvokeResponse._attribute_map,
         "value": {"key": "value", "type": "str"},
+    }
+
+
+def _search_results(choices: Any) -> dict[str, Any]:
+    """The answer Teams expects to a typeahead search."""
+    results = [{"title": c.label[:100], "value": c.value} for c in list(choices)[:30]]
+    return {
+        "type": "application/vnd.microsoft.search.searchResponse",
+        "value": {"results": results},
     }
 
 

@@ -66,6 +66,7 @@ SUBMISSION_KEY = "submission"  # Action.Submit data naming the one card a form w
 SETTLES_KEY = "settles"  # a button whose press replaces its card with the outcome
 FORM_VERB = "form"  # Action.Execute verb of every form's submit button
 PROJECT_FIELD = "project"
+PROJECT_DATASET = "projects"  # the Data.Query dataset the project picker's typeahead asks for
 FIX_FIELDS = "Please fix the fields marked below."
 CUT_VALUE_NOTE = "What you wrote was longer than this card can carry: {n:,} characters were cut."
 _STYLES = {"primary": "positive", "danger": "destructive"}
@@ -488,6 +489,19 @@ def _field(field: FormField, limit: int) -> list[dict[str, Any]]:
 def _input(field: FormField, limit: int) -> tuple[dict[str, Any], int]:
     """The input element for a field and how many characters of its value were cut."""
     choices = _choices(field.choices, field.value, limit)
+    if field.kind == "choice" and field.name == PROJECT_FIELD:
+        # Teams' typeahead: as someone types, Teams asks the bot (an `application/search`
+        # invoke for this dataset), so the whole register is searched, not only the choices
+        # listed here. Teams' own extension to Input.ChoiceSet, not in the card schema.
+        typeahead: dict[str, Any] = {
+            "type": "Input.ChoiceSet",
+            "style": "filtered",
+            "choices": choices,
+            "choices.data": {"type": "Data.Query", "dataset": PROJECT_DATASET},
+        }
+        if any(c["value"] == field.value for c in choices):
+            typeahead["value"] = field.value
+        return typeahead, 0
     if field.kind == "choice" and choices:
         element: dict[str, Any] = {
             "type": "Input.ChoiceSet",

@@ -3,6 +3,8 @@ people press on an answer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.commands.base import Command, Services, error
 from bot.model import (
     Action,
@@ -41,7 +43,28 @@ def handle_ask(args: str, incoming: Incoming, services: Services) -> Reply:
     )
     # Asked where the community cannot see it: the asker may choose to show it to them.
     shareable = not incoming.conversation.is_public
-    return answer_reply(finding, question_id=question_id, shareable=shareable)
+    reply = answer_reply(finding, question_id=question_id, shareable=shareable)
+    if incoming.command is not None and not incoming.conversation.is_direct:
+        # Asked through a command in a channel (Slack's /hasanyone, a message shortcut): the
+        # answer is the asker's to see first, and to share with the channel if it helps.
+        share = Action("Share in channel", SHARE_ANSWER, str(question_id), settles=True)
+        return replace(reply, private=True, actions=(*reply.actions, share))
+    return reply
+
+
+def handle_share_answer(action: ActionPayload, incoming: Incoming, services: Services) -> Reply:
+    """The answer a person saw privately, posted for the whole channel (asked again: the
+    register may have changed since)."""
+    asked = services.questions.asked(int(action.value)) if action.value.isdigit() else None
+    if asked is None:
+        return error("I can't find that question any more. Ask me again?")
+    text, asker_key = asked
+    if asker_key != incoming.sender.key:
+        return error("Only the person who asked can share this answer.")
+    finding = services.finder.find(text[:MAX_QUESTION], limit=5)
+    reply = answer_reply(finding, question_id=int(action.value), logged=False)
+    shared_by = incoming.sender.name or "Someone"
+    return replace(reply, text=f"{shared_by} asked: “{text}”\n{reply.text}", private=False)
 
 
 def answer_reply(
@@ -88,6 +111,7 @@ def _line(result: ResultCard) -> str:
 
 
 SHARE = "share_question"
+SHARE_ANSWER = "share_answer"
 INTRODUCE = "introduce"
 
 
@@ -185,5 +209,6 @@ COMMAND = Command(
         "not_what_i_meant": handle_feedback,
         INTRODUCE: handle_introduce,
         SHARE: handle_share,
+        SHARE_ANSWER: handle_share_answer,
     },
 )

@@ -213,6 +213,12 @@ class FakeRegister:
         self.shared.add(question_id)
         return True
 
+    def asked(self, question_id: int) -> tuple[str, str] | None:
+        if not 0 < question_id <= len(self.questions):
+            return None
+        text, asker, _ = self.questions[question_id - 1]
+        return text, asker.key
+
     def first_introduction(self, question_id: int, *, by: Person, at: datetime) -> bool:
         if (question_id, by.key) in self.introduced:
             return False

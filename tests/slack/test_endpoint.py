@@ -36,11 +36,11 @@ async def test_a_question_by_slash_command_is_acked_and_answered(slack: SlackHar
     assert time.monotonic() - started < 3
     [answer] = await slack.responses(rid)
     assert "The Budgetron" in all_text(answer["blocks"])
-    assert answer["response_type"] == "in_channel"
+    assert answer["response_type"] == "ephemeral"  # the asker's, until they share it
     buttons = [
         e["action_id"] for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
-    assert buttons == ["helpful", "not_what_i_meant", "introduce"]
+    assert buttons == ["helpful", "not_what_i_meant", "introduce", "share_answer"]
     assert slack.fake.calls_to("chat.postMessage") == []
 
 
@@ -128,8 +128,9 @@ async def test_project_picker_searches_registered_projects(slack: SlackHarness) 
     }
     response = await slack.interact(payload)
     options = json.loads(await response.text())["options"]
-    assert "pl-17" in [o["value"] for o in options]
-    assert all("budget" in (o["value"] + o["text"]["text"]).lower() for o in options)
+    ids = [o["value"] for o in options]
+    assert "pl-17" in ids  # The Budgetron: "budget" is in the title, or in what it is about
+    assert len(ids) == len(set(ids)) <= 100
 
 
 async def test_project_add_modal_registers_and_show_stage_mine_work(slack: SlackHarness) -> None:

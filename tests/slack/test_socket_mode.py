@@ -181,7 +181,7 @@ async def test_a_slash_command_envelope_is_acked_then_answered_at_its_response_u
     assert ack["envelope_id"] == "env-slash-1"
     [answer] = [c.params for c in await fake.wait_for("response_url:s1")]
     assert "The Budgetron" in all_text(answer["blocks"])
-    assert answer["response_type"] == "in_channel"
+    assert answer["response_type"] == "ephemeral"
     assert fake.calls_to("chat.postMessage") == []
     assert len(fake.acks_for(envelope_id)) == 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Sequence
 
@@ -50,7 +51,32 @@ class Bot:
                 return error("That form has expired. Start again?")
             return handler(incoming.form or {}, incoming, self.services)
         name, args = self.route_text(incoming.command, incoming.text)
+        if name == "ask" and not incoming.command:
+            meant = self.did_you_mean(incoming.text)
+            if meant is not None:
+                return Reply(
+                    text=f"Did you mean `{meant}`? Say `help` for what I can do.",
+                    tone="error",
+                    private=True,
+                )
         return self.commands[name].handle(args, incoming, self.services)
+
+    def did_you_mean(self, text: str) -> str | None:
+        """A message whose first word is a command's name misspelt ("projct add") and whose
+        second word fits that command, or that has no second word: the command meant. Such a
+        message is a slip, not a question, so it is never searched or logged."""
+        word, rest = split_word(text.lstrip("/"))
+        if not word or word in self.commands or looks_like_a_question(text):
+            return None
+        names = [n for n in self.commands if n != "ask"]
+        close = difflib.get_close_matches(word, names, n=1, cutoff=0.75)
+        if not close:
+            return None
+        command = self.commands[close[0]]
+        first, _ = split_word(rest)
+        if rest and first not in command.subcommands:
+            return None
+        return f"{command.name} {first}".strip()
 
     def check_form(self, incoming: Incoming) -> Reply | None:
         """A submitted form's mistakes (the form back, marked), or None when it would be
@@ -69,6 +95,7 @@ class Bot:
         """Which command a message is for. A plain message is a question unless its first word
         names a command *and* what follows fits that command ("project show x", not
         "project management tools?")."""
+        text = _without_slash(text) if command is None else text
         if command:
             name = command.lstrip("/").lower()
             if name == "hasanyone":
@@ -81,15 +108,22 @@ class Bot:
             return word, rest
         return "ask", text
 
-    def _claims(self, name: str, rest: str) -> bool:
+    def _claims(self, name: str, rest: str, *, strict: bool = False) -> bool:
+        """Whether "{name} {rest}" is the command, not a question that starts with its name.
+        A question reads like one ("…?", "has anyone…"); anything else after a command's name
+        is a command, even a malformed one, which then gets its usage rather than a search
+        ("weeknote banana", "help foo"). `strict` (after /hasanyone, which is for asking):
+        only a subcommand makes it a command ("/hasanyone project management tools" asks)."""
         if name == "ask" or not rest:
             return True
-        first, _ = split_word(rest)
+        first, others = split_word(rest)
         if name == "help":
-            return first in self.commands
+            return first in self.commands or (not others and not strict)
         if name == "weeknote" and split_target(rest) is not None:
             return True
-        return first in self.commands[name].subcommands
+        if first in self.commands[name].subcommands:
+            return True
+        return not strict and not _reads_like_a_question(f"{name} {rest}")
 
     def answer_unprompted(self, incoming: Incoming) -> Reply | None:
         """A message in a channel that nobody addressed to the bot: the one rule for every
@@ -136,6 +170,16 @@ class Bot:
         return handler(incoming.action, incoming, self.services)
 
 
+def _reads_like_a_question(text: str) -> bool:
+    return text.rstrip().endswith("?") or looks_like_a_question(text)
+
+
+def _without_slash(text: str) -> str:
+    """ "/help" typed where there are no slash commands (the terminal, Teams) means "help"."""
+    stripped = text.lstrip()
+    return stripped[1:] if stripped.startswith("/") else text
+
+
 def _is_command_like(text: str, bot: Bot) -> bool:
     word, rest = split_word(text)
-    return word in bot.commands and word != "ask" and bot._claims(word, rest)
+    return word in bot.commands and word != "ask" and bot._claims(word, rest, strict=True)

@@ -208,7 +208,7 @@ class Choice:
 class FormField:
     name: str
     label: str
-    kind: Literal["text", "multiline", "choice", "date"] = "text"
+    kind: Literal["text", "multiline", "choice", "date", "hidden"] = "text"
     required: bool = True
     value: str = ""
     choices: tuple[Choice, ...] = ()
@@ -232,6 +232,12 @@ class Form:
     @property
     def has_errors(self) -> bool:
         return any(f.error for f in self.fields)
+
+    @property
+    def hidden(self) -> dict[str, str]:
+        """Values the form carries without showing them (which project an edit is for):
+        platforms send them back with the submission."""
+        return {f.name: f.value for f in self.fields if f.kind == "hidden"}
 
 
 @dataclass(frozen=True, slots=True)

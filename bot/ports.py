@@ -61,6 +61,24 @@ class ProjectDirectory(Protocol):
         (bot.access); raises NotFound."""
         ...
 
+    def list_projects(
+        self,
+        *,
+        owner_key: str | None = None,
+        organisation_id: str | None = None,
+        stage: Stage | None = None,
+        limit: int = 25,
+    ) -> tuple[list[Project], int]:
+        """Projects narrowed by owner, organisation and stage, by title; and how many match."""
+        ...
+
+    def update_project(
+        self, project_id: str, changes: ProjectDraft, *, by: Person, now: datetime
+    ) -> Project:
+        """Change a project's fields (its owner stays): a new stage is recorded as a stage
+        change. The core has checked that `by` may. Raises NotFound."""
+        ...
+
     def organisations_of(self, person_key: str) -> frozenset[str]:
         """The organisations a person belongs to: theirs on record, and those of the projects
         they own or are a member of."""

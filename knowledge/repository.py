@@ -241,6 +241,59 @@ class Repository:
                 self.changed()
             return self._project(s, row)
 
+    def list_projects(
+        self,
+        *,
+        owner_key: str | None = None,
+        organisation_id: str | None = None,
+        stage: Stage | None = None,
+        limit: int = 25,
+    ) -> tuple[list[model.Project], int]:
+        where: list[sa.ColumnElement[bool]] = [col(t.Project.deleted_at).is_(None)]
+        if owner_key is not None:
+            where.append(col(t.Project.owner_key) == owner_key)
+        if organisation_id is not None:
+            where.append(col(t.Project.organisation_id) == organisation_id)
+        if stage is not None:
+            where.append(col(t.Project.stage) == stage.value)
+        with self.session() as s:
+            total = s.exec(select(sa.func.count()).select_from(t.Project).where(*where)).one()
+            rows = s.exec(
+                select(t.Project).where(*where).order_by(t.Project.title, t.Project.id).limit(limit)
+            ).all()
+            return [self._project(s, r, with_members=False) for r in rows], int(total)
+
+    def update_project(
+        self, project_id: str, changes: model.ProjectDraft, *, by: model.Person, now: datetime
+    ) -> model.Project:
+        with self.session() as s:
+            row = s.get(t.Project, project_id.strip())
+            if row is None or row.deleted_at is not None:
+                raise NotFound(project_id)
+            org = self.organisation_for(s, changes.organisation, now=now)
+            if row.stage != changes.stage.value:
+                s.add(
+                    t.StageChange(
+                        project_id=row.id,
+                        from_stage=row.stage,
+                        to_stage=changes.stage.value,
+                        by_key=by.key,
+                        at=now,
+                    )
+                )
+            row.title, row.organisation_id, row.stage = changes.title, org.id, changes.stage.value
+            row.description, row.contact, row.url = (
+                changes.description,
+                changes.contact,
+                changes.url,
+            )
+            row.service_area, row.tags = changes.service_area, list(changes.tags)
+            row.updated, row.changed_at = now.date(), now
+            s.add(row)
+            s.commit()
+            self.changed()
+            return self._project(s, row)
+
     def organisations_of(self, person_key: str) -> frozenset[str]:
         with self.session() as s:
             owned = select(t.Project.organisation_id).where(

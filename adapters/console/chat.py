@@ -1,13 +1,18 @@
 """A terminal conversation with the bot: the same commands as Slack and Teams.
 
 `ConsoleSession` is a small state machine fed one line at a time, so it is tested without a
-terminal; `run` connects it to stdin and stdout. Forms are asked field by field; a multi-line
-field ends with a line holding a single full stop.
+terminal; `run` connects it to stdin and stdout (with line editing and history when the
+terminal has readline). Forms are asked field by field; a multi-line field ends with a line
+holding a single full stop, and `-` clears a field. `quit`, `exit` or Ctrl-D leave. Whatever
+is not a message (a button number when there are no buttons, stray terminal escapes) is
+answered here and never reaches the bot, so it is never searched or logged as a question.
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -19,6 +24,10 @@ from bot.ports import Clock
 
 END_OF_TEXT = "."
 CANCEL = "cancel"
+CLEAR = "-"
+LEAVE = frozenset({"quit", "exit", "bye"})
+# Terminal escape sequences (arrow keys and friends) that arrive as text without readline.
+ESCAPES = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|O.|.)?")
 
 
 @dataclass
@@ -38,6 +47,7 @@ class ConsoleSession:
         self.where = ConversationRef(platform="console", channel_id="terminal", is_direct=True)
         self.actions: tuple[Action, ...] = ()
         self.state: _FormState | None = None
+        self.done = False
 
     @property
     def prompt(self) -> str:
@@ -48,15 +58,27 @@ class ConsoleSession:
 
     def feed(self, line: str) -> list[str]:
         """One line typed; returns what the bot prints in answer."""
+        line = ESCAPES.sub("", line)
         if self.state is not None:
             return self._form_line(line)
         text = line.strip()
         if not text:
             return []
-        if text.isdigit() and 0 < int(text) <= len(self.actions):
-            action = self.actions[int(text) - 1]
-            return self._send(self._incoming("", action=ActionPayload(action.name, action.value)))
+        if text.lower() in LEAVE:
+            self.done = True
+            return ["Bye."]
+        if text.isdigit() and len(text) <= 2:
+            return self._press(int(text))
         return self._send(self._incoming(text))
+
+    def _press(self, number: int) -> list[str]:
+        """A button number: pressed if the last reply offered that many buttons."""
+        if not 0 < number <= len(self.actions):
+            if not self.actions:
+                return ["There are no buttons to press just now. Ask me something?"]
+            return [f"Press 1 to {len(self.actions)}, or ask me something."]
+        action = self.actions[number - 1]
+        return self._send(self._incoming("", action=ActionPayload(action.name, action.value)))
 
     def _incoming(self, text: str, **extra: object) -> Incoming:
         return Incoming(
@@ -77,7 +99,8 @@ class ConsoleSession:
 
     def _open(self, form: Form) -> list[str]:
         values = {f.name: f.value for f in form.fields}
-        todo = [f for f in form.fields if f.error] or list(form.fields)
+        asked = [f for f in form.fields if f.kind != "hidden"]
+        todo = [f for f in asked if f.error] or asked
         self.state = _FormState(form, values, todo)
         return [form_intro(form), f"(type {CANCEL!r} to stop)", *self._describe(todo[0])]
 
@@ -89,7 +112,7 @@ class ConsoleSession:
             lines.append(f"  {f.hint}")
         lines.extend(f"  {i}. {c.label}" for i, c in enumerate(f.choices, 1))
         if f.value:
-            lines.append(f"  (press Enter to keep: {f.value[:80]})")
+            lines.append(f"  (press Enter to keep: {f.value[:80]}, or {CLEAR!r} to clear it)")
         if f.kind == "multiline":
             lines.append(f"  (end with a line holding only {END_OF_TEXT!r})")
         return lines
@@ -109,7 +132,9 @@ class ConsoleSession:
             answer, state.lines = "\n".join(state.lines), []
         else:
             answer = self._choice(current, line.strip())
-        if answer.strip():
+        if answer.strip() == CLEAR:
+            state.values[current.name] = ""
+        elif answer.strip():
             state.values[current.name] = answer
         state.todo.pop(0)
         if state.todo:
@@ -125,12 +150,35 @@ class ConsoleSession:
 
 
 def run(session: ConsoleSession, stdin: TextIO, write: Callable[[str], None]) -> None:
-    write("hasanyone — ask “has anyone done X?”, or type 'help'. Ctrl-D to leave.\n")
-    while True:
-        write(session.prompt)
-        line = stdin.readline()
-        if not line:
+    write("hasanyone — ask “has anyone done X?”, or type 'help'. 'quit' or Ctrl-D to leave.\n")
+    read = _line_reader(stdin, write)
+    while not session.done:
+        line = read(session.prompt)
+        if line is None:
             write("\n")
             return
-        for chunk in session.feed(line.rstrip("\n")):
+        for chunk in session.feed(line):
             write(chunk + "\n")
+
+
+def _line_reader(stdin: TextIO, write: Callable[[str], None]) -> Callable[[str], str | None]:
+    """input() with readline's line editing and history on a terminal; plain lines from a
+    pipe. None at the end of input."""
+    if stdin.isatty():
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401  (input() edits lines and keeps history once loaded)
+
+        def prompt(text: str) -> str | None:
+            try:
+                return input(text)
+            except EOFError:
+                return None
+
+        return prompt
+
+    def plain(text: str) -> str | None:
+        write(text)
+        line = stdin.readline()
+        return line.rstrip("\n") if line else None
+
+    return plain

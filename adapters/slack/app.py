@@ -216,9 +216,7 @@ class SlackBot:
             incoming = await self._with_context(incoming, client)
         reply = await self._run(incoming)
         if reply.form is not None:
-            meta = json.dumps({"channel": body.get("channel_id", "")})
-            view = blocks.to_modal(reply.form, callback_id=reply.form.id, private_metadata=meta)
-            await call_or_log(client.views_open, trigger_id=trigger, view=view)
+            await self._open_form(client, trigger, reply.form, str(body.get("channel_id", "")))
             return
         kind = "ephemeral" if reply.private else "in_channel"
         await self._respond(body, client, {"response_type": kind, **blocks.to_message(reply)})
@@ -325,20 +323,30 @@ class SlackBot:
         reply = await self._run(incoming)
         if reply.form is None:  # the core always opens the form for an empty weeknote
             return
-        view = blocks.to_modal(reply.form, callback_id=reply.form.id, private_metadata="{}")
-        await call_or_log(client.views_open, trigger_id=body.get("trigger_id"), view=view)
+        await self._open_form(client, str(body.get("trigger_id") or ""), reply.form, "")
 
     # -- modals ------------------------------------------------------------------------------
+
+    async def _open_form(
+        self, client: AsyncWebClient, trigger: str, form: Any, channel: str
+    ) -> None:
+        """A modal for a core form; where it was asked from and the form's hidden values ride
+        in private_metadata and come back with the submission."""
+        meta = json.dumps({"channel": channel, "hidden": form.hidden})
+        view = blocks.to_modal(form, callback_id=form.id, private_metadata=meta)
+        await call_or_log(client.views_open, trigger_id=trigger, view=view)
 
     async def _on_view(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Mistakes go back in the ack itself, so the form is checked first (reads only, fast
         even while another process holds the database's write lock); then the ack, then the
         save, then a message saying how it went. A replayed submission is saved once."""
         view = body["view"]
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel", "")
-        incoming = view_to_incoming(
-            body, blocks.modal_values(view["state"]["values"]), channel_id=channel, now=self._now()
-        )
+        meta = json.loads(view.get("private_metadata") or "{}")
+        channel = str(meta.get("channel", ""))
+        hidden = meta.get("hidden") if isinstance(meta.get("hidden"), dict) else {}
+        values = {**{str(k): str(v) for k, v in hidden.items()}}
+        values.update(blocks.modal_values(view["state"]["values"]))
+        incoming = view_to_incoming(body, values, channel_id=channel, now=self._now())
         mistakes = await asyncio.to_thread(self.core.bot.check_form, incoming)
         if mistakes is not None and mistakes.form is not None and mistakes.form.has_errors:
             await ack(**blocks.form_errors(mistakes.form))

@@ -331,7 +331,8 @@ def to_modal(form: Form, *, callback_id: str, private_metadata: str = "") -> dic
     if _size(private_metadata) > PRIVATE_METADATA:
         raise ValueError(f"private_metadata is over {PRIVATE_METADATA:,} characters")
     blocks = _error_summary(form)
-    blocks += [_input(f) for f in form.fields][: MAX_VIEW_BLOCKS - len(blocks)]
+    shown = [f for f in form.fields if f.kind != "hidden"]  # those travel in private_metadata
+    blocks += [_input(f) for f in shown][: MAX_VIEW_BLOCKS - len(blocks)]
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,

@@ -442,12 +442,15 @@ def to_form_card(
     reserved = {FORM_FIELD_KEY, SUBMISSION_KEY} & set(names)
     if reserved or len(set(names)) != len(names) or not all(names):
         raise ValueError("form fields need distinct, non-empty names other than 'form'")
+    data: dict[str, Any] = {**form.hidden, FORM_FIELD_KEY: form.id}
+    if submission:
+        data[SUBMISSION_KEY] = submission
     submit = {
         "type": "Action.Execute",
         "verb": FORM_VERB,
         "title": _cut(" ".join(form.submit_label.split()) or "Submit", ACTION_TITLE)[0],
         "style": "positive",
-        "data": {FORM_FIELD_KEY: form.id, **({SUBMISSION_KEY: submission} if submission else {})},
+        "data": data,
     }
     return _fitted(
         lambda limit: _card(_form_body(form, intro, alert, limit), [submit], fallback=form.title)
@@ -464,7 +467,8 @@ def _form_body(form: Form, intro: str, alert: bool, limit: int) -> list[dict[str
     if form.has_errors and not intro.strip():
         body.append(_text_block(FIX_FIELDS, limit=TITLE_TEXT, color="attention"))
     for field in form.fields:
-        body += _field(field, limit)
+        if field.kind != "hidden":  # carried in the submit action's data instead
+            body += _field(field, limit)
     return body
 
 

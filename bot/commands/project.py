@@ -1,45 +1,38 @@
-"""`project`: register a project, show one, move its stage, list your own, manage its members,
-claim one nobody owns, delete one.
-
-Who may change a project is decided in bot.access: its owner, its members or a community
-manager. Every refusal names who can help."""
+"""`project`: register a project, show, list and find projects, change one's stage or any of
+its fields, and manage its team (bot/commands/project_team.py). The form and its checks are in
+bot/commands/project_form.py."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
+from bot.commands import project_team as team
 from bot.commands.base import Command, Handler, Services, error, split_word
-from bot.model import (
-    Action,
-    ActionPayload,
-    Choice,
-    Form,
-    FormField,
-    Incoming,
-    Person,
-    Project,
-    ProjectDraft,
-    Reply,
-    Stage,
+from bot.commands.project_form import (
+    EDIT_FORM,
+    STAGES,
+    folded,
+    parse_fields,
+    project_form,
+    validate_project,
+    values_of,
 )
+from bot.model import Incoming, Project, ProjectDraft, Reply, Stage
 from bot.ports import NotFound
-from bot.text import one_line
 
 USAGE = (
     "project add                           (opens the form)",
     "project show PROJECT-ID",
     "project stage PROJECT-ID beta",
     "project mine",
-    "project members PROJECT-ID [add|remove @person]",
-    "project claim PROJECT-ID              (a project nobody owns yet)",
-    "project delete PROJECT-ID",
+    team.MEMBERS_USAGE,
+    team.CLAIM_USAGE,
+    team.DELETE_USAGE,
+    "project list [mine] [org ORGANISATION] [stage STAGE]",
+    "project find WORDS",
+    "project edit PROJECT-ID               (opens the form with its fields)",
 )
-DELETE, CANCEL, APPROVE, REFUSE = "project_delete", "cancel", "claim_approve", "claim_refuse"
-ONE_LINE = ("title", "organisation", "contact", "service_area", "tags", "url")
-STAGES = ", ".join(s.value for s in Stage)
-LIMITS = {"title": 150, "organisation": 150, "description": 20_000, "contact": 300, "url": 500}
-FORM_LINE = re.compile(r"^\s*([a-z_ ]+?)\s*[:=]\s*(.*)$", re.IGNORECASE)
+LISTED = 25  # projects a list shows before saying how many more
 
 
 def handle_project(args: str, incoming: Incoming, services: Services) -> Reply:
@@ -53,15 +46,6 @@ def handle_project(args: str, incoming: Incoming, services: Services) -> Reply:
     return handler(rest, incoming, services)
 
 
-def _project(project_id: str, services: Services, *, usage: str) -> Project | Reply:
-    """The project with that id, or the reply saying there is none."""
-    project = services.projects.get_project(project_id) if project_id else None
-    if project is not None:
-        return project
-    said = f"There is no project with the id “{project_id}”." if project_id else "Which project?"
-    return error(said, usage=usage)
-
-
 def _add(rest: str, incoming: Incoming, services: Services) -> Reply:
     """`project add` alone opens the form; `field: value` lines fill it in one go."""
     if not rest:
@@ -70,20 +54,6 @@ def _add(rest: str, incoming: Incoming, services: Services) -> Reply:
     if not values:
         values = {"title": rest}
     return submit_project_form(values, incoming, services)
-
-
-def parse_fields(text: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    last = ""
-    for line in text.splitlines():
-        match = FORM_LINE.match(line)
-        name = match.group(1).strip().lower().replace(" ", "_") if match else ""
-        if match and name in {f.name for f in project_form().fields}:
-            last = name
-            values[last] = match.group(2).strip()
-        elif last:  # a description may run over several lines
-            values[last] += "\n" + line
-    return values
 
 
 def _show(rest: str, incoming: Incoming, services: Services) -> Reply:
@@ -120,7 +90,7 @@ def _stage(rest: str, incoming: Incoming, services: Services) -> Reply:
     if project is None:
         return error(f"There is no project with the id “{parts[0]}”.", usage=USAGE[2])
     if not services.access.may_change(project, incoming.sender.key):
-        return error(refusal(project, "change its stage", services))
+        return error(team.refusal(project, "change its stage", services))
     try:
         project = services.projects.set_stage(
             project.id, stage, by=incoming.sender, now=services.clock.now()
@@ -128,212 +98,6 @@ def _stage(rest: str, incoming: Incoming, services: Services) -> Reply:
     except NotFound:
         return error(f"There is no project with the id “{parts[0]}”.", usage=USAGE[2])
     return Reply(text=f"{project.title} is now in {stage.value}.", tone="done")
-
-
-def refusal(project: Project, doing: str, services: Services) -> str:
-    """Why someone may not `doing` a project, and who can help: its owner, by name, or (for a
-    project nobody owns) how to claim it."""
-    if project.owner_key is None:
-        return (
-            f"Only {project.title}'s team can {doing}, and nobody has claimed it yet. "
-            f"If it is yours, say `project claim {project.id}` and a community manager will "
-            "make you its owner."
-        )
-    owner = services.people.display_name(project.owner_key) or "its owner"
-    return (
-        f"Only {project.title}'s team can {doing}. It belongs to {owner}: ask them to add you "
-        f"with `project members {project.id} add @you`."
-    )
-
-
-def _members(rest: str, incoming: Incoming, services: Services) -> Reply:
-    project_id, rest = split_word(rest)
-    verb, who = split_word(rest)
-    project = _project(project_id, services, usage=USAGE[4])
-    if isinstance(project, Reply):
-        return project
-    if not verb:
-        return _member_list(project, services)
-    if verb not in ("add", "remove"):
-        return error(f"Add or remove, not “{verb}”.", usage=USAGE[4])
-    people = _members_named(project, who, incoming, services)
-    if isinstance(people, Reply):
-        return people
-    now = services.clock.now()
-    names = ", ".join(p.name or p.key for p in people)
-    if verb == "add":
-        for person in people:
-            services.projects.add_member(project.id, person.key, by=incoming.sender, now=now)
-        return Reply(text=f"{names} can now post weeknotes for {project.title}.", tone="done")
-    for person in people:
-        services.projects.remove_member(project.id, person.key)
-    return Reply(text=f"{names} can no longer post weeknotes for {project.title}.", tone="done")
-
-
-def _member_list(project: Project, services: Services) -> Reply:
-    owner = (
-        (services.people.display_name(project.owner_key) or project.owner_key)
-        if project.owner_key
-        else "nobody yet"
-    )
-    members = [services.people.display_name(k) or k for k in project.member_keys]
-    listed = ", ".join(members) if members else "none"
-    return Reply(text=f"{project.title}: owner {owner}; members {listed}.", private=True)
-
-
-def _members_named(
-    project: Project, who: str, incoming: Incoming, services: Services
-) -> tuple[Person, ...] | Reply:
-    """The people a `members add|remove` names, if the sender may change the team."""
-    sender = incoming.sender.key
-    if sender != project.owner_key and not services.access.is_manager(sender):
-        return error(refusal(project, "change who is in its team", services))
-    return _people(who, incoming, services)
-
-
-def _people(who: str, incoming: Incoming, services: Services) -> tuple[Person, ...] | Reply:
-    """Who `project members … add|remove` names: the people mentioned (the platform says who
-    they are), else someone the bot knows in this community by name or user id."""
-    if incoming.mentions:
-        return incoming.mentions
-    name = who.strip().lstrip("@").strip()
-    if not name:
-        return error("Who? Mention them, like @Sam.", usage=USAGE[4])
-    found = services.people.find_people(incoming.conversation.community, name)
-    if len(found) == 1:
-        return (found[0],)
-    if not found:
-        return error(
-            f"I don't know anyone called “{name}” here yet. Mention them (@name), "
-            "or ask them to say hello to me first."
-        )
-    return error(f"More than one person is called “{name}”: mention the one you mean.")
-
-
-def _claim(rest: str, incoming: Incoming, services: Services) -> Reply:
-    project_id, _ = split_word(rest)
-    project = _project(project_id, services, usage=USAGE[5])
-    if isinstance(project, Reply):
-        return project
-    sender, now = incoming.sender, services.clock.now()
-    if project.owner_key == sender.key:
-        return Reply(text=f"{project.title} is yours already.", private=True)
-    if project.owner_key is not None:
-        return error(refusal(project, "post into it or change it", services))
-    if services.access.is_manager(sender.key):
-        services.projects.set_owner(project.id, sender.key, now=now)
-        return Reply(text=f"You are a community manager, so {project.title} is yours now.")
-    if not services.access.community_managers:
-        return error(
-            "Nobody here can approve a claim yet: no community manager is set up "
-            "(HASANYONE_COMMUNITY_MANAGERS). Ask whoever runs hasanyone for your community."
-        )
-    return _ask_managers(project, sender, services)
-
-
-def _ask_managers(project: Project, sender: Person, services: Services) -> Reply:
-    now = services.clock.now()
-    claim = services.claims.open_claim(project.id, sender, now=now)
-    if claim is None:
-        return Reply(
-            text=f"You asked for {project.title} already; a community manager will decide.",
-            private=True,
-        )
-    ask = Reply(
-        text=(
-            f"{sender.name or sender.key} asks to become the owner of {project.title} "
-            f"({project.id}, {project.organisation_name}). The contact on record is: "
-            f"{project.contact or 'not given'}. Approve if they are its team."
-        ),
-        actions=(
-            Action("Approve", APPROVE, str(claim.id), style="primary", settles=True),
-            Action("Refuse", REFUSE, str(claim.id), style="danger", settles=True),
-        ),
-    )
-    for manager in sorted(services.access.community_managers):
-        services.outbox.enqueue(f"claim:{claim.id}:ask:{manager}", manager, ask, now=now)
-    return Reply(
-        text=(
-            f"I've asked the community managers to make you the owner of {project.title}. "
-            "I'll message you when one of them decides."
-        ),
-        tone="done",
-        private=True,
-    )
-
-
-def decide_claim(action: ActionPayload, incoming: Incoming, services: Services) -> Reply:
-    """A community manager's Approve or Refuse on a claim: decided once, whoever clicks first."""
-    if not services.access.is_manager(incoming.sender.key):
-        return error("Only a community manager can decide who owns a project.")
-    if not action.value.isdigit():
-        return error("That button has expired.")
-    claim_id, approve = int(action.value), action.name == APPROVE
-    now = services.clock.now()
-    claim = services.claims.decide(claim_id, approve=approve, by=incoming.sender, now=now)
-    if claim is None:
-        existing = services.claims.get_claim(claim_id)
-        if existing is None:
-            return error("I can't find that claim any more.")
-        return Reply(text=f"That claim was {existing.status} already.", private=True)
-    project = services.projects.get_project(claim.project_id)
-    title = project.title if project else claim.project_id
-    verdict = "approved: you are now its owner" if approve else "refused by a community manager"
-    services.outbox.enqueue(
-        f"claim:{claim.id}:decided",
-        claim.claimant.key,
-        Reply(text=f"Your claim to {title} was {verdict}."),
-        now=now,
-    )
-    who = claim.claimant.name or claim.claimant.key
-    if approve:
-        return Reply(text=f"Approved: {who} now owns {title}.", tone="done")
-    return Reply(text=f"Refused: {who} does not own {title}.", tone="done")
-
-
-def _delete(rest: str, incoming: Incoming, services: Services) -> Reply:
-    """Asks first: a project goes with all its weeknotes, for good."""
-    project_id, _ = split_word(rest)
-    project = _project(project_id, services, usage=USAGE[6])
-    if isinstance(project, Reply):
-        return project
-    if not _may_delete(project, incoming.sender.key, services):
-        return error(refusal(project, "delete it", services))
-    return Reply(
-        text=(
-            f"Delete {project.title} ({project.id}) and all its weeknotes? "
-            "This cannot be undone, and it will not come back with a re-import."
-        ),
-        actions=(
-            Action("Delete it", DELETE, project.id, style="danger", settles=True),
-            Action("Keep it", CANCEL, project.id, settles=True),
-        ),
-        private=True,
-    )
-
-
-def _may_delete(project: Project, person_key: str, services: Services) -> bool:
-    return person_key == project.owner_key or services.access.is_manager(person_key)
-
-
-def confirm_delete(action: ActionPayload, incoming: Incoming, services: Services) -> Reply:
-    project = services.projects.get_project(action.value)
-    if project is None:
-        return Reply(text="That project is gone already.", private=True)
-    if not _may_delete(project, incoming.sender.key, services):
-        return error(refusal(project, "delete it", services))
-    try:
-        notes = services.projects.delete_project(project.id, now=services.clock.now())
-    except NotFound:
-        return Reply(text="That project is gone already.", private=True)
-    plural = "weeknote" if notes == 1 else "weeknotes"
-    return Reply(
-        text=f"Deleted {project.title} and its {notes} {plural}.", tone="done", private=True
-    )
-
-
-def cancel(action: ActionPayload, incoming: Incoming, services: Services) -> Reply:
-    return Reply(text="Nothing was changed.", private=True)
 
 
 def _mine(rest: str, incoming: Incoming, services: Services) -> Reply:
@@ -346,63 +110,80 @@ def _mine(rest: str, incoming: Incoming, services: Services) -> Reply:
     return Reply(text="Your projects:\n" + "\n".join(lines), private=True)
 
 
-def project_form(
-    values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None
-) -> Form:
-    values, errors = values or {}, errors or {}
-
-    def field(name: str, label: str, **kw: object) -> FormField:
-        return FormField(name, label, value=values.get(name, ""), error=errors.get(name, ""), **kw)  # type: ignore[arg-type]
-
-    stages = tuple(Choice(s.value, s.value.capitalize()) for s in Stage)
-    return Form(
-        id="project",
-        title="Register a project",
-        submit_label="Register",
-        fields=(
-            field("title", "Project title", max_length=LIMITS["title"]),
-            field("organisation", "Organisation", hint="Your council or body, e.g. Hackney"),
-            FormField(
-                "stage",
-                "Stage",
-                kind="choice",
-                choices=stages,
-                value=values.get("stage", "discovery"),
-                error=errors.get("stage", ""),
-            ),
-            field(
-                "description",
-                "What it does and for whom",
-                kind="multiline",
-                max_length=LIMITS["description"],
-            ),
-            field(
-                "contact",
-                "How people can reach the team",
-                hint="A Slack channel, team name or web page",
-            ),
-            field("service_area", "Service area", required=False, hint="e.g. waste, planning"),
-            field("tags", "Tags", required=False, hint="comma separated"),
-            field("url", "Web page", required=False),
-        ),
+def _list(rest: str, incoming: Incoming, services: Services) -> Reply:
+    """`project list [mine] [org NAME] [stage STAGE]`: the register, narrowed."""
+    words = rest.split()
+    owner = incoming.sender.key if words[:1] and words[0].lower() == "mine" else None
+    narrowed = _narrowing(words[1:] if owner else words, services)
+    if isinstance(narrowed, Reply):
+        return narrowed
+    organisation, stage = narrowed
+    projects, total = services.projects.list_projects(
+        owner_key=owner, organisation_id=organisation, stage=stage, limit=LISTED
     )
+    return _listing("Projects", projects, total)
 
 
-def validate_project(values: Mapping[str, str]) -> dict[str, str]:
-    values = {k: one_line(v) if k in ONE_LINE else v for k, v in values.items()}
-    errors: dict[str, str] = {}
-    for name in ("title", "organisation", "description", "contact"):
-        if not values.get(name, "").strip():
-            errors[name] = "Required."
-    for name, limit in LIMITS.items():
-        if len(values.get(name, "")) > limit:
-            errors[name] = f"At most {limit:,} characters."
-    if Stage.parse(values.get("stage", "discovery") or "discovery") is None:
-        errors["stage"] = f"One of: {STAGES}."
-    url = values.get("url", "").strip()
-    if url and not re.match(r"^https?://\S+$", url):
-        errors["url"] = "A web address starting with https://"
-    return errors
+def _narrowing(words: list[str], services: Services) -> tuple[str | None, Stage | None] | Reply:
+    """(organisation id, stage) from `org NAME` and `stage STAGE`, or why they are wrong."""
+    organisation: str | None = None
+    stage: Stage | None = None
+    while words:
+        key, words = words[0].lower(), words[1:]
+        if key in ("org", "organisation", "organization", "council") and words:
+            named = services.projects.resolve_organisation(" ".join(words))
+            if named is None:
+                return error(f"I don't know an organisation called “{' '.join(words)}”.")
+            organisation, words = named.id, []
+        elif key == "stage" and words:
+            stage = Stage.parse(words[0])
+            if stage is None:
+                return error(f"“{words[0]}” is not a stage. Stages: {STAGES}.", usage=USAGE[7])
+            words = words[1:]
+        else:
+            return error(f"I can't list projects by “{key}”.", usage=USAGE[7])
+    return organisation, stage
+
+
+def _listing(heading: str, projects: list[Project] | tuple[Project, ...], total: int) -> Reply:
+    if not projects:
+        return Reply(text=f"{heading}: none.", private=True)
+    lines = [f"• {p.id} — {p.title} ({p.organisation_name}, {p.stage.value})" for p in projects]
+    if total > len(projects):
+        lines.append(f"…and {total - len(projects):,} more: narrow it with org or stage.")
+    return Reply(text=f"{heading} ({total:,}):\n" + "\n".join(lines), private=True)
+
+
+def _find(rest: str, incoming: Incoming, services: Services) -> Reply:
+    """`project find WORDS`: projects by id, title or what they are about, to find an id."""
+    words = " ".join(rest.split())
+    if not words:
+        return error("Find what? Give a few words from its title.", usage=USAGE[8])
+    found = list(services.projects.match_projects(words, person_key=None, limit=LISTED))
+    seen = {p.id for p in found}
+    for result in services.finder.find(words, limit=10).results:
+        if result.kind == "project" and result.id not in seen:
+            project = services.projects.get_project(result.id)
+            if project is not None:
+                found.append(project)
+                seen.add(project.id)
+    return _listing(f"Projects matching “{words}”", found[:LISTED], len(found))
+
+
+def _edit(rest: str, incoming: Incoming, services: Services) -> Reply:
+    """`project edit ID` opens the form with the project's fields; `field: value` lines after
+    the id change those fields at once."""
+    project_id, changes = split_word(rest)
+    project = team.find_project(project_id, services, usage=USAGE[9])
+    if isinstance(project, Reply):
+        return project
+    if not services.access.may_change(project, incoming.sender.key):
+        return error(team.refusal(project, "edit it", services))
+    if not changes:
+        form = project_form(values_of(project), editing=project.id)
+        return Reply(text=f"Change what you need in {project.title}.", form=form)
+    values = {**values_of(project), **parse_fields(changes), "project": project.id}
+    return submit_project_edit(values, incoming, services)
 
 
 def check_project_form(
@@ -424,7 +205,7 @@ def submit_project_form(values: Mapping[str, str], incoming: Incoming, services:
     refused = check_project_form(values, incoming, services)
     if refused is not None:
         return refused
-    values = {k: one_line(v) if k in ONE_LINE else v for k, v in values.items()}
+    values = folded(values)
     draft = ProjectDraft(
         title=values["title"],
         organisation=values["organisation"],
@@ -455,28 +236,76 @@ def _similar(project: Project, services: Services) -> str:
     return f"\nSimilar projects you may want to talk to: {names}."
 
 
+def check_project_edit(
+    values: Mapping[str, str], incoming: Incoming, services: Services
+) -> Reply | None:
+    project_id = values.get("project", "")
+    errors = validate_project(values)
+    if not errors:
+        return None
+    return Reply(
+        text="Please fix the highlighted fields: " + ", ".join(sorted(errors)) + ".",
+        tone="error",
+        form=project_form(values, errors, editing=project_id),
+        private=True,
+    )
+
+
+def submit_project_edit(values: Mapping[str, str], incoming: Incoming, services: Services) -> Reply:
+    project = services.projects.get_project(values.get("project", ""))
+    if project is None:
+        return error("That project is gone: it was deleted.")
+    if not services.access.may_change(project, incoming.sender.key):
+        return error(team.refusal(project, "edit it", services))
+    refused = check_project_edit(values, incoming, services)
+    if refused is not None:
+        return refused
+    values = folded(values)
+    draft = ProjectDraft(
+        title=values["title"],
+        organisation=values["organisation"],
+        stage=Stage.parse(values.get("stage") or project.stage.value) or project.stage,
+        description=values["description"].strip(),
+        contact=values["contact"],
+        owner_key=project.owner_key or "",
+        service_area=values.get("service_area", ""),
+        tags=tuple(t.strip() for t in values.get("tags", "").split(",") if t.strip()),
+        url=values.get("url", ""),
+    )
+    try:
+        saved = services.projects.update_project(
+            project.id, draft, by=incoming.sender, now=services.clock.now()
+        )
+    except NotFound:
+        return error("That project is gone: it was deleted.")
+    return Reply(text=f"Saved {saved.title} ({saved.id}).", tone="done", private=True)
+
+
 SUBCOMMANDS: dict[str, Handler] = {
     "add": _add,
     "show": _show,
     "stage": _stage,
     "mine": _mine,
-    "members": _members,
-    "claim": _claim,
-    "delete": _delete,
+    "members": team.members,
+    "claim": team.claim,
+    "delete": team.delete,
+    "list": _list,
+    "find": _find,
+    "edit": _edit,
 }
 
 COMMAND = Command(
     name="project",
-    summary="register a project, show one, change its stage, list yours, manage its team",
+    summary="register a project, show, list and find them, edit one, manage its team",
     usage=USAGE,
     handle=handle_project,
     subcommands=tuple(SUBCOMMANDS),
-    forms={"project": submit_project_form},
-    checks={"project": check_project_form},
+    forms={"project": submit_project_form, EDIT_FORM: submit_project_edit},
+    checks={"project": check_project_form, EDIT_FORM: check_project_edit},
     buttons={
-        DELETE: confirm_delete,
-        CANCEL: cancel,
-        APPROVE: decide_claim,
-        REFUSE: decide_claim,
+        team.DELETE: team.confirm_delete,
+        team.CANCEL: team.cancel,
+        team.APPROVE: team.decide_claim,
+        team.REFUSE: team.decide_claim,
     },
 )

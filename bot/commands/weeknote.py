@@ -14,7 +14,7 @@ from bot.commands.base import (
     split_word,
     week_of,
 )
-from bot.commands.project import refusal
+from bot.commands.project_team import refusal
 from bot.model import (
     Choice,
     Form,

@@ -90,6 +90,50 @@ class FakeRegister:
         self.projects[project_id] = replace(project, stage=stage)
         return self.projects[project_id]
 
+    def list_projects(
+        self,
+        *,
+        owner_key: str | None = None,
+        organisation_id: str | None = None,
+        stage: Stage | None = None,
+        limit: int = 25,
+    ) -> tuple[list[Project], int]:
+        found = [
+            p
+            for p in sorted(self.projects.values(), key=lambda p: (p.title, p.id))
+            if (owner_key is None or p.owner_key == owner_key)
+            and (organisation_id is None or p.organisation_id == organisation_id)
+            and (stage is None or p.stage == stage)
+        ]
+        return found[:limit], len(found)
+
+    def update_project(
+        self, project_id: str, changes: ProjectDraft, *, by: Person, now: datetime
+    ) -> Project:
+        project = self.projects.get(project_id)
+        if project is None:
+            raise NotFound(project_id)
+        self.projects[project_id] = replace(
+            project,
+            title=changes.title,
+            organisation_name=changes.organisation,
+            stage=changes.stage,
+            description=changes.description,
+            contact=changes.contact,
+            service_area=changes.service_area,
+            tags=changes.tags,
+            url=changes.url,
+        )
+        return self.projects[project_id]
+
+    def match_projects(
+        self, text: str, *, person_key: str | None, limit: int = 100
+    ) -> Sequence[Project]:
+        wanted = text.strip().lower()
+        return [
+            p for p in self.projects.values() if wanted in p.id.lower() or wanted in p.title.lower()
+        ][:limit]
+
     def organisations_of(self, person_key: str) -> frozenset[str]:
         owned = {
             p.organisation_id
@@ -112,9 +156,7 @@ class FakeRegister:
             raise NotFound(project_id)
         if person_key in project.member_keys:
             return False
-        self.projects[project_id] = replace(
-            project, member_keys=(*project.member_keys, person_key)
-        )
+        self.projects[project_id] = replace(project, member_keys=(*project.member_keys, person_key))
         return True
 
     def remove_member(self, project_id: str, person_key: str) -> bool:

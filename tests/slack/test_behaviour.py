@@ -302,3 +302,63 @@ def test_the_manifest_asks_for_what_admins_in_group_dms_need_and_declares_the_sh
     assert {"app_uninstalled", "tokens_revoked"} <= set(
         manifest["settings"]["event_subscriptions"]["bot_events"]
     )
+
+
+# -- 13. finding ids, editing every field ------------------------------------------------------
+
+
+async def test_project_list_and_find_help_people_find_ids(slack: SlackHarness) -> None:
+    _, rid = await slack.slash("/project", "list stage live")
+    listed = text_of(await slack.responses(rid))
+    assert "Projects (" in listed and "(beta" not in listed
+    _, rid = await slack.slash("/project", "find brownfield")
+    assert "dl-brownfield-sites" in text_of(await slack.responses(rid))
+    _, rid = await slack.slash("/project", "list org No Such Council Anywhere")
+    assert "I don't know an organisation" in text_of(await slack.responses(rid))
+
+
+async def test_project_edit_opens_the_filled_form_and_saves_every_field(
+    slack: SlackHarness,
+) -> None:
+    _, rid = await slack.slash("/project", "edit pl-17", user="USTRANGER")
+    assert "nobody has claimed it yet" in text_of(await slack.responses(rid))
+    slack.own("pl-17")
+    await slack.slash("/project", "edit pl-17")
+    [opened] = await slack.fake.wait_for("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == "project_edit"
+    assert json.loads(view["private_metadata"])["hidden"] == {"project": "pl-17"}
+    title = next(b for b in view["blocks"] if b.get("block_id") == "title")
+    assert title["element"]["initial_value"] == "The Budgetron"
+    values = {
+        b["block_id"]: {
+            b["block_id"]: {
+                "type": "plain_text_input",
+                "value": b["element"].get("initial_value", ""),
+            }
+        }
+        for b in view["blocks"]
+        if b.get("type") == "input" and b["element"]["type"] == "plain_text_input"
+    }
+    values["contact"]["contact"]["value"] = "#budgetron-team"
+    values["stage"] = {"stage": {"type": "static_select", "selected_option": {"value": "live"}}}
+    await slack.interact(
+        {
+            "type": "view_submission",
+            "team": {"id": TEAM},
+            "user": {"id": "UALICE", "username": "alice"},
+            "view": {**view, "id": "VEDIT", "hash": "1", "state": {"values": values}},
+        }
+    )
+    [saved] = await slack.fake.wait_for("chat.postEphemeral")
+    assert "Saved The Budgetron" in text_of(saved.params)
+    project = slack.app.repo.get_project("pl-17")
+    assert (
+        project is not None
+        and project.contact == "#budgetron-team"
+        and project.stage.value == "live"
+    )
+    _, rid = await slack.slash("/project", "edit pl-17 contact: #again\nservice area: finance")
+    assert "Saved" in text_of(await slack.responses(rid))
+    project = slack.app.repo.get_project("pl-17")
+    assert project is not None and project.contact == "#again" and project.service_area == "finance"

@@ -202,6 +202,7 @@ class Repository:
                 started=now.date(),
                 updated=now.date(),
                 created_at=now,
+                registered_at=now,
                 changed_at=now,
             )
             s.add(row)
@@ -659,13 +660,20 @@ class Repository:
 
 
 def _created(s: Session, start: datetime, end: datetime) -> Sequence[t.Project]:
+    """The period's new projects: registered through the bot in it, or loaded in it and
+    started in it. An imported register is not news: its projects started long ago."""
+    started_then = sa.and_(
+        col(t.Project.registered_at).is_(None),
+        col(t.Project.created_at) >= start,
+        col(t.Project.created_at) < end,
+        col(t.Project.started) >= start.date(),
+    )
+    registered_then = sa.and_(
+        col(t.Project.registered_at) >= start, col(t.Project.registered_at) < end
+    )
     return s.exec(
         select(t.Project)
-        .where(
-            t.Project.created_at >= start,
-            t.Project.created_at < end,
-            col(t.Project.deleted_at).is_(None),
-        )
+        .where(sa.or_(registered_then, started_then), col(t.Project.deleted_at).is_(None))
         .order_by(col(t.Project.created_at), t.Project.title)
     ).all()
 

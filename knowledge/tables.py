@@ -75,6 +75,8 @@ class Project(ProjectBase, table=True):
     extra: dict[str, Any] = json_field(dict)
     owner_key: str | None = Field(default=None, index=True, max_length=200)
     created_at: datetime = utc_field()
+    # When a team registered it through the bot; None for projects that came by import.
+    registered_at: datetime | None = utc_field(nullable=True)
     changed_at: datetime = utc_field(index=True)
     deleted_at: datetime | None = utc_field(nullable=True)
 

@@ -221,8 +221,14 @@ def test_similar_pairs_search_once_per_new_project_over_the_demo_data(
         return look_alikes(self, title)
 
     monkeypatch.setattr(repository._TitleIndex, "look_alikes", counting)
+    assert week(demo_app).new_projects == ()  # an imported register is not the week's news
+    add(demo_app, "Website redesign", "Leeds City Council")
+    add(demo_app, "Pothole reporting", "York Council")
     activity = week(demo_app)
-    assert len(activity.new_projects) == 44  # the demo data was loaded "now"
+    assert sorted(p.title for p in activity.new_projects) == [
+        "Pothole reporting",
+        "Website redesign",
+    ]
     assert sorted(calls) == sorted(p.title for p in activity.new_projects)
     titles = {frozenset((a.title, b.title)) for a, b in activity.similar_pairs}
     assert frozenset(("Website redesign", "Website redesign for Kirklees Council")) in titles
@@ -234,7 +240,7 @@ def test_similar_pairs_search_once_per_new_project_over_the_demo_data(
 
 def test_the_title_index_finds_what_scoring_every_title_finds(demo_app: App) -> None:
     """The term index only skips titles that could never pass: same look-alikes, same order."""
-    titles = [p.title for p in week(demo_app).new_projects]
+    titles = [p.title for p in demo_app.repo.list_projects(limit=1000)[0]]
     titles += ["Website redesign", "Redesign of the website for Leeds", "A TO Z", "Bins"]
     index = repository._TitleIndex(titles)
 
@@ -281,3 +287,19 @@ def test_the_weeks_weeknotes_are_those_about_a_recent_week(
     posted = [n for _, notes in week(empty_app).weeknotes for n in notes]
 
     assert [n.week for n in posted] == ([about] if in_digest else [])
+
+
+def test_an_imported_register_is_not_announced_but_a_project_started_this_week_is(
+    empty_app: App,
+) -> None:
+    from knowledge.interchange import import_records
+
+    lines = [
+        '{"type": "project", "id": "old", "title": "An old project", "organisation": "Leeds", "started": "2019-05-01"}',
+        '{"type": "project", "id": "undated", "title": "No start date", "organisation": "Leeds"}',
+        '{"type": "project", "id": "fresh", "title": "Started this week", "organisation": "Leeds", "started": "2025-03-11"}',
+    ]
+    import_records(empty_app.repo, lines, now=empty_app.clock.now())
+    registered = add(empty_app, "Registered through the bot", "York Council")
+    titles = sorted(p.title for p in week(empty_app).new_projects)
+    assert titles == sorted([registered.title, "Started this week"])

@@ -95,9 +95,17 @@ def upgrade() -> None:
     )
     op.create_index('ix_outbox_message_person_key', 'outbox_message', ['person_key'])
     op.create_index('ix_outbox_message_status', 'outbox_message', ['status'])
+    with op.batch_alter_table('project') as batch:
+        batch.add_column(
+            sa.Column('registered_at', knowledge.tables.UtcDateTime(timezone=True), nullable=True)
+        )
+    # Until now only projects registered through the bot had an owner.
+    op.execute("UPDATE project SET registered_at = created_at WHERE owner_key IS NOT NULL")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('project') as batch:
+        batch.drop_column('registered_at')
     op.drop_index('ix_outbox_message_status', 'outbox_message')
     op.drop_index('ix_outbox_message_person_key', 'outbox_message')
     op.drop_table('outbox_message')

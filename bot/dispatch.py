@@ -5,12 +5,14 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.commands import COMMANDS
 from bot.commands.ask import answer_reply
 from bot.commands.base import Command, Services, error, split_target, split_word
 from bot.model import Finding, Incoming, Reply
 from bot.questions import looks_like_a_question
+from bot.text import code, marked, without_marks
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class Bot:
         }
 
     def handle(self, incoming: Incoming) -> Reply:
+        incoming = _as_typed(incoming)
         try:
             self.services.people.seen(
                 incoming.sender, incoming.conversation, now=incoming.received_at
@@ -55,7 +58,7 @@ class Bot:
             meant = self.did_you_mean(incoming.text)
             if meant is not None:
                 return Reply(
-                    text=f"Did you mean `{meant}`? Say `help` for what I can do.",
+                    text=f"Did you mean {code(meant)}? " + marked("Say `help` for what I can do."),
                     tone="error",
                     private=True,
                 )
@@ -168,6 +171,12 @@ class Bot:
         if handler is None:
             return error("That button has expired. Ask me again?")
         return handler(incoming.action, incoming, self.services)
+
+
+def _as_typed(incoming: Incoming) -> Incoming:
+    """What a person sent, without the marks only the bot's own text may carry."""
+    form = {k: without_marks(v) for k, v in incoming.form.items()} if incoming.form else None
+    return replace(incoming, text=without_marks(incoming.text), form=form)
 
 
 def _reads_like_a_question(text: str) -> bool:

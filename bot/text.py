@@ -17,3 +17,47 @@ def one_line(text: str) -> str:
         " " if ch in _BREAKS or unicodedata.category(ch) == "Cc" else ch for ch in text
     )
     return re.sub(r"\s+", " ", folded).strip()
+
+
+# The bot's own inline code ("say `digest on`") is marked with two control characters nobody
+# types (shift out, shift in), taken out of everything people send, so a renderer can show
+# the bot's code as code and escape every backtick a person typed.
+CODE_START, CODE_END = "\x0e", "\x0f"
+
+
+def code(text: str) -> str:
+    """`text` shown as inline code, by every platform."""
+    return f"{CODE_START}{without_marks(text)}{CODE_END}"
+
+
+def without_marks(text: str) -> str:
+    """Text from a person, with the code marks (which they cannot mean) taken out."""
+    return text.replace(CODE_START, "").replace(CODE_END, "")
+
+
+def spans(text: str) -> list[tuple[str, bool]]:
+    """(piece, is_code) in order; a mark left open (text cut in the middle) closes at the end."""
+    out: list[tuple[str, bool]] = []
+    inside, piece = False, list[str]()
+    for ch in text:
+        if ch in (CODE_START, CODE_END):
+            if piece:
+                out.append(("".join(piece), inside))
+                piece = []
+            inside = ch == CODE_START
+            continue
+        piece.append(ch)
+    if piece:
+        out.append(("".join(piece), inside))
+    return out
+
+
+def plain(text: str) -> str:
+    """For plain text (the terminal, notifications): code spans in backticks."""
+    return "".join(f"`{piece}`" if is_code else piece for piece, is_code in spans(text))
+
+
+def marked(text: str) -> str:
+    """The bot's own message with its `code` in backticks turned into code spans. Only for
+    text the bot wrote: apply it before anything a person typed is put in."""
+    return re.sub(r"`([^`\n]+)`", lambda m: code(m.group(1)), text)

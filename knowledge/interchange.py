@@ -20,7 +20,7 @@ from typing import IO, Any
 from sqlmodel import Session, col, select
 
 from bot.model import Stage
-from bot.text import one_line
+from bot.text import one_line, without_marks
 from knowledge import tables as t
 from knowledge.repository import Repository
 
@@ -204,7 +204,7 @@ def _text(
         raise Reject(f"{name!r} must be text, not {type(value).__name__}")
     if len(value) > limit:
         raise Reject(f"{name!r} is {len(value):,} characters; the limit is {limit:,}")
-    return value.strip()
+    return without_marks(value).strip()
 
 
 def _id(record: dict[str, Any]) -> str:

@@ -6,13 +6,14 @@ import json
 from typing import Any
 
 from bot.model import Finding, Form, Reply, ResultCard
+from bot.text import plain
 
 
 def to_text(reply: Reply) -> str:
-    parts = [reply.text]
+    parts = [plain(reply.text)]
     if reply.usage:
         parts.append("Usage: " + reply.usage.replace("\n", "\n       "))
-    parts.extend(reply.extra_lines)
+    parts.extend(plain(line) for line in reply.extra_lines)
     if reply.actions:
         parts.append("   ".join(f"[{i}] {a.label}" for i, a in enumerate(reply.actions, 1)))
     return "\n".join(p for p in parts if p)

@@ -18,7 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from adapters.text_safety import neutralised
 from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
+from bot.text import CODE_END, CODE_START, spans
 
 MAX_BLOCKS = 50  # per message
 MAX_VIEW_BLOCKS = 100  # per modal or App Home
@@ -65,20 +67,6 @@ LONG_INPUT_HINT = (
 )
 CUT_VALUE_HINT = "What you wrote was longer than this form allows, so it has been cut to fit."
 
-# Full-width and small-form variants that NFKC folds to Slack's control characters. Slack
-# itself treats them as plain text today, but anything downstream that normalises text (a
-# search index, a client, a copy-paste) would turn them back into `<!channel>`.
-_LOOKALIKES = str.maketrans(
-    {"＜": "<", "﹤": "<", "＞": ">", "﹥": ">", "＆": "&", "﹠": "&"}
-    | {"＠": "@", "﹫": "@", "｀": "`"}
-)
-# Invisible characters that can hide inside `<!channel>` or `@here`. Zero-width (non-)joiners
-# are real letters in emoji sequences and in Persian or Arabic words, so they are only removed
-# next to ASCII (or at either end), where they have no business.
-_INVISIBLE = "[\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff]"
-_HIDDEN = re.compile(rf"(?:(?<=[\x00-\x7f])|^){_INVISIBLE}+|{_INVISIBLE}+(?=[\x00-\x7f]|$)")
-# Explicit bidi overrides display "elpmaxe.live" as "evil.example"; RTL text does not need them.
-_OVERRIDES = re.compile("[\u202a-\u202e]")
 _WORD_AT = re.compile(r"(?<!\w)@[\u200e\u200f]*(?=\w)")
 _QUOTE_START = re.compile(r"(?m)^([ \t]*)&gt;")
 _MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "ˋ"})
@@ -105,9 +93,18 @@ def escape_mrkdwn(text: str) -> str:
 
     Apply it exactly once, to raw text: the result is not meant to be escaped again.
     """
-    text = _OVERRIDES.sub("", _HIDDEN.sub("", text.translate(_LOOKALIKES)))
-    text = _WORD_AT.sub("@" + ZWSP, text.translate(_MRKDWN))
+    if CODE_START in text or CODE_END in text:
+        return "".join(
+            f"`{_code(piece)}`" if is_code else escape_mrkdwn(piece)
+            for piece, is_code in spans(text)
+        )
+    text = _WORD_AT.sub("@" + ZWSP, neutralised(text).translate(_MRKDWN))
     return _QUOTE_START.sub(lambda m: m.group(1) + ZWSP + "&gt;", text)
+
+
+def _code(text: str) -> str:
+    """The bot's own inline code: entities escaped, and never a backtick inside."""
+    return neutralised(text).translate(_MRKDWN).replace("ˋ", "'")
 
 
 # -- messages ----------------------------------------------------------------------------------

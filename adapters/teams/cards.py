@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from functools import cache
 from typing import Any
 
+from adapters.text_safety import neutralised
 from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
+from bot.text import CODE_END, CODE_START, plain, spans
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 THUMBNAIL_CONTENT_TYPE = "application/vnd.microsoft.card.thumbnail"
@@ -72,34 +72,6 @@ CUT_VALUE_NOTE = "What you wrote was longer than this card can carry: {n:,} char
 _STYLES = {"primary": "positive", "danger": "destructive"}
 _WORST_SUMMARY = "\U0001f642" * SUMMARY_TEXT  # sizes are checked as if the summary were this
 
-# Characters that NFKC folds to ASCII punctuation (full-width `［`, small-form `﹤`, `⑴`, …):
-# folded first and then made inert like the ASCII ones, so a later normalisation (a search
-# index, a client, a copy-paste) cannot turn them back into live syntax. Only dots ("…") are
-# left alone: they are never syntax on their own.
-_ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
-
-
-@cache
-def _lookalikes() -> dict[int, str]:
-    table = {}
-    for code in range(0xA0, 0x10000):
-        if 0xD800 <= code <= 0xDFFF:
-            continue
-        folded = unicodedata.normalize("NFKC", chr(code))
-        if (
-            folded.isascii()
-            and folded.isprintable()
-            and _ASCII_PUNCTUATION.search(folded.replace(".", ""))
-        ):
-            table[code] = folded
-    return table
-
-
-# Invisible characters that could hide inside syntax. Zero-width (non-)joiners are real
-# letters in emoji sequences and in Persian or Arabic, so they go only next to ASCII.
-_INVISIBLE = "[\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff]"
-_HIDDEN = re.compile(rf"(?:(?<=[\x00-\x7f])|^){_INVISIBLE}+|{_INVISIBLE}+(?=[\x00-\x7f]|$)")
-_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # `*` and backticks have look-alikes that no markdown reads; U+2217 and U+02CB look the same.
 _INLINE = str.maketrans({"*": "∗", "`": "ˋ"})
 # An underscore between two letters or digits is never emphasis; any other one might be.
@@ -139,13 +111,22 @@ def escape_markdown(text: str) -> str:
 
     Apply it exactly once, to raw text.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_lookalikes())
-    text = _OVERRIDES.sub("", _HIDDEN.sub("", text)).translate(_INLINE)
+    if CODE_START in text or CODE_END in text:
+        return "".join(
+            f"`{_code(piece)}`" if is_code else escape_markdown(piece)
+            for piece, is_code in spans(text)
+        )
+    text = neutralised(text).translate(_INLINE)
     text = _LOOSE_UNDERSCORE.sub("ˍ", text)
     for pattern in (_BACKSLASH, _LINK_JOIN, _TAG, _ENTITY, _STRIKE):
         text = pattern.sub(lambda m: m.group(0) + ZWSP, text)
     text = _INDENT.sub(lambda m: NBSP * len(m.group(0).expandtabs(4)), text)
     return _BLOCK_START.sub(lambda m: m.group(1) + ZWSP, text)
+
+
+def _code(text: str) -> str:
+    """The bot's own inline code: never a backtick inside, nothing made invisible."""
+    return neutralised(text).replace("`", "'")
 
 
 # -- activities --------------------------------------------------------------------------------
@@ -238,7 +219,7 @@ def activity_size(activity: Mapping[str, Any]) -> int:
 
 def _summary(reply: Reply) -> str:
     for raw in (reply.text, reply.title, *reply.extra_lines):
-        line = next((" ".join(x.split()) for x in raw.splitlines() if x.strip()), "")
+        line = next((" ".join(x.split()) for x in plain(raw).splitlines() if x.strip()), "")
         if line:
             return _cut(line, SUMMARY_TEXT)[0]
     return "hasanyone"
@@ -246,7 +227,8 @@ def _summary(reply: Reply) -> str:
 
 def _fallback(reply: Reply) -> str:
     parts = [reply.title, reply.text, *(f"{k}: {v}" for k, v in reply.fields), reply.usage]
-    return "\n".join(p.strip() for p in (*parts, *reply.extra_lines) if p.strip()) or "hasanyone"
+    text = "\n".join(p.strip() for p in (*parts, *reply.extra_lines) if p.strip())
+    return plain(text) or "hasanyone"
 
 
 # -- answers -----------------------------------------------------------------------------------

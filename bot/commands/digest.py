@@ -14,6 +14,7 @@ from bot.clock import zone_named
 from bot.commands.base import Command, Services, error, split_word
 from bot.digest import compose_digest, narrow
 from bot.model import CHANNEL_ADMIN, DAYS, DigestFilter, Incoming, Reply, Subscription
+from bot.text import marked
 
 USAGE = (
     "digest on",
@@ -30,16 +31,16 @@ ORGANISATION_WORDS = frozenset(
     {"organisation", "organisations", "organization", "organizations", "org", "council"}
 )
 QUIET = {"line": True, "skip": False}  # `digest quiet …`: does a week with nothing new get a line
-ADMINS_ONLY = (
+ADMINS_ONLY = marked(
     "Only this channel's admins can change its digest — ask a workspace admin, the channel's "
     "creator or a community manager. Anyone can use `digest preview`."
 )
-NOT_ON = "This channel does not get the digest: say `digest on` first."
-NOT_A_MEMBER = (
+NOT_ON = marked("This channel does not get the digest: say `digest on` first.")
+NOT_A_MEMBER = marked(
     "I'm not in this channel, so I couldn't post its digest. Invite me first "
     "(`/invite @hasanyone`, or add the app from the channel's settings), then say `digest on`."
 )
-CHANNELS_ONLY = (
+CHANNELS_ONLY = marked(
     "A digest is for channels: say `digest on` in the channel that should get it. "
     "Here, `digest preview` shows what it would say."
 )
@@ -124,7 +125,7 @@ def _quiet(rest: str, incoming: Incoming, services: Services) -> Reply:
     if choice not in QUIET:
         said = f"“{rest.strip()}” is not line or skip." if choice else "Line or skip?"
         return error(
-            f"{said} `line` posts one line in a week with no news; `skip` posts nothing.",
+            said + marked(" `line` posts one line in a week with no news; `skip` posts nothing."),
             usage=USAGE[4],
         )
     if _subscribed(incoming, services) is None:

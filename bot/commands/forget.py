@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.commands.base import Command, Services, error, split_word
 from bot.model import Action, ActionPayload, Incoming, Reply
+from bot.text import marked
 
 USAGE = ("forget me",)
 FORGET = "forget_me"
@@ -17,7 +18,7 @@ FORGET = "forget_me"
 def handle_forget(args: str, incoming: Incoming, services: Services) -> Reply:
     word, rest = split_word(args)
     if word != "me" or rest:
-        return error("Say `forget me` to remove what I hold about you.", usage=USAGE[0])
+        return error(marked("Say `forget me` to remove what I hold about you."), usage=USAGE[0])
     return Reply(
         text=(
             "Forget you? I'll remove your name and account from everything I hold: your record, "

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.commands.base import Command, Services, split_word
 from bot.model import Incoming, Reply
+from bot.text import marked
 
 
 def help_reply(commands: Sequence[Command], topic: str = "") -> Reply:
@@ -37,7 +38,7 @@ def welcome_reply(*, in_channel: bool) -> Reply:
         )
     else:
         lines.append("In a team's channel, `digest on` brings the weekly digest there.")
-    return Reply(text="\n".join(lines), title="Welcome to hasanyone")
+    return Reply(text=marked("\n".join(lines)), title="Welcome to hasanyone")
 
 
 def make_help(commands: Sequence[Command]) -> Command:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.commands.base import Command, Services, error, split_word
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
+from bot.text import marked
 
 USAGE = ("listen on", "listen off")
 ADMINS_ONLY = (
@@ -14,7 +15,7 @@ ADMINS_ONLY = (
     "channel's creator or a community manager."
 )
 CHANNELS_ONLY = "Listening is for channels; here I answer everything you ask."
-NOT_A_MEMBER = (
+NOT_A_MEMBER = marked(
     "I'm not in this channel, so I can't read its questions. Invite me first "
     "(`/invite @hasanyone`, or add the app from the channel's settings), then say `listen on`."
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.commands.base import Services, error, split_word
 from bot.model import Action, ActionPayload, Incoming, Person, Project, Reply
 from bot.ports import NotFound
+from bot.text import code
 
 MEMBERS_USAGE = "project members PROJECT-ID [add|remove @person]"
 CLAIM_USAGE = "project claim PROJECT-ID              (a project nobody owns yet)"
@@ -28,13 +29,13 @@ def refusal(project: Project, doing: str, services: Services) -> str:
     if project.owner_key is None:
         return (
             f"Only {project.title}'s team can {doing}, and nobody has claimed it yet. "
-            f"If it is yours, say `project claim {project.id}` and a community manager will "
-            "make you its owner."
+            f"If it is yours, say {code(f'project claim {project.id}')} and a community "
+            "manager will make you its owner."
         )
     owner = services.people.display_name(project.owner_key) or "its owner"
     return (
         f"Only {project.title}'s team can {doing}. It belongs to {owner}: ask them to add you "
-        f"with `project members {project.id} add @you`."
+        f"with {code(f'project members {project.id} add @you')}."
     )
 
 

@@ -25,6 +25,7 @@ from bot.model import (
     WeeknoteDraft,
 )
 from bot.ports import NotAllowed, NotFound
+from bot.text import marked
 
 MAX_TEXT = 100_000
 USAGE = (
@@ -200,13 +201,13 @@ def _delete(rest: str, incoming: Incoming, services: Services) -> Reply:
 def _remind(rest: str, incoming: Incoming, services: Services) -> Reply:
     setting, _ = split_word(rest)
     if setting not in ("on", "off"):
-        return error("Say `weeknote remind off` or `weeknote remind on`.", usage=USAGE[5])
+        return error(marked("Say `weeknote remind off` or `weeknote remind on`."), usage=USAGE[5])
     on = setting == "on"
     services.reminders.set_reminders(incoming.sender.key, on, now=services.clock.now())
     if on:
         text = "I'll remind you on Fridays when a project of yours has no weeknote that week."
     else:
-        text = "No more weeknote reminders. Turn them back on with `weeknote remind on`."
+        text = marked("No more weeknote reminders. Turn them back on with `weeknote remind on`.")
     return Reply(text=text, tone="done", private=True)
 
 

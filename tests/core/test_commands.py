@@ -24,6 +24,7 @@ from bot.model import (
     ResultCard,
     Subscription,
 )
+from bot.text import plain
 from tests.core.fakes import FakeFinder, FakeRegister, a_project, services
 
 ALICE = Person("console:alice", "Alice")
@@ -75,7 +76,7 @@ def say(
         )
     )  # type: ignore[arg-type]
     assert reply.text.strip(), f"the bot said nothing to {text!r}"
-    return reply
+    return replace(reply, text=plain(reply.text))  # as the terminal shows it
 
 
 @pytest.mark.parametrize(
@@ -331,7 +332,7 @@ def in_channel(bot: Bot, text: str, command: str, *, roles: frozenset[str] = fro
         )
     )
     assert reply.text.strip()
-    return reply
+    return replace(reply, text=plain(reply.text))  # as the terminal shows it
 
 
 ADMIN = frozenset({CHANNEL_ADMIN})

@@ -1,0 +1,60 @@
+"""What every renderer does to text that came from a person, before its own escaping: one
+module, so Slack, Teams and the terminal cannot drift apart.
+
+- Look-alikes of syntax: characters that NFKC folds to ASCII punctuation (full-width `＜`,
+  small-form `﹤`, `⑴`…) are folded first, so the platform's own escaping then makes them
+  inert too, and a later normalisation (a search index, a client, a copy-paste) cannot turn
+  them back into live syntax. Dots are left alone (“…”): never syntax on their own.
+- Invisible characters that could hide inside syntax (`<!chan\u200bnel>`) are removed next to
+  ASCII; elsewhere zero-width (non-)joiners are real letters (emoji, Persian, Arabic).
+- Bidirectional controls that reorder what is shown (the "Trojan Source" overrides U+202A-E
+  and isolates U+2066-9) are removed; right-to-left text needs neither.
+- The core's own code spans (bot.text.code) are kept apart from user text by `spans`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import cache
+
+ELLIPSIS = "…"
+_ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+_INVISIBLE = "[\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff]"
+_HIDDEN = re.compile(rf"(?:(?<=[\x00-\x7f])|^){_INVISIBLE}+|{_INVISIBLE}+(?=[\x00-\x7f]|$)")
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+@cache
+def lookalikes() -> dict[int, str]:
+    """Code point → the ASCII it folds to, for every character NFKC folds to punctuation."""
+    table = {}
+    for point in range(0xA0, 0x10000):
+        if 0xD800 <= point <= 0xDFFF:
+            continue
+        folded = unicodedata.normalize("NFKC", chr(point))
+        if (
+            folded.isascii()
+            and folded.isprintable()
+            and _ASCII_PUNCTUATION.search(folded.replace(".", ""))
+        ):
+            table[point] = folded
+    return table
+
+
+def neutralised(text: str) -> str:
+    """Look-alikes folded, hidden invisible characters and bidi controls removed."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(lookalikes())
+    return BIDI_CONTROLS.sub("", _HIDDEN.sub("", text))
+
+
+def cut_at_word(text: str, limit: int, *, size: Callable[[str], int] = len) -> str:
+    """Plain text cut at a word end with "…" to fit `limit` (as `size` counts)."""
+    if size(text) <= limit:
+        return text
+    cut = min(len(text), max(0, limit - len(ELLIPSIS)))
+    while cut > 0 and size(text[:cut]) > limit - len(ELLIPSIS):
+        cut -= 1
+    ends = (i for i in range(cut, cut // 2, -1) if i < len(text) and text[i].isspace())
+    return text[: next(ends, cut)].rstrip() + ELLIPSIS

@@ -1,0 +1,37 @@
+"""One text-safety rule for every renderer (issue 12), and the bot's own code shown as code
+while a person's backticks stay inert (issue 13, item 12)."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.slack.blocks import escape_mrkdwn, to_message
+from adapters.teams.cards import escape_markdown, to_activity
+from adapters.text_safety import neutralised
+from bot.model import Reply
+from bot.text import code, marked, plain, without_marks
+
+TROJAN = "\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u202e"
+
+
+@pytest.mark.parametrize("escape", [escape_mrkdwn, escape_markdown, neutralised])
+def test_every_renderer_removes_bidi_overrides_and_isolates(escape: object) -> None:
+    shown = escape(f"evil{TROJAN}.example")  # type: ignore[operator]
+    assert not any(ch in shown for ch in TROJAN)
+
+
+def test_the_bots_own_code_is_code_and_a_persons_backticks_are_not() -> None:
+    said = marked("Say `digest on` here.") + " You wrote: " + without_marks("`rm -rf` \x0e!")
+    slack = to_message(Reply(text=said))
+    assert "`digest on`" in slack["blocks"][0]["text"]["text"]
+    assert "`rm -rf`" not in slack["blocks"][0]["text"]["text"]
+    assert "ˋrm -rfˋ" in slack["blocks"][0]["text"]["text"]
+    card = to_activity(Reply(text=said))["attachments"][0]["content"]
+    shown = card["body"][0]["text"]
+    assert "`digest on`" in shown and "`rm -rf`" not in shown
+    assert plain(said) == "Say `digest on` here. You wrote: `rm -rf` !"
+
+
+def test_code_cannot_be_broken_out_of() -> None:
+    assert code("a`b") == "\x0ea`b\x0f"
+    assert "``" not in to_message(Reply(text=code("a`b")))["blocks"][0]["text"]["text"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adapters.app import App, build_app, load_demo
+from adapters.app import App, build_app, load_demo, make_engines
 from adapters.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -48,11 +48,20 @@ def _settings() -> Settings:
 
 
 def _app(*, demo: bool | None = None) -> App:
+    from knowledge.db import SchemaNotCurrent
+
     settings = _settings()
     if demo is not None:
         settings = settings.model_copy(update={"demo_data": demo})
     with _database_errors(settings):
-        return build_app(settings)
+        try:
+            return build_app(settings)
+        except SchemaNotCurrent as error:
+            _err(
+                f"HASANYONE_MIGRATE is false and {error}: run `hasanyone db upgrade` first "
+                "(the release step)"
+            )
+            raise typer.Exit(2) from None
 
 
 @contextlib.contextmanager
@@ -415,12 +424,16 @@ def digest_list() -> None:
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Create or upgrade the database schema."""
+    """Create or upgrade the database schema (whatever HASANYONE_MIGRATE says: this is the
+    release step that deployments with HASANYONE_MIGRATE=false run before starting)."""
     from knowledge import db
 
-    app = _app(demo=False)
-    db.upgrade(app.engine)
-    print(f"Database at revision {db.current_revision(app.engine)}.")
+    settings = _settings()
+    with _database_errors(settings):
+        engine, locks = make_engines(settings)
+        with db.migration_lock(engine, locks=locks):
+            db.ensure_schema(engine)
+        print(f"Database at revision {db.current_revision(engine)}.")
 
 
 @db_cli.command("load-demo")

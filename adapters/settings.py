@@ -29,7 +29,7 @@ def default_database_url() -> str:
 class SlackSettings(BaseSettings):
     """Slack is off until a bot token and signing secret are set."""
 
-    model_config = SettingsConfigDict(env_prefix="SLACK_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SLACK_", extra="ignore", env_ignore_empty=True)
 
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
@@ -54,7 +54,9 @@ class SlackSettings(BaseSettings):
 
 
 class TeamsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MICROSOFT_APP_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MICROSOFT_APP_", extra="ignore", env_ignore_empty=True
+    )
 
     id: str = ""
     password: SecretStr | None = None
@@ -73,8 +75,10 @@ class TeamsSettings(BaseSettings):
 class Settings(BaseSettings):
     """Everything the app needs; see the configuration table in the README."""
 
+    # An empty variable counts as unset: compose's ${SLACK_BOT_TOKEN:-} and an empty App
+    # Service setting mean "not configured", not an empty secret.
     model_config = SettingsConfigDict(
-        env_prefix="HASANYONE_", extra="ignore", populate_by_name=True
+        env_prefix="HASANYONE_", extra="ignore", populate_by_name=True, env_ignore_empty=True
     )
 
     env: Literal["development", "test", "production"] = "development"

@@ -103,6 +103,26 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
 
+    @field_validator("database_url", "leader_database_url")
+    @classmethod
+    def _a_database_url(cls, value: str | None) -> str | None:
+        """PostgreSQL or SQLite, and parseable; the message never repeats the URL."""
+        if value is None:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError):
+            backend = None
+        if backend not in ("postgresql", "postgres", "sqlite"):
+            raise ValueError(
+                "not a database URL hasanyone can use: postgresql://user:password@host:5432/db "
+                "or sqlite:///path/to/file.db"
+            )
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _a_known_timezone(cls, value: str) -> str:
@@ -248,27 +268,29 @@ class SettingsError(Exception):
 def load_settings() -> Settings:
     """Settings from the environment, or SettingsError listing every problem found.
 
-    A field that does not parse hides the checks that need every field, so the bad fields are
-    put back to their defaults and the rest is checked again: one run lists everything."""
-    problems: list[str] = []
-    overrides: dict[str, Any] = {}
-    for _ in range(2):
+    A field that does not parse hides the checks that need every field, so those are run
+    again with the bad fields at their defaults: one run lists everything."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems, bad_fields = _describe(error)
+    if bad_fields:
+        named = {_variable_in(problem) for problem in problems}
+        defaults = {
+            name: Settings.model_fields[name].get_default(call_default_factory=True)
+            for name in bad_fields
+        }
         try:
-            settings = Settings(**overrides)
+            Settings(**defaults)
         except ValidationError as error:
-            found, bad_fields = _describe(error)
-            problems += [p for p in found if p not in problems]
-            if not bad_fields or overrides:
-                break
-            overrides = {
-                name: Settings.model_fields[name].get_default(call_default_factory=True)
-                for name in bad_fields
-            }
-            continue
-        if not problems:
-            return settings
-        break
+            more, _ = _describe(error)
+            # not what the defaults stand in for (a default SQLite DATABASE_URL, say)
+            problems += [p for p in more if p not in problems and _variable_in(p) not in named]
     raise SettingsError(problems)
+
+
+def _variable_in(problem: str) -> str:
+    return problem.split(" ", 1)[0].rstrip(":")
 
 
 def _describe(error: ValidationError) -> tuple[list[str], set[str]]:
@@ -284,14 +306,22 @@ def _describe(error: ValidationError) -> tuple[list[str], set[str]]:
             lines += str(item["ctx"]["error"] if "ctx" in item else item["msg"]).splitlines()
             continue
         lines.append(f"{env_name(model, loc)}: {_plain(item['msg'])}")
-        if model is Settings:
-            fields.add(loc[0])
+        if model is Settings and _field_named(loc[0]) in Settings.model_fields:
+            fields.add(_field_named(loc[0]))
     return lines, fields
+
+
+def _field_named(key: str) -> str:
+    """The field an error's location names: its own name, or its alias (DATABASE_URL)."""
+    for name, field in Settings.model_fields.items():
+        if key in (name, field.validation_alias):
+            return name
+    return key
 
 
 def env_name(model: type[BaseModel], loc: list[str]) -> str:
     """The environment variable behind a field's location, e.g. ["slack", "bot_token"]."""
-    field = model.model_fields.get(loc[0])
+    field = model.model_fields.get(_field_named(loc[0]) if model is Settings else loc[0])
     if field is not None and isinstance(field.validation_alias, str):
         return field.validation_alias
     if model is Settings and loc[0] in ("slack", "teams") and len(loc) > 1:

@@ -157,3 +157,19 @@ def test_an_unreachable_database_is_one_line_without_its_password(tmp_path: Path
     assert done.returncode != 0 and "Traceback" not in output, output
     assert DB_PASSWORD not in output
     assert [line for line in done.stderr.splitlines() if line.startswith("DATABASE_URL")], output
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql//hasanyone:{DB_PASSWORD}@db/hasanyone",  # no colon: unparseable
+        f"mysql://hasanyone:{DB_PASSWORD}@db/hasanyone",  # not a database we run on
+    ],
+)
+def test_a_malformed_database_url_is_named_without_echoing_it(tmp_path: Path, url: str) -> None:
+    env = clean_environment(
+        tmp_path, HASANYONE_ENV="production", HASANYONE_TEAMS_ENABLED="false", DATABASE_URL=url
+    )
+    [line] = refusal_lines(run(env, "db", "upgrade"))
+    assert line.startswith("DATABASE_URL: not a database URL"), line
+    assert DB_PASSWORD not in line

@@ -174,3 +174,16 @@ def test_production_refuses_teams_without_authentication(monkeypatch: pytest.Mon
 def test_secrets_never_appear_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "0123456789abcdef0123456789abcdef")
     assert "0123456789abcdef" not in repr(Settings())
+
+
+def test_a_bad_field_is_named_once_and_not_again_for_the_default_standing_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HASANYONE_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", "mysql://app:Wr0ng-but-Secret-7731@db/x")
+    monkeypatch.setenv("HASANYONE_PORT", "0")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    names = [problem.split(" ", 1)[0].rstrip(":") for problem in refused.value.problems]
+    assert names == ["DATABASE_URL", "HASANYONE_PORT", "MICROSOFT_APP_ID"]
+    assert "Wr0ng-but-Secret" not in str(refused.value)

@@ -3,7 +3,8 @@
 # dependencies. Build: `docker build -t hasanyone .` (or `podman build`); run it with
 # PostgreSQL as in compose.yaml. HASANYONE_ENV=production is set here, so the container
 # refuses to start, one line per problem, until DATABASE_URL and the rest are right
-# (docs/deploy.md). tests/test_container.py runs these same steps without a container engine.
+# (docs/deploy.md). tests/test_container.py runs these same steps without a container engine;
+# scripts/container-check builds and runs the image with podman where no registry answers.
 ARG PYTHON_IMAGE=python:3.13-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
@@ -21,7 +22,8 @@ COPY hasanyone hasanyone
 RUN scripts/install-runtime /opt/hasanyone
 
 FROM ${PYTHON_IMAGE}
-RUN useradd --system --no-log-init --uid 10001 --user-group --create-home hasanyone
+RUN groupadd --gid 10001 hasanyone \
+ && useradd --no-log-init --uid 10001 --gid hasanyone --create-home hasanyone
 COPY --from=build /opt/hasanyone /opt/hasanyone
 ENV PATH=/opt/hasanyone/bin:$PATH \
     PYTHONUNBUFFERED=1 \

@@ -47,19 +47,35 @@ class App:
     outbox: OutboxStore
     services: Services
     bot: Bot
+    locks: sa.Engine  # where PostgreSQL advisory locks are taken (the leader, migrations)
 
 
-def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> App:
-    """Engine, schema, repository, search and core, wired together. Demo data goes into an
-    empty database when `settings.demo_data` is on, so a fresh machine has something to ask."""
+def make_engines(settings: Settings) -> tuple[sa.Engine, sa.Engine]:
+    """The database, and the engine for advisory locks: HASANYONE_LEADER_DATABASE_URL when set
+    (a session-mode connection past a transaction-mode pooler), else the database itself."""
     engine = db.make_engine(settings.database_url)
-    if migrate:
-        db.ensure_schema(engine)
+    if settings.leader_database_url:
+        return engine, db.make_engine(settings.leader_database_url)
+    return engine, engine
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
+    """Engine, schema, repository, search and core, wired together.
+
+    With `settings.migrate` (the default) the schema is brought up to date, and demo data goes
+    into an empty register when `settings.demo_data` is on, under a lock so replicas starting
+    together do it once. Without it the schema must already be current (SchemaNotCurrent)."""
+    engine, locks = make_engines(settings)
     clock = clock or SystemClock(ZoneInfo(settings.timezone))
     repo = Repository(engine)
-    if settings.demo_data and migrate and register_is_empty(engine):
-        report = load_demo(repo, now=clock.now())
-        log.info("loaded the demo data set: %s", report.summary())
+    if settings.migrate:
+        with db.migration_lock(engine, locks=locks):
+            db.ensure_schema(engine)
+            if settings.demo_data and register_is_empty(engine):
+                report = load_demo(repo, now=clock.now())
+                log.info("loaded the demo data set: %s", report.summary())
+    else:
+        db.check_schema(engine)
     finder = IndexedFinder(repo, SearchIndex(load_synonyms()), clock=clock)
     channels = ChannelStore(engine)
     questions, people, outbox = QuestionStore(engine), PeopleStore(engine), OutboxStore(engine)
@@ -89,6 +105,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
         outbox,
         services,
         Bot(services),
+        locks,
     )
 
 

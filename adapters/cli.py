@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adapters.app import App, build_app, load_demo
-from adapters.settings import Settings
+from adapters.app import App, build_app, load_demo, make_engines
+from adapters.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from knowledge.digests import SubscriptionInfo
 
+log = logging.getLogger("hasanyone")
 cli = typer.Typer(
     help="hasanyone: “has anyone done X?” for the UK local-government digital community.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,  # a traceback's locals would show settings and URLs
 )
 db_cli = typer.Typer(help="Database schema and demo data.", no_args_is_help=True)
 digest_cli = typer.Typer(help="The weekly digest.", no_args_is_help=True)
@@ -28,15 +32,54 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(digest_cli, name="digest")
 
 
-def _app(*, demo: bool | None = None) -> App:
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+def _settings() -> Settings:
+    """The settings, with logging set up; or one line per problem and exit 2."""
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        for problem in error.problems:
+            _err(problem)
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # knowledge.db says when it upgrades
+    for warning in settings.warnings:
+        log.warning("%s", warning)
+    return settings
+
+
+def _app(*, demo: bool | None = None) -> App:
+    from knowledge.db import SchemaNotCurrent
+
+    settings = _settings()
     if demo is not None:
         settings = settings.model_copy(update={"demo_data": demo})
-    return build_app(settings)
+    with _database_errors(settings):
+        try:
+            return build_app(settings)
+        except SchemaNotCurrent as error:
+            _err(
+                f"HASANYONE_MIGRATE is false and {error}: run `hasanyone db upgrade` first "
+                "(the release step)"
+            )
+            raise typer.Exit(2) from None
+
+
+@contextlib.contextmanager
+def _database_errors(settings: Settings) -> Iterator[None]:
+    """A database that cannot be reached is one line naming DATABASE_URL, not a traceback
+    (and the driver's reason never carries the password, which is taken out to be sure)."""
+    import sqlalchemy as sa
+
+    try:
+        yield
+    except sa.exc.OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        for url in (settings.database_url, settings.leader_database_url):
+            password = sa.engine.make_url(url).password if url and "://" in url else None
+            if password:
+                reason = reason.replace(str(password), "***")
+        _err(f"DATABASE_URL: cannot use the database: {reason}")
+        raise typer.Exit(1) from None
 
 
 def _err(message: str) -> None:
@@ -220,11 +263,15 @@ def serve(
     from adapters.server import serve as run_server
 
     app = _app()
+    host, port = host or app.settings.host, port or app.settings.port
     try:
-        run_server(app, host=host or app.settings.host, port=port or app.settings.port)
+        run_server(app, host=host, port=port)
     except RefusedToStart as refused:
         _err(f"hasanyone will not start: {refused}")
         raise typer.Exit(2) from None
+    except OSError as error:
+        _err(f"HASANYONE_HOST/HASANYONE_PORT: cannot listen on {host}:{port}: {error.strerror}")
+        raise typer.Exit(1) from None
 
 
 @digest_cli.command("preview")
@@ -435,12 +482,16 @@ def forget(
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Create or upgrade the database schema."""
+    """Create or upgrade the database schema (whatever HASANYONE_MIGRATE says: this is the
+    release step that deployments with HASANYONE_MIGRATE=false run before starting)."""
     from knowledge import db
 
-    app = _app(demo=False)
-    db.upgrade(app.engine)
-    print(f"Database at revision {db.current_revision(app.engine)}.")
+    settings = _settings()
+    with _database_errors(settings):
+        engine, locks = make_engines(settings)
+        with db.migration_lock(engine, locks=locks):
+            db.ensure_schema(engine)
+        print(f"Database at revision {db.current_revision(engine)}.")
 
 
 @db_cli.command("load-demo")
@@ -476,7 +527,7 @@ def manifest_teams(
     from adapters.manifest import load_manifest
     from adapters.teams.manifest import teams_manifest, write_package
 
-    app_id = bot_id or Settings().teams.id
+    app_id = bot_id or _settings().teams.id
     if not app_id:
         _err("Give the bot's app id: --bot-id GUID, or set MICROSOFT_APP_ID.")
         raise typer.Exit(2)

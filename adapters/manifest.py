@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-APP_YAML = Path(__file__).resolve().parent.parent / "app.yaml"
+
+def _app_yaml() -> Path:
+    """The checkout's app.yaml, or the copy an installation put in <prefix>/share/hasanyone."""
+    checkout = Path(__file__).resolve().parent.parent / "app.yaml"
+    installed = Path(sys.prefix) / "share" / "hasanyone" / "app.yaml"
+    return checkout if checkout.exists() or not installed.exists() else installed
+
+
+APP_YAML = _app_yaml()
 PLACEHOLDER = "REQUEST_URL"
 
 

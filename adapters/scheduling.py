@@ -119,9 +119,12 @@ async def remind(app: App, *, teams_endpoint: Any = None, now: datetime | None =
     return report.summary()
 
 
-def attach_scheduler(web_app: web.Application, app: App, *, teams_endpoint: Any = None) -> None:
-    """On start: wait to lead, then run the scheduler; on stop: shut it down and resign."""
-    leadership = Leadership(app.engine)
+def attach_scheduler(
+    web_app: web.Application, app: App, *, teams_endpoint: Any = None
+) -> Leadership:
+    """On start: wait to lead, then run the scheduler; on stop: shut it down and resign.
+    The lock is taken over `app.locks` (HASANYONE_LEADER_DATABASE_URL when set)."""
+    leadership = Leadership(app.locks)
     state: dict[str, Any] = {}
 
     async def lead_then_schedule() -> None:
@@ -171,3 +174,4 @@ def attach_scheduler(web_app: web.Application, app: App, *, teams_endpoint: Any 
 
     web_app.on_startup.append(start)
     web_app.on_cleanup.append(stop)
+    return leadership

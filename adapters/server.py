@@ -13,9 +13,11 @@ from typing import Any
 from aiohttp import web
 
 from adapters.app import App
+from knowledge.leader import Leadership
 
 log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("hasanyone", App)
+LEADERSHIP_KEY = web.AppKey("leadership", Leadership)
 
 
 def make_web_app(
@@ -25,7 +27,12 @@ def make_web_app(
     web_app[APP_KEY] = app
 
     async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "documents": len(app.finder.index)})
+        """Alive and serving; `scheduler` says whether this replica leads the scheduler
+        ("leader"), waits for the leader's lock ("standby"), or has none ("off")."""
+        leadership = web_app.get(LEADERSHIP_KEY)
+        scheduler = "off" if leadership is None else "leader" if leadership.leading else "standby"
+        body = {"status": "ok", "documents": len(app.finder.index), "scheduler": scheduler}
+        return web.json_response(body)
 
     web_app.router.add_get("/healthz", healthz)
     _mount_slack(web_app, app)
@@ -33,7 +40,9 @@ def make_web_app(
     if scheduler:
         from adapters.scheduling import attach_scheduler
 
-        attach_scheduler(web_app, app, teams_endpoint=web_app.get(TEAMS_KEY))
+        web_app[LEADERSHIP_KEY] = attach_scheduler(
+            web_app, app, teams_endpoint=web_app.get(TEAMS_KEY)
+        )
     return web_app
 
 

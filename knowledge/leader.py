@@ -11,13 +11,16 @@ import logging
 import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
-LOCK_KEY = 0x68617361  # "hasa": any fixed 64-bit number shared by all replicas
+# The same key for every replica on one schema; another schema (a staging copy, a test run)
+# in the same database has its own leader.
+LOCK_KEY_SQL = "hashtextextended('hasanyone-scheduler:' || coalesce(current_schema(), ''), 0)"
 
 
 class Leadership:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._connection: sa.Connection | None = None
+        self._told_standing_by = False
 
     @property
     def leading(self) -> bool:
@@ -28,15 +31,16 @@ class Leadership:
         if self.leading:
             return True
         connection = self.engine.connect()
-        got = connection.execute(
-            sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
-        ).scalar()
+        got = connection.execute(sa.text(f"SELECT pg_try_advisory_lock({LOCK_KEY_SQL})")).scalar()
         connection.commit()
         if got:
             self._connection = connection
-            log.info("this process now runs the scheduler")
+            log.info("this process now leads: it runs the scheduler")
             return True
         connection.close()
+        if not self._told_standing_by:
+            log.info("another process leads the scheduler; this one stands by")
+            self._told_standing_by = True
         return False
 
     def still_leading(self) -> bool:
@@ -59,7 +63,7 @@ class Leadership:
         if self._connection is None:
             return
         try:
-            self._connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            self._connection.execute(sa.text(f"SELECT pg_advisory_unlock({LOCK_KEY_SQL})"))
             self._connection.commit()
         except sa.exc.DBAPIError:
             log.warning("could not release the scheduler lock cleanly; dropping the connection")

@@ -108,6 +108,49 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_demo_schema() -> Iterator[str]:
+    """A PostgreSQL schema with the demo data, built once; each test copies its rows."""
+    problem = _pg_problem()
+    if problem:
+        pytest.skip(problem)
+    schema = f"tmpl_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as c:
+        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    app = make_app(_in_schema(schema), FixedClock(datetime(2025, 3, 12, 10, 30, tzinfo=LONDON)))
+    app.engine.dispose()
+    yield schema
+    with admin.begin() as c:
+        c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _in_schema(schema: str) -> str:
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def _copy_demo_rows(app: App, template: str) -> None:
+    """The template's rows into this test's freshly migrated schema: the same data as loading
+    the demo set, in a fraction of the time. Sequences move past the copied ids."""
+    from sqlmodel import SQLModel
+
+    with app.engine.begin() as c:
+        for table in SQLModel.metadata.sorted_tables:
+            c.execute(
+                sa.text(f'INSERT INTO "{table.name}" SELECT * FROM "{template}"."{table.name}"')
+            )
+            for column in table.primary_key.columns:
+                if isinstance(column.type, sa.Integer) and column.autoincrement is not False:
+                    c.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                            f'COALESCE((SELECT MAX("{column.name}") FROM "{table.name}"), 0) + 1, false)'
+                        )
+                    )
+
+
 @pytest.fixture
 def demo_app(database_url: str, clock: FixedClock, request: pytest.FixtureRequest) -> Iterator[App]:
     """The real app on a real database with the bundled demo data loaded."""
@@ -116,7 +159,10 @@ def demo_app(database_url: str, clock: FixedClock, request: pytest.FixtureReques
         for suffix in ("", "-wal", "-shm"):
             if Path(f"{template}{suffix}").exists():
                 shutil.copy(f"{template}{suffix}", database_url.removeprefix("sqlite:///") + suffix)
-    app = make_app(database_url, clock)
+        app = make_app(database_url, clock)
+    else:
+        app = make_app(database_url, clock, demo=False)
+        _copy_demo_rows(app, request.getfixturevalue("postgres_demo_schema"))
     yield app
     app.engine.dispose()
 

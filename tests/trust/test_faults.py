@@ -128,6 +128,8 @@ async def test_a_retry_after_longer_than_the_lease_keeps_other_processes_off(
     in the meantime must see a live claim, not a dead one, and send nothing."""
     lease = timedelta(seconds=1.5)
     first, app = job_on(database_url, fake, lease=lease)
+    started = time.monotonic()
+    first.clock = lambda: MONDAY + timedelta(seconds=time.monotonic() - started)  # one clock
     second = DigestJob(
         store=DigestStore(app.engine),
         activity=app.repo,
@@ -136,9 +138,9 @@ async def test_a_retry_after_longer_than_the_lease_keeps_other_processes_off(
         clock=first.clock,
     )
     fake.rate_limit("chat.postMessage", seconds=4, retry_after=4)
-    sending = asyncio.create_task(run_due(first, now=MONDAY))
+    sending = asyncio.create_task(run_due(first, now=first.clock()))
     await asyncio.sleep(2.5)  # past the lease, inside the Retry-After
-    racing = await run_due(second, now=datetime.now(LONDON).replace(year=2025, month=3, day=10))
+    racing = await run_due(second, now=second.clock())
     assert racing.outcomes == {"already handled": 1}
     assert (await sending).outcomes == {"sent": 1}
     assert len(fake.messages["C0DIGEST"]) == 1

@@ -167,18 +167,79 @@ class IndexedFinder:
         return tuple(cards)
 
 
+def project_document(
+    *,
+    id: str,
+    title: str,
+    summary: str,
+    description: str,
+    organisation: str,
+    tags: Sequence[str] = (),
+    service_area: str = "",
+    suppliers: Sequence[str] = (),
+    partners: Sequence[str] = (),
+    outcomes: str = "",
+) -> Document:
+    """A project as search sees it; table rows and interchange records both come through here,
+    so the benches search exactly what the bot does."""
+    summary, description = summary.strip(), description.strip()
+    text = description if summary in description else f"{summary}\n\n{description}".strip()
+    return Document(
+        kind="project",
+        id=id,
+        title=title,
+        text=text,
+        organisation=organisation,
+        tags=tuple(tags),
+        service_area=service_area,
+        suppliers=tuple(suppliers),
+        partners=tuple(partners),
+        outcomes=outcomes,
+    )
+
+
+def document_of_record(record: dict[str, Any], org_names: dict[str, str]) -> Document | None:
+    """A project or weeknote record of the interchange format as search sees it."""
+    org = record.get("organisation") or ""
+    if record.get("type") == "project":
+        return project_document(
+            id=record["id"],
+            title=record.get("title") or "",
+            summary=record.get("summary") or "",
+            description=record.get("description") or "",
+            organisation=org_names.get(org, org),
+            tags=record.get("tags") or (),
+            service_area=record.get("service_area") or "",
+            suppliers=record.get("suppliers") or (),
+            partners=record.get("partners") or (),
+            outcomes=record.get("outcomes") or "",
+        )
+    if record.get("type") == "weeknote" and not record.get("internal"):
+        return Document(
+            kind="weeknote",
+            id=record["id"],
+            title=record.get("title") or "",
+            text=record.get("text") or "",
+            project_id=record.get("project"),
+        )
+    return None
+
+
 def _documents(
     projects: Iterable[t.Project], orgs: dict[str, str]
 ) -> Iterable[tuple[Document, datetime, bool]]:
     for p in projects:
-        doc = Document(
-            kind="project",
+        doc = project_document(
             id=p.id,
             title=p.title,
-            text=f"{p.summary}\n{p.description}".strip(),
+            summary=p.summary,
+            description=p.description,
             organisation=orgs.get(p.organisation_id, p.organisation_id),
-            tags=tuple(p.tags),
+            tags=p.tags,
             service_area=p.service_area,
+            suppliers=p.suppliers,
+            partners=p.partners,
+            outcomes=p.outcomes or "",
         )
         yield doc, p.changed_at, p.deleted_at is None
 

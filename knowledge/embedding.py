@@ -1,0 +1,123 @@
+"""Sentence embeddings through fastembed (ONNX Runtime on the CPU; no torch at run time).
+
+The default is the model shipped in ``knowledge/data/models/all-MiniLM-L6-v2``, loaded from
+those files alone: fastembed is given the folder (``specific_model_path``) and told never to
+download (``local_files_only``), so a machine with no network is semantic from the first
+start. ``HASANYONE_EMBEDDING_MODEL`` may name another folder, or a model fastembed knows by name
+(which it downloads once into its cache: for operators whose machines can).
+
+A model's *id* is stored with every vector it made: a change of model, or of the shipped
+model's files (its manifest id carries a digest of model.onnx), makes the stored vectors stale
+and they are embedded again; nothing else does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+SHIPPED_MODEL: Final = Path(__file__).resolve().parent / "data" / "models" / "all-MiniLM-L6-v2"
+MANIFEST: Final = "hasanyone-model.json"
+BATCH: Final = 32
+
+Floats = npt.NDArray[np.float32]
+
+_registered: set[str] = set()
+_register_lock = threading.Lock()
+
+
+class Embedder(Protocol):
+    """What search needs from a sentence-embedding model."""
+
+    @property
+    def model_id(self) -> str:
+        """Names the model and variant; stored with each vector."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> Floats:
+        """One unit-length row per text."""
+        ...
+
+
+class FastEmbedder:
+    """A fastembed ``TextEmbedding``: the shipped model, a local folder, or a model name."""
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        threads: int | None = 1,
+        cache_dir: str | None = None,
+    ) -> None:
+        from fastembed import TextEmbedding
+
+        path = Path(model).expanduser() if model is not None else SHIPPED_MODEL
+        if model is None or path.is_dir():
+            manifest = _manifest(path)
+            name = str(manifest["id"])
+            _register(name, path, manifest)
+            self._model = TextEmbedding(
+                name,
+                threads=threads,
+                specific_model_path=str(path),
+                local_files_only=True,
+                cache_dir=cache_dir,
+            )
+            self._id = name
+        else:
+            self._model = TextEmbedding(str(model), threads=threads, cache_dir=cache_dir)
+            self._id = str(model)
+        self.dim = int(self.embed(["dimension probe"]).shape[1])
+
+    @property
+    def model_id(self) -> str:
+        return self._id
+
+    def embed(self, texts: Sequence[str]) -> Floats:
+        if not texts:
+            return np.zeros((0, getattr(self, "dim", 0)), np.float32)
+        rows = np.asarray(list(self._model.embed(list(texts), batch_size=BATCH)), np.float32)
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        normalised: Floats = (rows / np.maximum(norms, 1e-12)).astype(np.float32)
+        return normalised
+
+
+def _manifest(path: Path) -> dict[str, Any]:
+    """The folder's ``hasanyone-model.json`` (written by tools/export_model.py); a folder
+    without one is taken for a mean-pooled, normalised model named after itself."""
+    if not (path / "model.onnx").exists():
+        raise FileNotFoundError(f"no model.onnx in {path}")
+    file = path / MANIFEST
+    if file.exists():
+        data: dict[str, Any] = json.loads(file.read_text("utf-8"))
+        return data
+    size = (path / "model.onnx").stat().st_size
+    return {"id": f"local/{path.name}@{size}", "dim": 0, "pooling": "mean", "normalize": True}
+
+
+def _register(name: str, path: Path, manifest: dict[str, Any]) -> None:
+    """Tell fastembed about a local model once per process (it refuses a second time)."""
+    from fastembed import TextEmbedding
+    from fastembed.common.model_description import ModelSource, PoolingType
+
+    with _register_lock:
+        if name in _registered:
+            return
+        known = {m["model"].lower() for m in TextEmbedding.list_supported_models()}
+        if name.lower() not in known:
+            pooling = PoolingType.CLS if manifest.get("pooling") == "cls" else PoolingType.MEAN
+            TextEmbedding.add_custom_model(
+                model=name,
+                pooling=pooling,
+                normalization=bool(manifest.get("normalize", True)),
+                sources=ModelSource(hf=f"local/{path.name}"),  # never fetched: a path is given
+                dim=int(manifest.get("dim") or 384),
+                model_file="model.onnx",
+            )
+        _registered.add(name)

@@ -19,14 +19,17 @@ from bot.ports import Clock
 from knowledge import db
 from knowledge import tables as t
 from knowledge.channels import ChannelStore
+from knowledge.embedding import Embedder, FastEmbedder
 from knowledge.finder import IndexedFinder
 from knowledge.interchange import ImportReport, import_records
+from knowledge.passage_vectors import EmbeddingWorker, import_vectors
 from knowledge.reminders import ReminderStore
 from knowledge.repository import Repository
 from knowledge.search import SearchIndex, load_synonyms
 
 log = logging.getLogger(__name__)
 DEMO_DATA = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "demo" / "demo.jsonl"
+DEMO_VECTORS = DEMO_DATA.with_name("vectors.npz")
 
 
 @dataclass
@@ -49,10 +52,16 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
         db.ensure_schema(engine)
     clock = clock or SystemClock(ZoneInfo(settings.timezone))
     repo = Repository(engine)
+    embedder = make_embedder(settings)
     if settings.demo_data and migrate and register_is_empty(engine):
-        report = load_demo(repo, now=clock.now())
+        report = load_demo(repo, now=clock.now(), model=embedder.model_id if embedder else None)
         log.info("loaded the demo data set: %s", report.summary())
-    finder = IndexedFinder(repo, SearchIndex(load_synonyms()), clock=clock)
+    finder = IndexedFinder(repo, SearchIndex(load_synonyms()), clock=clock, embedder=embedder)
+    if finder.embedder is not None:
+        finder.worker = EmbeddingWorker(
+            engine, finder.embedder, finder.read_documents, clock=clock, on_saved=finder.mark_stale
+        )
+        finder.worker.before_each = finder.sync
     channels = ChannelStore(engine)
     services = Services(
         clock=clock,
@@ -68,11 +77,26 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
     return App(settings, engine, clock, repo, finder, channels, services, Bot(services))
 
 
+def make_embedder(settings: Settings, *, threads: int | None = 1) -> Embedder | None:
+    """The sentence-embedding model, or None when semantic search is off. One thread: the
+    server answers and embeds in the background on a small machine."""
+    if not settings.semantic:
+        return None
+    return FastEmbedder(settings.embedding_model, threads=threads)
+
+
 def register_is_empty(engine: sa.Engine) -> bool:
     with Session(engine) as s:
         return s.exec(select(t.Project.id).limit(1)).first() is None
 
 
-def load_demo(repo: Repository, *, now: datetime) -> ImportReport:
+def load_demo(repo: Repository, *, now: datetime, model: str | None = None) -> ImportReport:
+    """The demo register, and its precomputed passage vectors when they are of `model`, so a
+    fresh machine answers semantically from the first question."""
     with DEMO_DATA.open(encoding="utf-8") as stream:
-        return import_records(repo, stream, now=now)
+        report = import_records(repo, stream, now=now)
+    if model is not None:
+        with repo.session() as s:
+            import_vectors(s, DEMO_VECTORS, model, now=now)
+            s.commit()
+    return report

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 3000
     teams_enabled: bool = True
+    # Semantic search: passage embeddings fused with the lexical index. False: lexical only.
+    semantic: bool = True
+    # Another fastembed model (a name it can download, or a local folder); unset: the shipped
+    # all-MiniLM-L6-v2, which needs no network.
+    embedding_model: str | None = None
     # Person keys ("slack:T0001:U123", "teams:<tenant>:<aad-object-id>") who count as a channel
     # admin everywhere. NoDecode: the environment gives a comma-separated string, not JSON.
     community_managers: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -73,9 +73,10 @@ class Bot:
 
     def answer_if_confident(self, incoming: Incoming) -> Reply | None:
         """For questions nobody addressed to the bot (a channel that opted in): an answer only
-        when search is confident, else None and the bot stays quiet. Only answers are logged."""
+        when search is sure (a stricter bar than an asked question's), else None and the bot
+        stays quiet. Only answers are logged."""
         finding = self.services.finder.find(incoming.text)
-        if not finding.confident:
+        if not finding.sure:
             return None
         question_id = self.services.questions.record_question(
             incoming.text,

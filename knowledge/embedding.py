@@ -46,7 +46,11 @@ class Embedder(Protocol):
 
 
 class FastEmbedder:
-    """A fastembed ``TextEmbedding``: the shipped model, a local folder, or a model name."""
+    """A fastembed ``TextEmbedding``: the shipped model, a local folder, or a model name.
+
+    The model loads on first use (a quarter of a second, ~100 MB), so commands that never
+    search do not pay for it; its id is known at once.
+    """
 
     def __init__(
         self,
@@ -55,25 +59,16 @@ class FastEmbedder:
         threads: int | None = 1,
         cache_dir: str | None = None,
     ) -> None:
-        from fastembed import TextEmbedding
-
         path = Path(model).expanduser() if model is not None else SHIPPED_MODEL
-        if model is None or path.is_dir():
-            manifest = _manifest(path)
-            name = str(manifest["id"])
-            _register(name, path, manifest)
-            self._model = TextEmbedding(
-                name,
-                threads=threads,
-                specific_model_path=str(path),
-                local_files_only=True,
-                cache_dir=cache_dir,
-            )
-            self._id = name
-        else:
-            self._model = TextEmbedding(str(model), threads=threads, cache_dir=cache_dir)
-            self._id = str(model)
-        self.dim = int(self.embed(["dimension probe"]).shape[1])
+        self._local = model is None or path.is_dir()
+        self._path = path
+        self._name = str(model) if model is not None else ""
+        self._manifest = _manifest(path) if self._local else {}
+        self._id = str(self._manifest["id"]) if self._local else self._name
+        self._threads = threads
+        self._cache_dir = cache_dir
+        self._model: Any = None
+        self._load_lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
@@ -81,11 +76,31 @@ class FastEmbedder:
 
     def embed(self, texts: Sequence[str]) -> Floats:
         if not texts:
-            return np.zeros((0, getattr(self, "dim", 0)), np.float32)
-        rows = np.asarray(list(self._model.embed(list(texts), batch_size=BATCH)), np.float32)
+            return np.zeros((0, 0), np.float32)
+        rows = np.asarray(list(self._loaded().embed(list(texts), batch_size=BATCH)), np.float32)
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         normalised: Floats = (rows / np.maximum(norms, 1e-12)).astype(np.float32)
         return normalised
+
+    def _loaded(self) -> Any:
+        with self._load_lock:
+            if self._model is None:
+                from fastembed import TextEmbedding
+
+                if self._local:
+                    _register(self._id, self._path, self._manifest)
+                    self._model = TextEmbedding(
+                        self._id,
+                        threads=self._threads,
+                        specific_model_path=str(self._path),
+                        local_files_only=True,
+                        cache_dir=self._cache_dir,
+                    )
+                else:
+                    self._model = TextEmbedding(
+                        self._name, threads=self._threads, cache_dir=self._cache_dir
+                    )
+            return self._model
 
 
 def _manifest(path: Path) -> dict[str, Any]:

@@ -39,7 +39,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from knowledge.search.calibration import Calibration, Evidence, load_calibration
-from knowledge.search.passages import passages
+from knowledge.search.passages import digest, passages
 from knowledge.search.query import Alternative, Concept, ParsedQuery, query_terms, terms_of
 from knowledge.search.synonyms import Synonyms, load_synonyms
 from knowledge.search.text import MAX_WORD, STOP_WORDS, WORD, normalise, stem
@@ -107,10 +107,11 @@ def passages_of(doc: Document) -> tuple[str, ...]:
     return passages(text) or ("",)
 
 
-def embedding_texts(doc: Document) -> tuple[str, ...]:
+def embedding_texts(doc: Document, parts: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """What is embedded for each passage: the title leads, as a reader would see it."""
     title = doc.title.strip()
-    return tuple(f"{title}. {p}".strip(". ") if title else p for p in passages_of(doc))
+    parts = passages_of(doc) if parts is None else parts
+    return tuple(f"{title}. {p}".strip(". ") if title else p for p in parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,7 @@ class SearchIndex:
         self._first = _Column(np.int32)  # the document's first unit
         self._units_of = _Column(np.int32)  # how many units it has
         self._children: dict[str, list[int]] = {}  # project id -> weeknote docnos
+        self._digest: list[str] = []  # of the passages' embedding texts, by docno
         # units (passages), by unit number
         self._unit_doc = _Column(np.int32)
         self._length = _Column(np.int32)
@@ -221,6 +223,10 @@ class SearchIndex:
     def passage_count(self) -> int:
         return sum(self._count)
 
+    def documents(self) -> list[tuple[Kind, str]]:
+        """Every document indexed, as (kind, id)."""
+        return list(self._docno)
+
     def docno(self, kind: Kind, id: str) -> int | None:
         return self._docno.get((kind, id))
 
@@ -231,8 +237,9 @@ class SearchIndex:
         per_unit = array("i")
         first = self._unit_doc.size
         for doc in docs:
-            units = self._analyse(doc)
-            self._register(doc, [length for _, length in units])
+            parts = passages_of(doc)
+            units = self._analyse(doc, parts)
+            self._register(doc, [length for _, length in units], parts)
             for counts, _ in units:
                 per_unit.append(len(counts))
                 term_ids.extend([self._term_id.setdefault(s, len(self._term_id)) for s in counts])
@@ -247,8 +254,9 @@ class SearchIndex:
 
     def add(self, doc: Document) -> int:
         """Index one document, replacing any with the same (kind, id); returns its number."""
-        units = self._analyse(doc)
-        docno = self._register(doc, [length for _, length in units])
+        parts = passages_of(doc)
+        units = self._analyse(doc, parts)
+        docno = self._register(doc, [length for _, length in units], parts)
         first = int(self._first.view[docno])
         for offset, (counts, _) in enumerate(units):
             tids = np.array(
@@ -273,12 +281,25 @@ class SearchIndex:
         if docno is not None:
             self._bury(docno)
 
-    def set_vectors(self, kind: Kind, id: str, vectors: npt.NDArray[np.float32]) -> bool:
+    def digest_of(self, kind: Kind, id: str) -> str | None:
+        """The fingerprint of a document's passages as indexed (see ``passages.digest``)."""
+        docno = self._docno.get((kind, id))
+        return None if docno is None else self._digest[docno]
+
+    def has_vectors(self, kind: Kind, id: str) -> bool:
+        docno = self._docno.get((kind, id))
+        return docno is not None and self.vectors.has(docno)
+
+    def set_vectors(
+        self, kind: Kind, id: str, vectors: npt.NDArray[np.float32], digest: str | None = None
+    ) -> bool:
         """Attach a document's passage embeddings (one row per passage, unit length). False,
-        and nothing stored, when the document is not indexed or has another number of
-        passages (the embeddings are of an older text)."""
+        and nothing stored, when the document is not indexed or the embeddings are of another
+        text (another digest, or another number of passages)."""
         docno = self._docno.get((kind, id))
         if docno is None or len(vectors) != int(self._units_of.view[docno]):
+            return False
+        if digest is not None and digest != self._digest[docno]:
             return False
         self.vectors.put(docno, vectors)
         return True
@@ -293,7 +314,7 @@ class SearchIndex:
             self._total_length[k] -= int(self._length.view[first : first + n].sum())
             self.vectors.drop(docno)
 
-    def _analyse(self, doc: Document) -> list[tuple[dict[str, float], int]]:
+    def _analyse(self, doc: Document, parts: tuple[str, ...]) -> list[tuple[dict[str, float], int]]:
         """Per passage: weighted term frequencies over the fields, and the length in words."""
         shared: dict[str, float] = {}
         shared_length = 0
@@ -308,12 +329,10 @@ class SearchIndex:
         for name, value in fields:
             shared_length += self._count_words(value, FIELD_WEIGHTS[name], shared)
         units = []
-        for passage in passages_of(doc):
+        for passage in parts:
             counts = dict(shared)
             length = shared_length + self._count_words(passage, FIELD_WEIGHTS["text"], counts)
             units.append((counts, length))
-        if not any(counts for counts, _ in units):
-            return [({}, 0)]
         return units
 
     def _count_words(self, value: str, weight: float, counts: dict[str, float]) -> int:
@@ -329,7 +348,7 @@ class SearchIndex:
             counts[term] = counts.get(term, 0.0) + weight * n
         return len(words)
 
-    def _register(self, doc: Document, lengths: list[int]) -> int:
+    def _register(self, doc: Document, lengths: list[int], parts: tuple[str, ...]) -> int:
         key = (doc.kind, doc.id)
         old = self._docno.get(key)
         if old is not None:
@@ -337,6 +356,7 @@ class SearchIndex:
         docno = len(self._keys)
         self._keys.append(key)
         self._docno[key] = docno
+        self._digest.append(digest(embedding_texts(doc, parts)))
         k = _KINDS.index(doc.kind)
         self._kind.extend([k])
         self._alive.extend([True])

@@ -23,7 +23,7 @@ def no_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
         return real(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", connect)
-    yield tried
+    return tried
 
 
 @pytest.fixture(scope="module")

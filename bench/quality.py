@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--limit", type=int, default=0, help="only the first N questions (toy runs)"
     )
+    parser.add_argument(
+        "--max-docs", type=int, default=0, help="only their answers and N other documents (toy)"
+    )
     args = parser.parse_args(argv)
 
     records = union_records(args.corpus)
@@ -186,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     qs = questions(args.corpus)
     if args.limit:
         qs = qs[: args.limit]
+    if args.max_docs:
+        wanted = {r for q in qs for r in q.rel}
+        docs = [d for d in docs if d.id in wanted] + [d for d in docs if d.id not in wanted][
+            : args.max_docs
+        ]
     index = SearchIndex()
     index.add_many(docs)
     embedder = FastEmbedder(args.model, threads=None)

@@ -82,6 +82,15 @@ def ask(
         )
 
 
+def unembedded(app: App) -> int:
+    """Live documents minus stored vectors of the model: a count, without loading the index
+    (stale vectors of edited documents are not told apart here)."""
+    from knowledge.passage_vectors import count_unembedded
+
+    assert app.finder.embedder is not None
+    return count_unembedded(app.engine, app.finder.embedder.model_id)
+
+
 def _read_questions(path: Path | None) -> list[str]:
     assert path is not None
     try:
@@ -112,10 +121,10 @@ def import_(
     ) as bar:
         report = import_records(app.repo, lines, now=app.clock.now(), progress=bar.update)
     print(report.summary())
-    waiting = app.finder.documents_needing_vectors() if app.finder.embedder else []
+    waiting = unembedded(app) if app.finder.embedder else 0
     if waiting:
         print(
-            f"{len(waiting)} documents to embed: a running server does it in the background, "
+            f"About {waiting} documents to embed: a running server does it in the background, "
             "or run: hasanyone embed"
         )
     for number, reason in report.rejected:

@@ -237,3 +237,24 @@ def import_vectors(s: Session, path: Path, model: str, *, now: datetime) -> int:
     for i in range(0, len(items), 500):
         save_vectors(s, model, items[i : i + 500], now=now)
     return len(items)
+
+
+def count_unembedded(engine: sa.Engine, model: str) -> int:
+    """Live searchable documents minus the documents with vectors of `model`."""
+    with Session(engine) as s:
+        projects = s.exec(
+            select(sa.func.count())
+            .select_from(t.Project)
+            .where(col(t.Project.deleted_at).is_(None))
+        ).one()
+        notes = s.exec(
+            select(sa.func.count())
+            .select_from(t.Weeknote)
+            .where(col(t.Weeknote.deleted_at).is_(None), col(t.Weeknote.internal).is_(False))
+        ).one()
+        embedded = s.exec(
+            select(sa.func.count())
+            .select_from(t.PassageVector)
+            .where(t.PassageVector.model == model)
+        ).one()
+    return max(0, int(projects) + int(notes) - int(embedded))

@@ -182,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-docs", type=int, default=0, help="only their answers and N other documents (toy)"
     )
+    parser.add_argument(
+        "--project-above", type=int, default=None, help="passages above which vectors are projected"
+    )
     args = parser.parse_args(argv)
 
     records = union_records(args.corpus)
@@ -195,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             : args.max_docs
         ]
     index = SearchIndex()
+    if args.project_above is not None:
+        index.vectors.project_above = args.project_above
     index.add_many(docs)
     embedder = FastEmbedder(args.model, threads=None)
     spent = embed_corpus(index, docs, embedder, args.cache)

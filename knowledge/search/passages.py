@@ -36,7 +36,10 @@ def passages(text: str) -> tuple[str, ...]:
     only one has more than MAX_WORDS // 2. A last passage with little new in it is folded
     into the one before.
     """
-    pieces = [piece for paragraph in _paragraphs(text) for piece in _fit(paragraph)]
+    paragraphs = _paragraphs(text)
+    if sum(map(_count, paragraphs)) <= MAX_WORDS:  # most documents: one passage, cut nowhere
+        return ("\n\n".join(paragraphs),) if paragraphs else ()
+    pieces = [piece for paragraph in paragraphs for piece in _fit(paragraph)]
     out: list[str] = []
     current: list[str] = []
     words = fresh = 0
@@ -90,7 +93,7 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def _count(text: str) -> int:
-    return len(_WORDS.findall(text))
+    return len(text.split())
 
 
 def _fit(paragraph: str) -> list[str]:

@@ -1,9 +1,13 @@
-"""Passage embeddings held in memory, searched exactly (one matrix-vector product a question).
+"""Passage embeddings held in memory, searched exactly while that is cheap.
 
-Exact search is one pass over the matrix: at 10k projects + 100k weeknotes (about 150k
-passages of 384 floats) it costs a few milliseconds on one core (bench/search.py prints it),
-well inside the answer's budget, so no approximate index is used; see the README for the
-measured crossover.
+Exact search is one pass over the matrix, and memory-bound: on this 2-core machine 110k
+passages of 384 floats (169 MB) took 29 ms a question (bench/vectors.py), too much of a 50 ms
+answer. Above ``PROJECT_ABOVE`` passages the store also keeps every vector projected onto its
+``PROJECTED_DIM`` principal directions (fitted on the stored vectors, refitted as they double):
+a question scans that sixth-size matrix for its ``RERANK`` most promising passages, which are
+then scored exactly, as are the passages of any document asked about by name (the lexical
+half's candidates and the hits). HNSW (usearch) searched faster still but took minutes to build
+at every start (bench/vectors.py).
 
 Each document's passages are one *block* of consecutive rows. Replacing a document appends a
 new block and abandons the old one; abandoned rows are reclaimed when they pass a third of the
@@ -23,6 +27,9 @@ Ints = npt.NDArray[np.int32]
 
 COMPACT_SHARE: Final = 1 / 3
 COMPACT_MIN_ROWS: Final = 10_000
+PROJECT_ABOVE: Final = 50_000  # passages; below, exact search costs under ~10 ms
+PROJECTED_DIM: Final = 64
+RERANK: Final = 1_000
 
 
 class VectorStore:
@@ -35,7 +42,12 @@ class VectorStore:
         self._block_start: list[int] = []
         self._block_doc: list[int] = []
         self._starts = np.zeros(0, np.int64)  # _block_start as an array, rebuilt when stale
+        self._block_docs = np.zeros(0, np.int32)  # _block_doc as an array, likewise
         self._doc_block = np.full(0, -1, np.int32)  # document number -> its live block, or -1
+        self._basis: Floats | None = None  # dim x PROJECTED_DIM, once the store is large
+        self._projected = np.zeros((0, PROJECTED_DIM), np.float32)
+        self._fitted_at = 0
+        self.project_above = PROJECT_ABOVE
 
     def __len__(self) -> int:
         """How many passages have a live vector."""
@@ -60,6 +72,8 @@ class VectorStore:
         self.drop(docno)
         self._reserve(self._rows + len(vectors), vectors.shape[1])
         self._matrix[self._rows : self._rows + len(vectors)] = vectors
+        if self._basis is not None:
+            self._projected[self._rows : self._rows + len(vectors)] = vectors @ self._basis
         if docno >= len(self._doc_block):
             grown = np.full(max(docno + 1, 2 * len(self._doc_block), 1024), -1, np.int32)
             grown[: len(self._doc_block)] = self._doc_block
@@ -87,9 +101,51 @@ class VectorStore:
             raise ValueError(f"a {len(query)}-d question against {self.dim}-d passages")
         if len(self._starts) != len(self._block_start):
             self._starts = np.asarray(self._block_start, np.int64)
-        sims = self._matrix[: self._rows] @ query
-        block_best = np.maximum.reduceat(sims, self._starts) if len(self._starts) else sims[:0]
-        return Similarities(self, sims, block_best)
+            self._block_docs = np.asarray(self._block_doc, np.int32)
+        if self._rows >= self.project_above and self._rows >= 2 * self._fitted_at:
+            self._fit()
+        if self._basis is None:
+            sims = self._matrix[: self._rows] @ query
+            block_best = np.maximum.reduceat(sims, self._starts) if len(self._starts) else sims[:0]
+            return Similarities(self, query, sims, block_best)
+        coarse = self._projected[: self._rows] @ (query @ self._basis)
+        rows = (
+            np.argpartition(-coarse, RERANK)[:RERANK].astype(np.int32)
+            if self._rows > RERANK
+            else None
+        )
+        return Similarities(self, query, None, None, rows)
+
+    def _fit(self) -> None:
+        """The principal directions of the stored vectors, and every vector projected."""
+        matrix = self._matrix[: self._rows]
+        covariance = np.zeros((self.dim, self.dim), np.float64)
+        for start in range(0, self._rows, 50_000):
+            chunk = matrix[start : start + 50_000]
+            covariance += chunk.T @ chunk
+        _, vectors = np.linalg.eigh(covariance)
+        self._basis = np.ascontiguousarray(vectors[:, ::-1][:, :PROJECTED_DIM], np.float32)
+        self._projected = np.zeros((len(self._matrix), PROJECTED_DIM), np.float32)
+        self._projected[: self._rows] = matrix @ self._basis
+        self._fitted_at = self._rows
+
+    def exact(self, docnos: Ints, query: Floats) -> Floats:
+        """Best passage's similarity per document, computed from its rows; NaN for none."""
+        table = self._doc_block
+        inside = docnos < len(table)
+        blocks = np.where(inside, table[np.minimum(docnos, max(len(table) - 1, 0))], -1)
+        out = np.full(len(docnos), np.nan, np.float32)
+        found = np.flatnonzero(blocks >= 0)
+        if not len(found):
+            return out
+        chosen = blocks[found]
+        ends = np.append(self._starts[1:], self._rows) if len(self._starts) else self._starts
+        starts, sizes = self._starts[chosen], ends[chosen] - self._starts[chosen]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        rows = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
+        sims = self._matrix[rows] @ query
+        out[found] = np.maximum.reduceat(sims, offsets)
+        return out
 
     def _block_size(self, block: int) -> int:
         end = self._block_start[block + 1] if block + 1 < len(self._block_start) else self._rows
@@ -102,6 +158,10 @@ class VectorStore:
             grown = np.zeros((max(rows, 2 * len(self._matrix)), dim), np.float32)
             grown[: self._rows] = self._matrix[: self._rows]
             self._matrix = grown
+            if self._basis is not None:
+                projected = np.zeros((len(grown), PROJECTED_DIM), np.float32)
+                projected[: self._rows] = self._projected[: self._rows]
+                self._projected = projected
 
     def _compact(self) -> None:
         live = [b for b, d in enumerate(self._block_doc) if self._doc_block[d] == b]
@@ -111,22 +171,32 @@ class VectorStore:
         ]
         docs = [self._block_doc[b] for b in live]
         dim = self.dim
+        basis, above = self._basis, self.project_above
         self.__init__()  # type: ignore[misc]
+        self.project_above = above
         self._reserve(sum(len(p) for p in pieces), dim)
+        if basis is not None:
+            self._basis = basis
+            self._projected = np.zeros((len(self._matrix), PROJECTED_DIM), np.float32)
         for docno, piece in zip(docs, pieces, strict=True):
             self.put(docno, piece)
 
 
 @dataclass(frozen=True, slots=True)
 class Similarities:
-    """One question's cosine similarities, read by document or by passage."""
+    """One question's cosine similarities, read by document or by passage: every row's when
+    the store is searched exactly, else the reranked candidates' (``candidates``)."""
 
     store: VectorStore
-    rows: Floats  # per stored row
-    block_best: Floats  # per block: its best row
+    query: Floats
+    rows: Floats | None  # per stored row (exact)
+    block_best: Floats | None  # per block: its best row (exact)
+    candidates: Ints | None = None  # rows worth scoring (projected); None: all of them
 
     def of_documents(self, docnos: Ints) -> Floats:
         """Best passage's similarity per document; NaN for a document with no vectors."""
+        if self.block_best is None:
+            return self.store.exact(docnos, self.query)
         table = self.store._doc_block
         inside = docnos < len(table)
         blocks = np.where(inside, table[np.minimum(docnos, max(len(table) - 1, 0))], -1)
@@ -137,10 +207,20 @@ class Similarities:
 
     def best_documents(self, k: int, alive: npt.NDArray[np.bool_]) -> Ints:
         """The live documents of the ``k`` most similar live blocks."""
-        docs = np.asarray(self.store._block_doc, np.int32)
-        if not len(docs):
-            return docs
-        live = self.store._doc_block[docs] == np.arange(len(docs))
+        store = self.store
+        if not len(store._block_doc):
+            return np.zeros(0, np.int32)
+        if self.block_best is None:
+            rows = self.candidates if self.candidates is not None else np.arange(store._rows)
+            owners = np.searchsorted(store._starts, rows, side="right") - 1
+            docs = store._block_docs[owners]
+            live = (store._doc_block[docs] == owners) & alive[docs]
+            docs = np.unique(docs[live])
+            sims = store.exact(docs, self.query)
+            top = np.argsort(-sims)[:k]
+            return docs[top].astype(np.int32)
+        docs = store._block_docs
+        live = store._doc_block[docs] == np.arange(len(docs))
         live &= alive[docs]
         scores = np.where(live, self.block_best, -np.inf)
         top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
@@ -152,4 +232,7 @@ class Similarities:
             return None
         block = int(self.store._doc_block[docno])
         start = self.store._block_start[block]
-        return self.rows[start : start + self.store._block_size(block)]
+        end = start + self.store._block_size(block)
+        if self.rows is not None:
+            return self.rows[start:end]
+        return self.store._matrix[start:end] @ self.query

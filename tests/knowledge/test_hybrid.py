@@ -166,3 +166,35 @@ def test_the_index_judges_with_its_calibration() -> None:
     assert strict_result.confident is False
     assert result.evidence is not None and result.evidence.cosine is not None
     assert result.evidence.cosine > 0.5
+
+
+def test_the_projected_search_of_a_large_store_finds_what_exact_search_finds() -> None:
+    """Above its size threshold the store scans projected vectors and reranks exactly; on
+    clustered vectors, as embeddings are, it must find the same best documents."""
+    from knowledge.search.vectors import VectorStore
+
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((40, 384)).astype(np.float32)
+    rows = centres[rng.integers(0, 40, 6_000)] + 0.6 * rng.standard_normal((6_000, 384))
+    rows = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    exact, projected = VectorStore(), VectorStore()
+    projected.project_above = 1_000
+    for doc in range(2_000):
+        exact.put(doc, rows[3 * doc : 3 * doc + 3])
+        projected.put(doc, rows[3 * doc : 3 * doc + 3])
+    alive = np.ones(2_000, np.bool_)
+    overlap = []
+    for noisy in rows[rng.integers(0, 6_000, 20)] + 0.3 * rng.standard_normal((20, 384)):
+        q = (noisy / np.linalg.norm(noisy)).astype(np.float32)
+        want = exact.similarities(q).best_documents(50, alive)  # type: ignore[union-attr]
+        got_sims = projected.similarities(q)
+        assert got_sims is not None and got_sims.block_best is None  # really projected
+        got = got_sims.best_documents(50, alive)
+        overlap.append(len(set(want.tolist()) & set(got.tolist())) / 50)
+        docs = np.arange(0, 2_000, 7, dtype=np.int32)
+        assert np.allclose(
+            exact.similarities(q).of_documents(docs),
+            got_sims.of_documents(docs),
+            atol=1e-5,  # type: ignore[union-attr]
+        )
+    assert min(overlap) >= 0.9, overlap

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +58,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool =
     if settings.demo_data and migrate and register_is_empty(engine):
         report = load_demo(repo, now=clock.now(), model=embedder.model_id if embedder else None)
         log.info("loaded the demo data set: %s", report.summary())
-    finder = IndexedFinder(repo, SearchIndex(load_synonyms()), clock=clock, embedder=embedder)
+    finder = IndexedFinder(
+        repo,
+        SearchIndex(load_synonyms()),
+        clock=clock,
+        embedder=embedder,
+        snapshot=index_snapshot(settings),
+    )
     if finder.embedder is not None:
         finder.worker = EmbeddingWorker(
             engine, finder.embedder, finder.read_documents, clock=clock, on_saved=finder.mark_stale
@@ -83,6 +91,21 @@ def make_embedder(settings: Settings, *, threads: int | None = 1) -> Embedder | 
     if not settings.semantic:
         return None
     return FastEmbedder(settings.embedding_model, threads=threads)
+
+
+def index_snapshot(settings: Settings) -> Path | None:
+    """Where the search index is kept between starts: beside a SQLite file, else in the user's
+    cache folder, named by the database. None in tests, which build theirs."""
+    if settings.env == "test":
+        return None
+    url = settings.database_url
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url.removeprefix("sqlite:///")).expanduser().with_suffix(".search-index")
+    if url.startswith("sqlite"):
+        return None
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hasanyone"
+    name = hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()[:16]
+    return cache / f"{name}.search-index"
 
 
 def register_is_empty(engine: sa.Engine) -> bool:

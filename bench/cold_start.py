@@ -167,8 +167,7 @@ def main() -> int:
         "HASANYONE_TEAMS_ENABLED": "false",
         "HASANYONE_LOG_LEVEL": "WARNING",
     }
-    if not db.exists():
-        build(db, args.projects, args.weeknotes, env)
+    build(db, args.projects, args.weeknotes, env)
     serve_s, health = time_serve(env)
     print(f"serve: /healthz answered after {serve_s:.1f} s ({health})")
     started = time.perf_counter()

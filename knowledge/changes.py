@@ -49,6 +49,7 @@ class ChangeFeed:
     horizon: int = 0  # PostgreSQL: xmin of the last read's snapshot
     applied: set[int] = field(default_factory=set)  # PostgreSQL: ids read with xid >= horizon
     rows_read: int = 0  # rows the last read returned (re-read ones included): its cost
+    newest: tuple[int, str, str] | None = None  # the highest (id, kind, key) seen: a fingerprint
 
     @classmethod
     def for_session(cls, s: Session) -> ChangeFeed:
@@ -62,6 +63,10 @@ class ChangeFeed:
 
     def start(self, s: Session) -> None:
         """Position the feed at what `s` sees now, before the tables are loaded through it."""
+        row = s.execute(
+            sa.text("SELECT id, kind, key FROM search_change ORDER BY id DESC LIMIT 1")
+        ).first()
+        self.newest = (int(row[0]), str(row[1]), str(row[2])) if row else None
         if self.dialect == "postgresql":
             self.horizon = _xmin(s)
             rows = s.execute(
@@ -94,6 +99,7 @@ class ChangeFeed:
             for change_id, kind, key in rows:
                 keys[(kind, key)] = None
                 self.last_id = change_id
+                self._saw(change_id, kind, key)
             self.rows_read += len(rows)
             if len(rows) < READ_PAGE:
                 return
@@ -110,9 +116,24 @@ class ChangeFeed:
         for change_id, kind, key, xid in rows:
             if change_id not in self.applied:
                 keys[(kind, key)] = None
+            self._saw(change_id, kind, key)
             if xid >= horizon:
                 applied.add(change_id)
         self.horizon, self.applied = horizon, applied
+
+    def _saw(self, change_id: int, kind: str, key: str) -> None:
+        if self.newest is None or change_id > self.newest[0]:
+            self.newest = (change_id, kind, key)
+
+    def still_in(self, s: Session) -> bool:
+        """Whether `s` is the database this position was read from: its newest change is
+        there, unchanged (a restored backup or another database is not)."""
+        if self.newest is None:
+            return False
+        row = s.execute(
+            sa.text("SELECT kind, key FROM search_change WHERE id = :id"), {"id": self.newest[0]}
+        ).first()
+        return row is not None and (str(row[0]), str(row[1])) == self.newest[1:]
 
 
 def _xmin(s: Session) -> int:

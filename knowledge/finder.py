@@ -6,10 +6,14 @@ titles, contacts) are read from the database for the few hits returned.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import pickle
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -28,6 +32,15 @@ from knowledge.search.text import tokens
 log = logging.getLogger(__name__)
 LOAD_CHUNK = 2_000
 Key = tuple[Kind, str]
+RESAVE_SHARE = 0.05  # a start that caught up on more than this share of documents saves again
+
+
+def snapshot_format() -> str:
+    """Names the index's layout: the code that builds it, so another version rebuilds."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for name in ("index", "passages", "text", "vectors"):
+        digest.update((Path(__file__).parent / "search" / f"{name}.py").read_bytes())
+    return "hasanyone-index-" + digest.hexdigest()[:16]
 
 
 class IndexedFinder:
@@ -51,8 +64,11 @@ class IndexedFinder:
         clock: Clock,
         sync_interval: float = 2.0,
         embedder: Embedder | None = None,
+        snapshot: Path | None = None,
     ) -> None:
         self.repo = repo
+        self.snapshot = snapshot  # where the index is kept between starts; None: rebuilt
+        self.restored = False  # whether this start's index came from the snapshot
         self.index = index
         self.clock = clock
         self.sync_interval = sync_interval
@@ -96,15 +112,72 @@ class IndexedFinder:
 
     def _sync(self) -> int:
         self._stale, self._last_sync = False, time.monotonic()
+        restored = self._feed is None and self._restore()
+        if self._feed is None:
+            with self.repo.session() as s:
+                count = self._load_all(s)
+            self._save()
+            return count
         with self.repo.session() as s:
-            if self._feed is None:
-                return self._load_all(s)
             keys = self._feed.read(s)
             self.last_scanned = self._feed.rows_read
         if not keys:
             return 0
         with self.repo.session() as s:
-            return self._load_changes(s, keys)
+            count = self._load_changes(s, keys)
+        if restored and count > RESAVE_SHARE * len(self.index):
+            self._save()
+        return count
+
+    def _restore(self) -> bool:
+        """The index as a previous start saved it, if it is of this database, model and code;
+        the feed then brings it up to date. Anything else, and the index is built afresh."""
+        if self.snapshot is None or not self.snapshot.exists():
+            return False
+        try:
+            with self.snapshot.open("rb") as f:
+                saved = pickle.load(f)  # noqa: S301  (written by _save, below)
+        except Exception:
+            log.warning("search index snapshot %s unreadable: building afresh", self.snapshot)
+            return False
+        model = self.embedder.model_id if self.embedder is not None else None
+        feed: ChangeFeed = saved.get("feed")
+        with self.repo.session() as s:
+            ok = (
+                saved.get("format") == snapshot_format()
+                and saved.get("model") == model
+                and feed is not None
+                and feed.dialect == s.get_bind().dialect.name
+                and feed.still_in(s)
+            )
+        if not ok:
+            return False
+        index: SearchIndex = saved["index"]
+        index.calibration, index.lexical_share = self.index.calibration, self.index.lexical_share
+        index._synonyms = self.index._synonyms
+        self.index, self._feed, self.restored = index, feed, True
+        log.info("search index restored from %s", self.snapshot)
+        return True
+
+    def _save(self) -> None:
+        """Keep the index for the next start (written aside, then moved into place)."""
+        if self.snapshot is None or self._feed is None or self._feed.newest is None:
+            return
+        model = self.embedder.model_id if self.embedder is not None else None
+        saved: dict[str, object] = {
+            "format": snapshot_format(),
+            "model": model,
+            "feed": self._feed,
+            "index": self.index,
+        }
+        try:
+            self.snapshot.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.snapshot.with_name(self.snapshot.name + f".{os.getpid()}.tmp")
+            with partial.open("wb") as f:
+                pickle.dump(saved, f, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(self.snapshot)
+        except OSError as exc:
+            log.warning("could not keep the search index at %s: %s", self.snapshot, exc)
 
     def _load_all(self, s: Session) -> int:
         """The first load: the feed's position, then every live row through the bulk path

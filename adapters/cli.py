@@ -250,6 +250,7 @@ def embed(
     if embedder is None:
         _err("Semantic search is off (HASANYONE_SEMANTIC=false): nothing to embed.")
         raise typer.Exit(2)
+    app.finder.sync()
     keys = app.finder.index.documents() if everything else app.finder.documents_needing_vectors()
     worker = EmbeddingWorker(app.engine, embedder, app.finder.read_documents, clock=app.clock)
     worker.request(keys)

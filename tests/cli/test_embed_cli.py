@@ -49,6 +49,7 @@ def test_imported_documents_are_embedded_by_the_embed_command(
     after = json.loads(hasanyone(env, "db", "stats"))
     assert after["passages_embedded"] == after["passages"]
     assert "Embedded 0 of 0 documents" in hasanyone(env, "embed")  # nothing twice
+    assert f"Embedded {after['project'] + after['weeknote']} of" in hasanyone(env, "embed", "--all")
     answer = json.loads(hasanyone(env, "ask", "--json", "has anyone used Totalmobile?"))
     assert answer["results"][0]["id"] == "care-rota"
 

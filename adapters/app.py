@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,9 +23,11 @@ from knowledge import db
 from knowledge import tables as t
 from knowledge.channels import ChannelStore
 from knowledge.claims import ClaimStore
+from knowledge.embedding import Embedder, FastEmbedder
 from knowledge.finder import IndexedFinder
 from knowledge.interchange import ImportReport, import_records
 from knowledge.outbox import OutboxStore
+from knowledge.passage_vectors import EmbeddingWorker, import_vectors
 from knowledge.people import PeopleStore
 from knowledge.questions import QuestionStore
 from knowledge.reminders import ReminderStore
@@ -32,6 +36,7 @@ from knowledge.search import SearchIndex, load_synonyms
 
 log = logging.getLogger(__name__)
 DEMO_DATA = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "demo" / "demo.jsonl"
+DEMO_VECTORS = DEMO_DATA.with_name("vectors.npz")
 
 
 @dataclass
@@ -68,15 +73,28 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     engine, locks = make_engines(settings)
     clock = clock or SystemClock(ZoneInfo(settings.timezone))
     repo = Repository(engine)
+    embedder = make_embedder(settings)
     if settings.migrate:
         with db.migration_lock(engine, locks=locks):
             db.ensure_schema(engine)
             if settings.demo_data and register_is_empty(engine):
-                report = load_demo(repo, now=clock.now())
+                model = embedder.model_id if embedder else None
+                report = load_demo(repo, now=clock.now(), model=model)
                 log.info("loaded the demo data set: %s", report.summary())
     else:
         db.check_schema(engine)
-    finder = IndexedFinder(repo, SearchIndex(load_synonyms()), clock=clock)
+    finder = IndexedFinder(
+        repo,
+        SearchIndex(load_synonyms()),
+        clock=clock,
+        embedder=embedder,
+        snapshot=index_snapshot(settings),
+    )
+    if finder.embedder is not None:
+        finder.worker = EmbeddingWorker(
+            engine, finder.embedder, finder.read_documents, clock=clock, on_saved=finder.mark_stale
+        )
+        finder.worker.before_each = finder.sync
     channels = ChannelStore(engine)
     questions, people, outbox = QuestionStore(engine), PeopleStore(engine), OutboxStore(engine)
     services = Services(
@@ -109,11 +127,41 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     )
 
 
+def make_embedder(settings: Settings, *, threads: int | None = 1) -> Embedder | None:
+    """The sentence-embedding model, or None when semantic search is off. One thread: the
+    server answers and embeds in the background on a small machine."""
+    if not settings.semantic:
+        return None
+    return FastEmbedder(settings.embedding_model, threads=threads)
+
+
+def index_snapshot(settings: Settings) -> Path | None:
+    """Where the search index is kept between starts: beside a SQLite file, else in the user's
+    cache folder, named by the database. None in tests, which build theirs."""
+    if settings.env == "test":
+        return None
+    url = settings.database_url
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url.removeprefix("sqlite:///")).expanduser().with_suffix(".search-index")
+    if url.startswith("sqlite"):
+        return None
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hasanyone"
+    name = hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()[:16]
+    return cache / f"{name}.search-index"
+
+
 def register_is_empty(engine: sa.Engine) -> bool:
     with Session(engine) as s:
         return s.exec(select(t.Project.id).limit(1)).first() is None
 
 
-def load_demo(repo: Repository, *, now: datetime) -> ImportReport:
+def load_demo(repo: Repository, *, now: datetime, model: str | None = None) -> ImportReport:
+    """The demo register, and its precomputed passage vectors when they are of `model`, so a
+    fresh machine answers semantically from the first question."""
     with DEMO_DATA.open(encoding="utf-8") as stream:
-        return import_records(repo, stream, now=now)
+        report = import_records(repo, stream, now=now)
+    if model is not None:
+        with repo.session() as s:
+            import_vectors(s, DEMO_VECTORS, model, now=now)
+            s.commit()
+    return report

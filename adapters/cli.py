@@ -94,6 +94,7 @@ def chat(
     from adapters.console.chat import ConsoleSession, run
 
     app = _app()
+    _start_embedding(app)
     run(
         ConsoleSession(app.bot, app.clock, user=user),
         sys.stdin,
@@ -122,6 +123,15 @@ def ask(
         print(
             finding_json(finding) if as_json else to_text(answer_reply(finding, question_id=None))
         )
+
+
+def unembedded(app: App) -> int:
+    """Live documents minus stored vectors of the model: a count, without loading the index
+    (stale vectors of edited documents are not told apart here)."""
+    from knowledge.passage_vectors import count_unembedded
+
+    assert app.finder.embedder is not None
+    return count_unembedded(app.engine, app.finder.embedder.model_id)
 
 
 def _read_questions(path: Path | None) -> list[str]:
@@ -154,6 +164,12 @@ def import_(
     ) as bar:
         report = import_records(app.repo, lines, now=app.clock.now(), progress=bar.update)
     print(report.summary())
+    waiting = unembedded(app) if app.finder.embedder else 0
+    if waiting:
+        print(
+            f"About {waiting} documents to embed: a running server does it in the background, "
+            "or run: hasanyone embed"
+        )
     for number, reason in report.rejected:
         print(f"  line {number}: {reason}")
     for number, note in report.notes:
@@ -264,6 +280,7 @@ def serve(
 
     app = _app()
     host, port = host or app.settings.host, port or app.settings.port
+    _start_embedding(app)
     try:
         run_server(app, host=host, port=port)
     except RefusedToStart as refused:
@@ -272,6 +289,41 @@ def serve(
     except OSError as error:
         _err(f"HASANYONE_HOST/HASANYONE_PORT: cannot listen on {host}:{port}: {error.strerror}")
         raise typer.Exit(1) from None
+
+
+def _start_embedding(app: App) -> None:
+    """Embed, in the background, whatever has no current vectors: the answers meanwhile are
+    lexical for those documents, never delayed."""
+    if app.finder.worker is not None:
+        app.finder.worker.start(interval=app.finder.sync_interval)
+
+
+@cli.command()
+def embed(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Embed every document again, current or not.")
+    ] = False,
+) -> None:
+    """Embed the passages of documents with no current vectors (after a bulk import, or a
+    change of HASANYONE_EMBEDDING_MODEL), with a progress bar. A running server picks them up
+    as they are saved."""
+    from tqdm import tqdm
+
+    from adapters.app import make_embedder
+    from knowledge.passage_vectors import EmbeddingWorker
+
+    app = _app()
+    embedder = make_embedder(app.settings, threads=None)  # every core: nothing else to do
+    if embedder is None:
+        _err("Semantic search is off (HASANYONE_SEMANTIC=false): nothing to embed.")
+        raise typer.Exit(2)
+    app.finder.sync()
+    keys = app.finder.index.documents() if everything else app.finder.documents_needing_vectors()
+    worker = EmbeddingWorker(app.engine, embedder, app.finder.read_documents, clock=app.clock)
+    worker.request(keys)
+    with tqdm(total=len(keys), unit="doc", file=sys.stderr, disable=None) as bar:
+        done = worker.run_all(progress=bar.update)
+    print(f"Embedded {worker.embedded} of {done} documents with {embedder.model_id}.")
 
 
 @digest_cli.command("preview")
@@ -498,7 +550,8 @@ def db_upgrade() -> None:
 def db_load_demo() -> None:
     """Load (or refresh) the bundled demo data set."""
     app = _app(demo=False)
-    print(load_demo(app.repo, now=app.clock.now()).summary())
+    model = app.finder.embedder.model_id if app.finder.embedder else None
+    print(load_demo(app.repo, now=app.clock.now(), model=model).summary())
 
 
 @db_cli.command("stats")
@@ -507,9 +560,15 @@ def db_stats() -> None:
     from knowledge.interchange import export_records
 
     app = _app()
-    counts: dict[str, int] = {}
+    counts: dict[str, int | str | None] = {}
     for record in export_records(app.repo, include_internal=True):
-        counts[record["type"]] = counts.get(record["type"], 0) + 1
+        kind = record["type"]
+        counts[kind] = int(counts.get(kind) or 0) + 1
+    app.finder.sync()
+    index = app.finder.index
+    counts["passages"] = index.passage_count
+    counts["passages_embedded"] = len(index.vectors)  # current vectors of the model below
+    counts["embedding_model"] = app.finder.embedder.model_id if app.finder.embedder else None
     print(json.dumps(counts))
 
 

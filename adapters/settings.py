@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     # Teams with no app id answers only the Bot Framework Emulator on this machine, and only
     # when asked to: otherwise anyone could make the bot post to an address of their choosing.
     teams_local: bool = False
+    # Semantic search: passage embeddings fused with the lexical index. False: lexical only.
+    semantic: bool = True
+    # Another fastembed model (a name it can download, or a local folder); unset: the shipped
+    # all-MiniLM-L6-v2, which needs no network.
+    embedding_model: str | None = None
     # Person keys ("slack:T0001:U123", "teams:<tenant>:<aad-object-id>") who count as a channel
     # admin everywhere. NoDecode: the environment gives a comma-separated string, not JSON.
     community_managers: Annotated[list[str], NoDecode] = Field(default_factory=list)

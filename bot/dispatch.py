@@ -140,7 +140,7 @@ class Bot:
         if not self.services.channels.is_listening(where):
             return None
         finding = self.services.finder.find(incoming.text)
-        if not finding.confident:
+        if not finding.sure:  # the stricter bar: nobody asked, so a wrong answer costs more
             return None
         now = self.services.clock.now()
         if not self.services.channels.first_answer_in_thread(where, where.thread_id, now=now):
@@ -149,9 +149,10 @@ class Bot:
 
     def answer_if_confident(self, incoming: Incoming) -> Reply | None:
         """For questions nobody addressed to the bot (a channel that opted in): an answer only
-        when search is confident, else None and the bot stays quiet. Only answers are logged."""
+        when search is sure (a stricter bar than an asked question's), else None and the bot
+        stays quiet. Only answers are logged."""
         finding = self.services.finder.find(incoming.text)
-        if not finding.confident:
+        if not finding.sure:
             return None
         return self._logged_answer(incoming, finding)
 

@@ -191,11 +191,14 @@ class ResultCard:
 @dataclass(frozen=True, slots=True)
 class Finding:
     """What search found for a question. `confident` is False when the honest reply is
-    "nobody has registered this yet"; `results` may still hold near misses then."""
+    "nobody has registered this yet"; `results` may still hold near misses then. `sure` is a
+    stricter bar, for answers nobody asked for (a channel that opted in): a wrong answer
+    posted into a thread costs more than a missed one."""
 
     query: str
     confident: bool
     results: tuple[ResultCard, ...]
+    sure: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,19 @@
 """The core's `Finder`: an in-memory search index kept in step with the database.
 
-The index holds postings only; the words shown in an answer (snippets, titles, contacts) are
-read from the database for the few hits returned.
+The index holds postings and passage vectors only; the words shown in an answer (snippets,
+titles, contacts) are read from the database for the few hits returned.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import pickle
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -17,12 +21,26 @@ from sqlmodel import Session, col, select
 from bot.model import Finding, ResultCard
 from bot.ports import Clock
 from knowledge import tables as t
+from knowledge.changes import ChangeFeed
+from knowledge.embedding import Embedder
+from knowledge.passage_vectors import EmbeddingWorker, load_vectors
 from knowledge.repository import Repository
-from knowledge.search import Document, Hit, SearchIndex, SearchResult, snippet
+from knowledge.search import Document, Hit, Kind, SearchIndex, SearchResult, passages_of, snippet
+from knowledge.search.passages import sentences
+from knowledge.search.text import tokens
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+log = logging.getLogger(__name__)
 LOAD_CHUNK = 2_000
-OVERLAP = timedelta(seconds=10)
+Key = tuple[Kind, str]
+RESAVE_SHARE = 0.05  # a start that caught up on more than this share of documents saves again
+
+
+def snapshot_format() -> str:
+    """Names the index's layout: the code that builds it, so another version rebuilds."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for name in ("index", "passages", "text", "vectors"):
+        digest.update((Path(__file__).parent / "search" / f"{name}.py").read_bytes())
+    return "hasanyone-index-" + digest.hexdigest()[:16]
 
 
 class IndexedFinder:
@@ -30,23 +48,34 @@ class IndexedFinder:
 
     Writes through this process's repository mark the index stale, so they are found by the
     very next question. Writes by other processes are picked up within `sync_interval`
-    seconds. A row is stamped (by the writer's clock) before it commits, so a sync looks back
-    OVERLAP before the previous sync began: anything stamped earlier had committed by then and
-    was seen. Within that window only ids and timestamps are re-read, and only rows not yet
-    applied are fetched whole.
+    seconds, through the `search_change` feed (knowledge/changes.py: every committed change
+    exactly once, whatever the clocks or the length of the writer's transaction).
+
+    With an `embedder`, questions are embedded and fused with the stored passage vectors of
+    that model; documents without current vectors are handed to the `worker` and searched
+    lexically meanwhile.
     """
 
     def __init__(
-        self, repo: Repository, index: SearchIndex, *, clock: Clock, sync_interval: float = 2.0
+        self,
+        repo: Repository,
+        index: SearchIndex,
+        *,
+        clock: Clock,
+        sync_interval: float = 2.0,
+        embedder: Embedder | None = None,
+        snapshot: Path | None = None,
     ) -> None:
         self.repo = repo
+        self.snapshot = snapshot  # where the index is kept between starts; None: rebuilt
+        self.restored = False  # whether this start's index came from the snapshot
         self.index = index
         self.clock = clock
         self.sync_interval = sync_interval
-        self._seen = EPOCH
-        self._window_start = EPOCH
-        self.last_scanned = 0  # rows whose timestamps the last sync looked at: the cost of a sync
-        self._applied: dict[tuple[str, str], datetime] = {}
+        self.embedder = embedder
+        self.worker: EmbeddingWorker | None = None
+        self._feed: ChangeFeed | None = None
+        self.last_scanned = 0  # change rows the last sync read: the cost of a sync
         self._stale = True
         self._last_sync = 0.0
         self._lock = threading.Lock()
@@ -54,16 +83,27 @@ class IndexedFinder:
 
     def mark_stale(self) -> None:
         self._stale = True
+        if self.worker is not None:
+            self.worker.wake()
 
     def find(self, question: str, *, limit: int = 5) -> Finding:
         result = self.search(question, limit=limit)
-        return Finding(query=question, confident=result.confident, results=self._cards(result))
+        return Finding(
+            query=question,
+            confident=result.confident,
+            results=self._cards(result),
+            sure=result.sure,
+        )
 
     def search(self, question: str, *, limit: int = 5) -> SearchResult:
         with self._lock:
             if self._stale or time.monotonic() - self._last_sync >= self.sync_interval:
                 self._sync()
-            return self.index.search(question, limit=limit)
+            semantic = self.embedder is not None and len(self.index.vectors) > 0
+        # The question is embedded outside the lock: other questions need not wait for it.
+        vector = self.embedder.embed([question[:2_000]])[0] if semantic and self.embedder else None
+        with self._lock:
+            return self.index.search(question, limit=limit, query_vector=vector)
 
     def sync(self) -> int:
         """Fold rows changed since the last look into the index; returns how many."""
@@ -72,62 +112,152 @@ class IndexedFinder:
 
     def _sync(self) -> int:
         self._stale, self._last_sync = False, time.monotonic()
-        started = self.clock.now()
+        restored = self._feed is None and self._restore()
+        if self._feed is None:
+            with self.repo.session() as s:
+                count = self._load_all(s)
+            self._save()
+            return count
         with self.repo.session() as s:
-            count = self._load_all(s) if self._seen == EPOCH else self._load_changes(s)
-        self._window_start = started - OVERLAP
-        self._applied = {k: at for k, at in self._applied.items() if at >= self._window_start}
+            keys = self._feed.read(s)
+            self.last_scanned = self._feed.rows_read
+        if not keys:
+            return 0
+        with self.repo.session() as s:
+            count = self._load_changes(s, keys)
+        if restored and count > RESAVE_SHARE * len(self.index):
+            self._save()
         return count
+
+    def _restore(self) -> bool:
+        """The index as a previous start saved it, if it is of this database, model and code;
+        the feed then brings it up to date. Anything else, and the index is built afresh."""
+        if self.snapshot is None or not self.snapshot.exists():
+            return False
+        try:
+            with self.snapshot.open("rb") as f:
+                saved = pickle.load(f)  # noqa: S301  (written by _save, below)
+        except Exception:
+            log.warning("search index snapshot %s unreadable: building afresh", self.snapshot)
+            return False
+        model = self.embedder.model_id if self.embedder is not None else None
+        feed: ChangeFeed = saved.get("feed")
+        with self.repo.session() as s:
+            ok = (
+                saved.get("format") == snapshot_format()
+                and saved.get("model") == model
+                and feed is not None
+                and feed.dialect == s.get_bind().dialect.name
+                and feed.still_in(s)
+            )
+        if not ok:
+            return False
+        index: SearchIndex = saved["index"]
+        index.calibration, index.lexical_share = self.index.calibration, self.index.lexical_share
+        index._synonyms = self.index._synonyms
+        self.index, self._feed, self.restored = index, feed, True
+        log.info("search index restored from %s", self.snapshot)
+        return True
+
+    def _save(self) -> None:
+        """Keep the index for the next start (written aside, then moved into place)."""
+        if self.snapshot is None or self._feed is None or self._feed.newest is None:
+            return
+        model = self.embedder.model_id if self.embedder is not None else None
+        saved: dict[str, object] = {
+            "format": snapshot_format(),
+            "model": model,
+            "feed": self._feed,
+            "index": self.index,
+        }
+        try:
+            self.snapshot.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.snapshot.with_name(self.snapshot.name + f".{os.getpid()}.tmp")
+            with partial.open("wb") as f:
+                pickle.dump(saved, f, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(self.snapshot)
+        except OSError as exc:
+            log.warning("could not keep the search index at %s: %s", self.snapshot, exc)
 
     def _load_all(self, s: Session) -> int:
-        """The first load: every live row, through the index's bulk path."""
+        """The first load: the feed's position, then every live row through the bulk path
+        (in one snapshot on PostgreSQL; see knowledge/changes.py)."""
+        ChangeFeed.snapshot(s)
+        feed = ChangeFeed.for_session(s)
+        feed.start(s)
         orgs = {o.id: o.name for o in s.exec(select(t.Organisation))}
         projects = s.exec(select(t.Project)).all()
-        docs = [doc for doc, _, live in _documents(projects, orgs) if live]
-        for p in projects:
-            self._note("project", p.id, p.changed_at)
+        docs = [doc for doc, live in _documents(projects, orgs) if live]
         notes = s.exec(select(t.Weeknote).execution_options(yield_per=LOAD_CHUNK))
-        for note in notes:
-            self._note("weeknote", note.id, note.changed_at)
-            if note.deleted_at is None and not note.internal:
-                docs.append(_weeknote_doc(note))
+        docs += [_weeknote_doc(n) for n in notes if n.deleted_at is None and not n.internal]
         self.index.add_many(docs)
+        if self.embedder is not None:
+            self._attach(load_vectors(s, self.embedder.model_id), [(d.kind, d.id) for d in docs])
+        self._feed = feed
         return len(docs)
 
-    def _load_changes(self, s: Session) -> int:
-        since = self._window_start
-        count, self.last_scanned = 0, 0
-        for kind, table in (("project", t.Project), ("weeknote", t.Weeknote)):
-            stamps = s.exec(
-                select(table.id, table.changed_at).where(table.changed_at >= since)
-            ).all()
-            self.last_scanned += len(stamps)
-            fresh = [i for i, at in stamps if self._applied.get((kind, i)) != at]
-            for start in range(0, len(fresh), 500):
-                ids = fresh[start : start + 500]
-                rows = s.exec(select(table).where(col(table.id).in_(ids))).all()
-                count += self._apply_rows(s, kind, rows)
+    def _attach(self, stored: Iterable[Any], wanted: Sequence[Key]) -> None:
+        """Give the index the stored vectors that match its texts; ask for the rest."""
+        for item in stored:
+            self.index.set_vectors(item.kind, item.doc_id, item.vectors, item.digest)
+        missing = [key for key in wanted if not self.index.has_vectors(*key)]
+        if missing and self.worker is not None:
+            self.worker.request(missing)
+
+    def _load_changes(self, s: Session, keys: Sequence[tuple[str, str]]) -> int:
+        count = 0
+        live: list[Key] = []
+        vectors: list[Key] = []
+        for kind, key in keys:
+            if kind == "vectors":
+                doc_kind, _, doc_id = key.partition(":")
+                vectors.append((_kind(doc_kind), doc_id))
+        tables: tuple[tuple[Kind, Any], ...] = (("project", t.Project), ("weeknote", t.Weeknote))
+        for kind, table in tables:
+            ids = [key for k, key in keys if k == kind]
+            for start in range(0, len(ids), 500):
+                batch = ids[start : start + 500]
+                rows = s.exec(select(table).where(col(table.id).in_(batch))).all()
+                found = {r.id for r in rows}
+                for gone in set(batch) - found:  # deleted for good: forget it
+                    self.index.remove(kind, gone)
+                for doc, is_live in self._docs_of(s, kind, rows):
+                    if is_live:
+                        self.index.add(doc)
+                        live.append((doc.kind, doc.id))
+                    else:
+                        self.index.remove(doc.kind, doc.id)
+                count += len(rows)
+        if self.embedder is not None and (live or vectors):
+            fresh = set(live)
+            arrived = [key for key in vectors if key not in fresh]
+            self._attach(load_vectors(s, self.embedder.model_id, [*live, *arrived]), live)
+            count += len(arrived)
         return count
 
-    def _apply_rows(self, s: Session, kind: str, rows: Sequence[Any]) -> int:
+    def _docs_of(self, s: Session, kind: str, rows: Sequence[Any]) -> list[tuple[Document, bool]]:
         if kind == "project":
-            pairs = [(doc, live) for doc, _, live in _documents(rows, self._org_names(s, rows))]
-        else:
-            pairs = [(_weeknote_doc(n), n.deleted_at is None and not n.internal) for n in rows]
-        for (doc, live), row in zip(pairs, rows, strict=True):
-            self._apply(doc, live)
-            self._note(kind, row.id, row.changed_at)
-        return len(rows)
+            return list(_documents(rows, self._org_names(s, rows)))
+        return [(_weeknote_doc(n), n.deleted_at is None and not n.internal) for n in rows]
 
-    def _note(self, kind: str, key: str, at: datetime) -> None:
-        self._applied[(kind, key)] = at
-        self._seen = max(self._seen, at)
+    def read_documents(self, s: Session, keys: Sequence[Key]) -> list[Document]:
+        """The live documents with these keys, as the database holds them now (for the
+        embedding worker)."""
+        docs: list[Document] = []
+        tables: tuple[tuple[Kind, Any], ...] = (("project", t.Project), ("weeknote", t.Weeknote))
+        for kind, table in tables:
+            ids = [key for k, key in keys if k == kind]
+            for start in range(0, len(ids), 500):
+                rows = s.exec(select(table).where(col(table.id).in_(ids[start : start + 500])))
+                docs += [doc for doc, live in self._docs_of(s, kind, rows.all()) if live]
+        return docs
 
-    def _apply(self, doc: Document, live: bool) -> None:
-        if live:
-            self.index.add(doc)
-        else:
-            self.index.remove(doc.kind, doc.id)
+    def documents_needing_vectors(self) -> list[Key]:
+        """Indexed documents with no current vectors of this finder's model."""
+        with self._lock:
+            if self._feed is None:
+                self._sync()
+            return [key for key in self.index.documents() if not self.index.has_vectors(*key)]
 
     @staticmethod
     def _org_names(s: Session, projects: Sequence[t.Project]) -> dict[str, str]:
@@ -167,20 +297,85 @@ class IndexedFinder:
         return tuple(cards)
 
 
+def project_document(
+    *,
+    id: str,
+    title: str,
+    summary: str,
+    description: str,
+    organisation: str,
+    tags: Sequence[str] = (),
+    service_area: str = "",
+    suppliers: Sequence[str] = (),
+    partners: Sequence[str] = (),
+    outcomes: str = "",
+) -> Document:
+    """A project as search sees it; table rows and interchange records both come through here,
+    so the benches search exactly what the bot does."""
+    summary, description = summary.strip(), description.strip()
+    text = description if summary in description else f"{summary}\n\n{description}".strip()
+    return Document(
+        kind="project",
+        id=id,
+        title=title,
+        text=text,
+        organisation=organisation,
+        tags=tuple(tags),
+        service_area=service_area,
+        suppliers=tuple(suppliers),
+        partners=tuple(partners),
+        outcomes=outcomes,
+    )
+
+
+def document_of_record(record: dict[str, Any], org_names: dict[str, str]) -> Document | None:
+    """A project or weeknote record of the interchange format as search sees it."""
+    org = record.get("organisation") or ""
+    if record.get("type") == "project":
+        return project_document(
+            id=record["id"],
+            title=record.get("title") or "",
+            summary=record.get("summary") or "",
+            description=record.get("description") or "",
+            organisation=org_names.get(org, org),
+            tags=record.get("tags") or (),
+            service_area=record.get("service_area") or "",
+            suppliers=record.get("suppliers") or (),
+            partners=record.get("partners") or (),
+            outcomes=record.get("outcomes") or "",
+        )
+    if record.get("type") == "weeknote" and not record.get("internal"):
+        return Document(
+            kind="weeknote",
+            id=record["id"],
+            title=record.get("title") or "",
+            text=record.get("text") or "",
+            project_id=record.get("project"),
+        )
+    return None
+
+
 def _documents(
     projects: Iterable[t.Project], orgs: dict[str, str]
-) -> Iterable[tuple[Document, datetime, bool]]:
+) -> Iterable[tuple[Document, bool]]:
     for p in projects:
-        doc = Document(
-            kind="project",
+        doc = project_document(
             id=p.id,
             title=p.title,
-            text=f"{p.summary}\n{p.description}".strip(),
+            summary=p.summary,
+            description=p.description,
             organisation=orgs.get(p.organisation_id, p.organisation_id),
-            tags=tuple(p.tags),
+            tags=p.tags,
             service_area=p.service_area,
+            suppliers=p.suppliers,
+            partners=p.partners,
+            outcomes=p.outcomes or "",
         )
-        yield doc, p.changed_at, p.deleted_at is None
+        yield doc, p.deleted_at is None
+
+
+def _kind(text: str) -> Kind:
+    return "project" if text == "project" else "weeknote"
 
 
 def _weeknote_doc(note: t.Weeknote) -> Document:
@@ -198,12 +393,15 @@ def _project_card(
 ) -> ResultCard | None:
     if project is None:
         return None
-    own_text = f"{project.title}. {project.summary} {project.description}"
-    why = snippet(own_text, terms)
-    best_note = notes.get(hit.weeknote_ids[0]) if hit.weeknote_ids else None
-    if best_note is not None and _hits(best_note.text, terms) > _hits(own_text, terms):
-        why = f"Weeknote, week of {best_note.week:%d %b %Y}: {snippet(best_note.text, terms)}"
     org = orgs.get(project.organisation_id, project.organisation_id)
+    best_note = notes.get(hit.via) if hit.via else None
+    if best_note is not None:
+        why = f"Weeknote, week of {best_note.week:%d %b %Y}: " + _why(
+            _weeknote_doc(best_note), hit.passage, terms
+        )
+    else:
+        doc = next(iter(_documents([project], {project.organisation_id: org})))[0]
+        why = _why(doc, hit.passage, terms)
     return ResultCard(
         kind="project",
         id=project.id,
@@ -233,12 +431,24 @@ def _weeknote_card(
         stage="weeknote",
         updated=note.week,
         score=round(hit.score, 3),
-        snippet=snippet(note.text, terms),
+        snippet=_why(_weeknote_doc(note), hit.passage, terms),
         contact=note.author or org,
         url=note.url,
     )
 
 
-def _hits(text: str, terms: Sequence[str]) -> int:
-    lowered = text.lower()
-    return sum(1 for term in terms if term in lowered)
+def _why(doc: Document, passage: int, terms: Sequence[str]) -> str:
+    """The best passage's best sentence: the one naming most of the question's terms (the
+    passage's first when none does, as when it matched on meaning alone), cut to a line."""
+    parts = passages_of(doc)
+    text = parts[min(passage, len(parts) - 1)] if parts else ""
+    if not text.strip():
+        return snippet(doc.title, terms)
+    wanted = set(terms)
+    candidates = sentences(" ".join(text.split()))
+
+    def named(sentence: str) -> int:
+        return len({tok.stem for tok in tokens(sentence) if tok.stem in wanted})
+
+    best = max(candidates, key=named) if candidates else text
+    return snippet(best, terms)

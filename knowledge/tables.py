@@ -306,3 +306,37 @@ class ReminderSent(SQLModel, table=True):
     person_key: str = Field(primary_key=True, max_length=200)
     week: date = Field(primary_key=True)
     claimed_at: datetime = utc_field()
+
+
+class SearchChange(SQLModel, table=True):
+    """A write to a project, a weeknote or a document's passage vectors, as the database saw
+    it: rows come from triggers (migration 0006), so no writer can forget one. Search indexes
+    in every process read this feed to stay in step (knowledge/changes.py explains why it is
+    exact). On SQLite `id` follows commit order; on PostgreSQL `xid` is the writing
+    transaction (pg_current_xact_id), which the reader needs because ids are handed out at
+    insert time, not at commit."""
+
+    __tablename__ = "search_change"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # "project", "weeknote" or "vectors"
+    key: str = Field(max_length=200)  # a document id; for "vectors", "<kind>:<id>"
+    xid: int | None = Field(default=None, sa_column=Column(sa.BigInteger, index=True))
+
+
+class PassageVector(SQLModel, table=True):
+    """A document's passage embeddings by one model: `passages` rows of `dim` little-endian
+    float32 in `vectors`. `digest` fingerprints the passage texts they were made from, so an
+    edited document's old vectors are known to be stale."""
+
+    __tablename__ = "passage_vector"
+
+    kind: str = Field(primary_key=True, max_length=20)
+    doc_id: str = Field(primary_key=True, max_length=120)
+    model: str = Field(primary_key=True, max_length=300)
+    digest: str = Field(max_length=40)
+    passages: int
+    dim: int
+    vectors: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
+    embedded_at: datetime = utc_field()

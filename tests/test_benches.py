@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,9 +35,33 @@ def test_the_search_bench_finds_its_planted_answers(tmp_path: Path) -> None:
     out = run_bench(
         "search.py", "--sizes", "200", "--weeknotes", "500", "--queries", "20", tmp_path=tmp_path
     )
-    row = re.search(r"^\s+200\s+500\s+.*\s(\d+)%$", out, re.M)
+    row = re.search(r"^\s+200\s+500\s+.*\s(\d+)%\s+\d+$", out, re.M)
     assert row, out
     assert int(row.group(1)) >= 90
+
+
+def test_the_search_bench_runs_semantic(tmp_path: Path) -> None:
+    out = run_bench(
+        "search.py", "--sizes", "100", "--weeknotes", "200", "--queries", "10", "--semantic",
+        "--sample", "8", tmp_path=tmp_path,
+    )  # fmt: skip
+    row = re.search(r"^\s+100\s+200\s+.*\s(\d+)%\s+\d+\s+[\d.]+\s+([\d.]+)$", out, re.M)
+    assert row, out
+    assert int(row.group(1)) >= 90 and float(row.group(2)) > 0  # answered; passages embedded
+
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.mark.skipif(not (CORPUS / "dev-queries-2.jsonl").exists(), reason=f"no corpus at {CORPUS}")
+def test_the_quality_bench_prints_every_mode_for_both_splits(tmp_path: Path) -> None:
+    out = run_bench(
+        "quality.py", "--limit", "6", "--max-docs", "20", "--cache", str(tmp_path / "cache"),
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    for split in ("tuning", "held-out"):
+        for mode in ("lexical", "semantic", "hybrid"):
+            assert re.search(rf"^{split}\s+both\s+{mode}\s+\d+\s+[\d.]+", out, re.M), out
 
 
 def test_the_slack_load_bench_answers_every_request(tmp_path: Path) -> None:

@@ -8,7 +8,17 @@ if result.confident:
         print(hit.id, snippet(text_of(hit), result.terms))
 """
 
-from knowledge.search.index import Document, Hit, Kind, SearchIndex, SearchResult
+from knowledge.search.calibration import Calibration, Evidence, load_calibration
+from knowledge.search.index import (
+    Document,
+    Hit,
+    Kind,
+    SearchIndex,
+    SearchResult,
+    embedding_texts,
+    passages_of,
+)
+from knowledge.search.passages import passages, sentences
 from knowledge.search.query import Alternative, Concept, ParsedQuery, query_terms
 from knowledge.search.snippet import snippet
 from knowledge.search.synonyms import Synonyms, load_synonyms
@@ -16,17 +26,24 @@ from knowledge.search.text import index_terms, strip_boilerplate
 
 __all__ = [
     "Alternative",
+    "Calibration",
     "Concept",
     "Document",
+    "Evidence",
     "Hit",
     "Kind",
     "ParsedQuery",
     "SearchIndex",
     "SearchResult",
     "Synonyms",
+    "embedding_texts",
     "index_terms",
+    "load_calibration",
     "load_synonyms",
+    "passages",
+    "passages_of",
     "query_terms",
+    "sentences",
     "snippet",
     "strip_boilerplate",
 ]

@@ -1,14 +1,23 @@
-"""An in-memory BM25 inverted index over projects and weeknotes.
+"""An in-memory BM25 inverted index over the passages of projects and weeknotes, fused with
+passage embeddings when they are there.
 
 Why this shape (DESIGN.md §3, "What we measured"): scoring whole documents with rapidfuzz was
 slow and weak; BM25 over an inverted index, with rapidfuzz only on the term dictionary for typos
 and synonym expansion, was both fast and accurate. A query touches only the postings of its own
-terms, never every document.
+terms, never every document. Issue 11 then showed that whole documents reward length (a long
+multi-topic weeknote mentions everything once) and that practitioners use other words than the
+writers; so the unit indexed is a *passage* (``passages.py``), a document scores by its best
+passage plus a little for further matching ones, and a sentence embedding of each passage
+(``vectors.py``) is fused with BM25.
 
 Layout
-- A *main segment*: postings in CSR form (``_offsets`` per term id into ``_docs``/``_impacts``,
-  numpy arrays), built in bulk by ``add_many`` and rebuilt when the delta grows.
-- A *delta*: small Python lists per term for documents added one at a time by ``add``.
+- Documents by number (``_keys``, ``_alive``, ``_parent``), each owning a run of *units*: its
+  passages, numbered in order. The fields a document has once (title, tags, service area,
+  organisation, suppliers, partners) are counted in each of its units, so any passage of a
+  project matches its title.
+- A *main segment*: postings over unit numbers in CSR form (``_offsets`` per term id into
+  ``_docs``/``_impacts``, numpy arrays), built in bulk by ``add_many`` and rebuilt when the delta
+  grows; a *delta*: small Python lists per term for documents added one at a time by ``add``.
 - Removal and replacement leave a tombstone (``_alive``); merging drops dead postings.
 - Each posting stores its BM25 *impact* — the term-frequency part with length normalisation —
   computed once at indexing; idf is applied at query time so it follows the collection.
@@ -23,17 +32,22 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from knowledge.search.calibration import Calibration, Evidence, load_calibration
+from knowledge.search.passages import digest, passages
 from knowledge.search.query import Alternative, Concept, ParsedQuery, query_terms, terms_of
 from knowledge.search.synonyms import Synonyms, load_synonyms
 from knowledge.search.text import MAX_WORD, STOP_WORDS, WORD, normalise, stem
+from knowledge.search.vectors import Similarities as _Similarities
+from knowledge.search.vectors import VectorStore
 
 Kind = Literal["project", "weeknote"]
+Mode = Literal["auto", "lexical", "semantic", "hybrid"]
 _KINDS: Final[tuple[Kind, Kind]] = ("project", "weeknote")
 
 K1: Final = 1.2
@@ -43,10 +57,19 @@ FIELD_WEIGHTS: Final = {
     "tags": 2.0,
     "service_area": 1.5,
     "text": 1.0,
+    "suppliers": 1.5,
+    "partners": 0.5,
     "organisation": 0.5,
 }
 WEEKNOTE_DISCOUNT: Final = 0.9  # a project found through its weeknote ranks a little lower
-COVERAGE_WEIGHT: Final = 0.4  # of a hit's score; the rest is BM25 over its most attainable
+COVERAGE_WEIGHT: Final = 0.4  # of a passage's lexical score; the rest is BM25 over its attainable
+PASSAGE_BONUS: Final = 0.1  # of a document's second-best passage, added to its best
+# Hybrid score = LEXICAL_SHARE x lexical (relative to the question's best) + the rest x cosine.
+# Chosen on the tuning split of the dev sets (bench/quality.py --sweep); issue 11 measured
+# about 0.2 on other questions.
+LEXICAL_SHARE: Final = 0.2
+SEMANTIC_CANDIDATES: Final = 200  # passages taken from the vector side before fusing
+LEXICAL_CANDIDATES: Final = 200  # documents taken from the lexical side before fusing
 # A word in more documents than both of these only adds to rarer words' matches (for speed;
 # small registers are searched exhaustively).
 COMMON_SHARE: Final = 0.1
@@ -57,8 +80,6 @@ PARTIAL_PHRASE: Final = 0.5  # credit for some words of a phrase the user wrote 
 UNKNOWN_WEIGHT: Final = 0.7
 MAX_TERMS: Final = 32  # distinct concepts searched per question, the rarest kept
 MAX_WEEKNOTES_PER_HIT: Final = 10
-# Calibrated on the demo data's labelled questions: see tests/knowledge/test_search_corpus.py.
-DEFAULT_CONFIDENCE: Final = 0.30
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int32]
@@ -74,26 +95,60 @@ class Document:
     organisation: str = ""  # display name, searchable (lower weight)
     tags: tuple[str, ...] = ()  # higher weight
     service_area: str = ""
+    suppliers: tuple[str, ...] = ()  # suppliers and systems used ("has anyone used Granicus?")
+    partners: tuple[str, ...] = ()  # partner organisations
+    outcomes: str = ""  # what the project achieved: searched as part of its text
+
+
+def passages_of(doc: Document) -> tuple[str, ...]:
+    """A document's passages: its text (with outcomes) split, or one empty passage so that a
+    document with a title alone is still found by it."""
+    text = f"{doc.text}\n\n{doc.outcomes}" if doc.outcomes else doc.text
+    return passages(text) or ("",)
+
+
+def embedding_texts(doc: Document, parts: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """What is embedded for each passage: the title leads, as a reader would see it."""
+    title = doc.title.strip()
+    parts = passages_of(doc) if parts is None else parts
+    return tuple(f"{title}. {p}".strip(". ") if title else p for p in parts)
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     kind: Kind
     id: str
-    score: float  # 0..1: BM25 over the most the question's terms could score; comparable
+    score: float  # 0..1, comparable across questions of one mode
     weeknote_ids: tuple[str, ...] = ()  # on a project hit: its weeknotes that matched, best first
+    passage: int = 0  # the best passage of the document that earned the score
+    via: str | None = None  # on a project hit: the weeknote that earned the score, if one did
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     query: str
     terms: tuple[str, ...]  # stems searched after stripping, correction and expansion
-    confident: bool
+    confident: bool  # worth answering when asked
     hits: tuple[Hit, ...]
+    sure: bool = False  # worth answering unprompted (a stricter bar than ``confident``)
+    probability: float = 0.0  # calibrated chance that the best hit answers the question
+    evidence: Evidence | None = None  # what the probability was computed from
+    mode: Literal["lexical", "semantic", "hybrid"] = "lexical"
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """Per candidate document: its lexical and semantic evidence and the fused score."""
+
+    docnos: Ints
+    lexical: Floats  # best passage's lexical score, 0..1 over what the question could earn
+    coverage: Floats  # best passage's share of the question's concepts, 0..1
+    cosine: Floats  # best passage's cosine similarity; NaN when not embedded
+    score: Floats
 
 
 class _Column:
-    """A growable numpy column indexed by document number."""
+    """A growable numpy column indexed by document or unit number."""
 
     __slots__ = ("_data", "size")
 
@@ -124,27 +179,35 @@ class SearchIndex:
         self,
         synonyms: Synonyms | None = None,
         *,
-        confidence_threshold: float = DEFAULT_CONFIDENCE,
+        calibration: Calibration | None = None,
+        lexical_share: float = LEXICAL_SHARE,
     ) -> None:
         self._synonyms = synonyms if synonyms is not None else load_synonyms()
-        self.confidence_threshold = confidence_threshold
+        self.calibration = calibration if calibration is not None else load_calibration()
+        self.lexical_share = lexical_share
+        self.vectors = VectorStore()
         # documents, by document number (never reused)
         self._keys: list[tuple[Kind, str]] = []
         self._docno: dict[tuple[Kind, str], int] = {}
         self._kind = _Column(np.uint8)
-        self._length = _Column(np.int32)
         self._alive = _Column(np.bool_)
         self._parent = _Column(np.int32)  # a weeknote's project docno, or -1
+        self._first = _Column(np.int32)  # the document's first unit
+        self._units_of = _Column(np.int32)  # how many units it has
         self._children: dict[str, list[int]] = {}  # project id -> weeknote docnos
-        self._total_length = [0, 0]  # per kind, live documents
-        self._count = [0, 0]
+        self._digest: list[str] = []  # of the passages' embedding texts, by docno
+        # units (passages), by unit number
+        self._unit_doc = _Column(np.int32)
+        self._length = _Column(np.int32)
+        self._total_length = [0, 0]  # per kind, live units
+        self._count = [0, 0]  # live units per kind
         # vocabulary
         self._term_id: dict[str, int] = {}
         self._df = np.zeros(0, dtype=np.int32)
         self._surface: set[str] = set()
         self._spelling: dict[int, list[str]] | None = None  # surface words by length
         self._corrected: dict[str, tuple[tuple[str, float], ...]] = {}
-        # postings
+        # postings over units
         self._offsets = np.zeros(1, dtype=np.int64)
         self._docs = np.zeros(0, dtype=np.int32)
         self._impacts = np.zeros(0, dtype=np.float32)
@@ -156,41 +219,61 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self._docno)
 
+    @property
+    def passage_count(self) -> int:
+        return sum(self._count)
+
+    def documents(self) -> list[tuple[Kind, str]]:
+        """Every document indexed, as (kind, id)."""
+        return list(self._docno)
+
+    def docno(self, kind: Kind, id: str) -> int | None:
+        return self._docno.get((kind, id))
+
     def add_many(self, docs: Iterable[Document]) -> None:
         """Index many documents at once (the fast path); same (kind, id) replaces."""
         term_ids = array("i")
         tfs = array("f")
-        per_doc = array("i")
-        first = len(self._keys)
+        per_unit = array("i")
+        first = self._unit_doc.size
         for doc in docs:
-            counts, length = self._analyse(doc)
-            self._register(doc, length)
-            per_doc.append(len(counts))
-            term_ids.extend([self._term_id.setdefault(s, len(self._term_id)) for s in counts])
-            tfs.extend(counts.values())
-        docnos = np.repeat(
-            np.arange(first, len(self._keys), dtype=np.int32), np.frombuffer(per_doc, np.int32)
+            parts = passages_of(doc)
+            units = self._analyse(doc, parts)
+            self._register(doc, [length for _, length in units], parts)
+            for counts, _ in units:
+                per_unit.append(len(counts))
+                term_ids.extend([self._term_id.setdefault(s, len(self._term_id)) for s in counts])
+                tfs.extend(counts.values())
+        unitnos = np.repeat(
+            np.arange(first, self._unit_doc.size, dtype=np.int32),
+            np.frombuffer(per_unit, np.int32),
         )
         tids = np.frombuffer(term_ids, dtype=np.int32)
-        impacts = self._impact(np.frombuffer(tfs, dtype=np.float32), docnos)
-        self._merge(tids, docnos, impacts)
+        impacts = self._impact(np.frombuffer(tfs, dtype=np.float32), unitnos)
+        self._merge(tids, unitnos, impacts)
 
-    def add(self, doc: Document) -> None:
-        """Index one document, replacing any with the same (kind, id)."""
-        counts, length = self._analyse(doc)
-        docno = self._register(doc, length)
-        tids = np.array([self._term_id.setdefault(s, len(self._term_id)) for s in counts], np.int32)
-        self._grow_df()
-        docnos = np.full(len(tids), docno, dtype=np.int32)
-        impacts = self._impact(np.array(list(counts.values()), np.float32), docnos)
-        for tid, impact in zip(tids.tolist(), impacts.tolist(), strict=True):
-            docs, values = self._delta.setdefault(tid, ([], []))
-            docs.append(docno)
-            values.append(impact)
-        self._df[tids] += 1
-        self._delta_size += len(tids)
+    def add(self, doc: Document) -> int:
+        """Index one document, replacing any with the same (kind, id); returns its number."""
+        parts = passages_of(doc)
+        units = self._analyse(doc, parts)
+        docno = self._register(doc, [length for _, length in units], parts)
+        first = int(self._first.view[docno])
+        for offset, (counts, _) in enumerate(units):
+            tids = np.array(
+                [self._term_id.setdefault(s, len(self._term_id)) for s in counts], np.int32
+            )
+            self._grow_df()
+            unitnos = np.full(len(tids), first + offset, dtype=np.int32)
+            impacts = self._impact(np.array(list(counts.values()), np.float32), unitnos)
+            for tid, impact in zip(tids.tolist(), impacts.tolist(), strict=True):
+                found, values = self._delta.setdefault(tid, ([], []))
+                found.append(first + offset)
+                values.append(impact)
+            self._df[tids] += 1
+            self._delta_size += len(tids)
         if self._delta_size > max(20_000, len(self._docs) // 10):
             self._merge(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32))
+        return docno
 
     def remove(self, kind: Kind, id: str) -> None:
         """Forget a document; nothing happens if it is not indexed."""
@@ -198,41 +281,74 @@ class SearchIndex:
         if docno is not None:
             self._bury(docno)
 
+    def digest_of(self, kind: Kind, id: str) -> str | None:
+        """The fingerprint of a document's passages as indexed (see ``passages.digest``)."""
+        docno = self._docno.get((kind, id))
+        return None if docno is None else self._digest[docno]
+
+    def has_vectors(self, kind: Kind, id: str) -> bool:
+        docno = self._docno.get((kind, id))
+        return docno is not None and self.vectors.has(docno)
+
+    def set_vectors(
+        self, kind: Kind, id: str, vectors: npt.NDArray[np.float32], digest: str | None = None
+    ) -> bool:
+        """Attach a document's passage embeddings (one row per passage, unit length). False,
+        and nothing stored, when the document is not indexed or the embeddings are of another
+        text (another digest, or another number of passages)."""
+        docno = self._docno.get((kind, id))
+        if docno is None or len(vectors) != int(self._units_of.view[docno]):
+            return False
+        if digest is not None and digest != self._digest[docno]:
+            return False
+        self.vectors.put(docno, vectors)
+        return True
+
     def _bury(self, docno: int) -> None:
         alive = self._alive.view
         if alive[docno]:
             alive[docno] = False
             k = int(self._kind.view[docno])
-            self._count[k] -= 1
-            self._total_length[k] -= int(self._length.view[docno])
+            first, n = int(self._first.view[docno]), int(self._units_of.view[docno])
+            self._count[k] -= n
+            self._total_length[k] -= int(self._length.view[first : first + n].sum())
+            self.vectors.drop(docno)
 
-    def _analyse(self, doc: Document) -> tuple[dict[str, float], int]:
-        """Weighted term frequencies over the fields, and the length in words."""
-        counts: dict[str, float] = {}
-        length = 0
+    def _analyse(self, doc: Document, parts: tuple[str, ...]) -> list[tuple[dict[str, float], int]]:
+        """Per passage: weighted term frequencies over the fields, and the length in words."""
+        shared: dict[str, float] = {}
+        shared_length = 0
         fields = (
-            ("text", doc.text),
             ("title", doc.title),
             ("tags", " ".join(doc.tags)),
             ("service_area", doc.service_area),
+            ("suppliers", " ".join(doc.suppliers)),
+            ("partners", " ".join(doc.partners)),
             ("organisation", doc.organisation),
         )
         for name, value in fields:
-            if not value:
-                continue
-            words = [
-                w
-                for w in WORD.findall(normalise(value))
-                if 1 < len(w) <= MAX_WORD and w not in STOP_WORDS
-            ]
-            self._surface.update(words)
-            length += len(words)
-            weight = FIELD_WEIGHTS[name]
-            for term, n in Counter(map(stem, words)).items():
-                counts[term] = counts.get(term, 0.0) + weight * n
-        return counts, length
+            shared_length += self._count_words(value, FIELD_WEIGHTS[name], shared)
+        units = []
+        for passage in parts:
+            counts = dict(shared)
+            length = shared_length + self._count_words(passage, FIELD_WEIGHTS["text"], counts)
+            units.append((counts, length))
+        return units
 
-    def _register(self, doc: Document, length: int) -> int:
+    def _count_words(self, value: str, weight: float, counts: dict[str, float]) -> int:
+        if not value:
+            return 0
+        words = [
+            w
+            for w in WORD.findall(normalise(value))
+            if 1 < len(w) <= MAX_WORD and w not in STOP_WORDS
+        ]
+        self._surface.update(words)
+        for term, n in Counter(map(stem, words)).items():
+            counts[term] = counts.get(term, 0.0) + weight * n
+        return len(words)
+
+    def _register(self, doc: Document, lengths: list[int], parts: tuple[str, ...]) -> int:
         key = (doc.kind, doc.id)
         old = self._docno.get(key)
         if old is not None:
@@ -240,12 +356,16 @@ class SearchIndex:
         docno = len(self._keys)
         self._keys.append(key)
         self._docno[key] = docno
+        self._digest.append(digest(embedding_texts(doc, parts)))
         k = _KINDS.index(doc.kind)
         self._kind.extend([k])
-        self._length.extend([length])
         self._alive.extend([True])
-        self._count[k] += 1
-        self._total_length[k] += length
+        self._first.extend([self._unit_doc.size])
+        self._units_of.extend([len(lengths)])
+        self._unit_doc.extend(np.full(len(lengths), docno, np.int32))
+        self._length.extend(lengths)
+        self._count[k] += len(lengths)
+        self._total_length[k] += sum(lengths)
         parent = -1
         if doc.kind == "weeknote" and doc.project_id is not None:
             self._children.setdefault(doc.project_id, []).append(docno)
@@ -260,13 +380,13 @@ class SearchIndex:
             self._corrected.clear()
         return docno
 
-    def _impact(self, tfs: Floats, docnos: Ints) -> Floats:
+    def _impact(self, tfs: Floats, unitnos: Ints) -> Floats:
         avg = np.array(
             [t / c if c else 1.0 for t, c in zip(self._total_length, self._count, strict=True)],
             dtype=np.float32,
         )
-        kinds = self._kind.view[docnos].astype(np.intp)
-        lengths = self._length.view[docnos].astype(np.float32)
+        kinds = self._kind.view[self._unit_doc.view[unitnos]].astype(np.intp)
+        lengths = self._length.view[unitnos].astype(np.float32)
         norm = K1 * (1 - B + B * lengths / np.maximum(avg[kinds], 1.0))
         result: Floats = (tfs * (K1 + 1) / (tfs + norm)).astype(np.float32)
         return result
@@ -277,7 +397,7 @@ class SearchIndex:
             grown[: len(self._df)] = self._df
             self._df = grown
 
-    def _merge(self, tids: Ints, docnos: Ints, impacts: Floats) -> None:
+    def _merge(self, tids: Ints, unitnos: Ints, impacts: Floats) -> None:
         """Fold the main segment, the delta and new postings into a new main segment."""
         main_tids = np.repeat(
             np.arange(len(self._offsets) - 1, dtype=np.int32), np.diff(self._offsets)
@@ -286,14 +406,14 @@ class SearchIndex:
         delta_docs = [np.asarray(d, np.int32) for d, _ in self._delta.values()]
         delta_imps = [np.asarray(v, np.float32) for _, v in self._delta.values()]
         all_tids = np.concatenate([main_tids, *delta_tids, tids])
-        all_docs = np.concatenate([self._docs, *delta_docs, docnos])
+        all_units = np.concatenate([self._docs, *delta_docs, unitnos])
         all_imps = np.concatenate([self._impacts, *delta_imps, impacts])
-        keep = self._alive.view[all_docs]
-        all_tids, all_docs, all_imps = all_tids[keep], all_docs[keep], all_imps[keep]
+        keep = self._alive.view[self._unit_doc.view[all_units]]
+        all_tids, all_units, all_imps = all_tids[keep], all_units[keep], all_imps[keep]
         order = np.argsort(all_tids, kind="stable")
         counts = np.bincount(all_tids, minlength=len(self._term_id))
         self._offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self._docs = all_docs[order]
+        self._docs = all_units[order]
         self._impacts = all_imps[order]
         self._df = counts.astype(np.int32)
         self._delta = {}
@@ -347,17 +467,60 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ searching
 
-    def search(self, query: str, *, limit: int = 5) -> SearchResult:
-        """The best ``limit`` hits for a question, weeknotes grouped under their project."""
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 5,
+        query_vector: Floats | None = None,
+        mode: Mode = "auto",
+    ) -> SearchResult:
+        """The best ``limit`` hits for a question, weeknotes grouped under their project.
+
+        ``query_vector`` is the question's embedding (by the model that embedded the stored
+        passages). ``mode`` "auto" fuses both halves when there is a vector and something
+        embedded, and is lexical otherwise; the others are for measuring one half alone.
+        """
         parsed = query_terms(query[:20_000], self._synonyms, vocabulary=self)
         concepts = self._rarest(parsed)
         terms = terms_of(concepts)
+        used = self._mode(mode, query_vector)
         if not concepts or not self._docno or limit <= 0:
-            return SearchResult(query, terms, False, ())
+            return SearchResult(query, terms, False, (), mode=used)
         total, covered, attainable = self._score(concepts)
-        hits = self._top(total, covered, attainable, limit)
-        confident = bool(hits) and hits[0].score >= self.confidence_threshold
-        return SearchResult(query, terms, confident, hits)
+        sims = self.vectors.similarities(query_vector) if used != "lexical" else None
+        lexical = _UnitScores.of(self, total, covered, attainable)
+        candidates = self._candidates(lexical, sims, used)
+        hits, rep = self._top(candidates, limit)
+        if not hits:
+            return SearchResult(query, terms, False, (), mode=used)
+        hits = tuple(
+            self._with_passage(hit, doc, lexical, sims, used)
+            for hit, doc in zip(hits, rep, strict=True)
+        )
+        best = int(np.flatnonzero(candidates.docnos == rep[0])[0])
+        cosine = float(candidates.cosine[best])
+        evidence = Evidence(
+            cosine=None if math.isnan(cosine) or used == "lexical" else cosine,
+            coverage=float(candidates.coverage[best]),
+            lexical=float(candidates.lexical[best]),
+        )
+        judged = self.calibration.judge(evidence)
+        return SearchResult(
+            query,
+            terms,
+            judged.confident,
+            hits,
+            sure=judged.sure,
+            probability=judged.probability,
+            evidence=evidence,
+            mode=used,
+        )
+
+    def _mode(self, mode: Mode, vector: Floats | None) -> Literal["lexical", "semantic", "hybrid"]:
+        if vector is None or not len(self.vectors):
+            return "lexical"
+        return "hybrid" if mode == "auto" else mode
 
     def _rarest(self, parsed: ParsedQuery) -> tuple[Concept, ...]:
         if len(parsed.concepts) <= MAX_TERMS:
@@ -371,7 +534,7 @@ class SearchIndex:
         return tuple(c for c in parsed.concepts if c in keep)
 
     def _idf(self, df: int) -> float:
-        n = len(self._docno)
+        n = self.passage_count
         df = min(df, n)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
@@ -400,7 +563,7 @@ class SearchIndex:
         alternatives stand in for them at full weight. Coverage is the share of the question's
         (idf-weighted) concepts a document mentions at all, however often.
         """
-        n = len(self._keys)
+        n = self._unit_doc.size
         total = np.zeros(n, np.float32)
         covered = np.zeros(n, np.float32)
         scratch = [np.zeros(n, np.float32) for _ in range(4)]
@@ -462,12 +625,12 @@ class SearchIndex:
         """
         stems = {s for c in concepts for a in c.alternatives for s in a.stems}
         found = {s: self._postings(s) for s in stems}
-        floor = max(COMMON_SHARE * len(self._docno), COMMON_MIN_POSTINGS)
+        floor = max(COMMON_SHARE * self.passage_count, COMMON_MIN_POSTINGS)
         common = {s for s in stems if self._df_of(s) > floor}
         rare = [found[s][0] for s in stems - common if len(found[s][0])]
         if not common or not rare:
             return found
-        candidate = np.zeros(len(self._keys), dtype=np.bool_)
+        candidate = np.zeros(self._unit_doc.size, dtype=np.bool_)
         for docs in rare:
             candidate[docs] = True
         for s in common:
@@ -516,7 +679,7 @@ class SearchIndex:
             values, coverage = partial[docs], partial_cover[docs]
             partial[docs] = 0
             partial_cover[docs] = 0
-            found = np.zeros(len(self._keys), np.int8)
+            found = np.zeros(self._unit_doc.size, np.int8)
             for d, _ in parts:
                 found[d] += 1
             whole = found[docs] == len(parts)
@@ -529,21 +692,50 @@ class SearchIndex:
         cover[docs] = np.maximum(cover[docs], coverage)
         return docs
 
-    def _top(
-        self, total: Floats, covered: Floats, attainable: float, limit: int
-    ) -> tuple[Hit, ...]:
-        """Group weeknotes under their projects and keep the best ``limit`` groups."""
-        candidates = np.flatnonzero(total).astype(np.int32)
-        alive = self._alive.view
-        candidates = candidates[alive[candidates]]
-        if not len(candidates) or attainable <= 0:
-            return ()
-        bm25 = np.minimum(total[candidates] / attainable, 1.0)
-        coverage = np.minimum(covered[candidates] / attainable, 1.0)
-        scores = (1 - COVERAGE_WEIGHT) * bm25 + COVERAGE_WEIGHT * coverage
-        parents = self._parent.view[candidates]
+    def _candidates(
+        self,
+        lexical: _UnitScores,
+        sims: _Similarities | None,
+        mode: Literal["lexical", "semantic", "hybrid"],
+    ) -> _Candidates:
+        """The documents worth ranking, with both halves' evidence and the fused score."""
+        docs, lex, cov = lexical.docs, lexical.best, lexical.coverage
+        keep = _top_indices(lex, LEXICAL_CANDIDATES) if mode != "lexical" else slice(None)
+        docs, lex, cov = docs[keep], lex[keep], cov[keep]
+        if sims is None:
+            cosine = np.full(len(docs), np.nan, np.float32)
+            return _Candidates(docs, lex, cov, cosine, lex)
+        alive = cast("npt.NDArray[np.bool_]", self._alive.view)
+        semantic_docs = sims.best_documents(SEMANTIC_CANDIDATES, alive)
+        extra = np.setdiff1d(semantic_docs, docs, assume_unique=False)
+        docs = np.concatenate([docs, extra]).astype(np.int32)
+        lex = np.concatenate([lex, np.zeros(len(extra), np.float32)])
+        lookup = lexical.lookup(extra)
+        lex[len(lex) - len(extra) :] = lookup[0]
+        cov = np.concatenate([cov, lookup[1]])
+        cosine = sims.of_documents(docs)
+        if mode == "semantic":
+            score = np.where(np.isnan(cosine), np.float32(-1), cosine).astype(np.float32)
+        else:
+            top = float(lex.max()) if len(lex) else 0.0
+            relative = lex / top if top > 0 else lex
+            fused = self.lexical_share * relative + (1 - self.lexical_share) * cosine
+            # Not embedded yet: the document keeps its lexical score, so it is still found.
+            score = np.where(np.isnan(cosine), lex, fused).astype(np.float32)
+        return _Candidates(docs, lex, cov, cosine, score)
+
+    def _top(self, candidates: _Candidates, limit: int) -> tuple[tuple[Hit, ...], list[int]]:
+        """Group weeknotes under their projects and keep the best ``limit`` groups; with each
+        hit, the document (a project or one of its weeknotes) that earned its score."""
+        alive = cast("npt.NDArray[np.bool_]", self._alive.view)
+        docs = candidates.docnos
+        usable = (candidates.score > 0) & alive[docs]
+        docs, scores = docs[usable], candidates.score[usable]
+        if not len(docs):
+            return (), []
+        parents = cast(Ints, self._parent.view)[docs]
         grouped = (parents >= 0) & alive[np.maximum(parents, 0)]
-        group = np.where(grouped, parents, candidates)
+        group = np.where(grouped, parents, docs)
         adjusted = np.where(grouped, scores * WEEKNOTE_DISCOUNT, scores)
         chosen = self._best_groups(adjusted, group, limit)
         is_chosen = np.zeros(len(self._keys), dtype=np.bool_)
@@ -553,15 +745,26 @@ class SearchIndex:
         for i in members[np.argsort(-adjusted[members], kind="stable")].tolist():
             found = weeknotes[int(group[i])]
             if len(found) < MAX_WEEKNOTES_PER_HIT:
-                found.append(self._keys[int(candidates[i])][1])
-        return tuple(
-            Hit(self._keys[g][0], self._keys[g][1], round(score, 4), tuple(weeknotes[g]))
-            for g, score in chosen.items()
-        )
+                found.append(self._keys[int(docs[i])][1])
+        hits, rep = [], []
+        for g, (score, i) in chosen.items():
+            doc = int(docs[i])
+            via = self._keys[doc][1] if doc != g else None
+            hits.append(
+                Hit(
+                    self._keys[g][0],
+                    self._keys[g][1],
+                    round(score, 4),
+                    tuple(weeknotes[g]),
+                    via=via,
+                )
+            )
+            rep.append(doc)
+        return tuple(hits), rep
 
     @staticmethod
-    def _best_groups(adjusted: Floats, group: Ints, limit: int) -> dict[int, float]:
-        """The best ``limit`` groups with their scores, best first.
+    def _best_groups(adjusted: Floats, group: Ints, limit: int) -> dict[int, tuple[float, int]]:
+        """The best ``limit`` groups with their scores and best member, best first.
 
         Sorting every candidate costs milliseconds at 100k documents, so look at the best few
         hundred first and widen only if many of them share a group.
@@ -573,13 +776,97 @@ class SearchIndex:
                 order = top[np.argsort(-adjusted[top], kind="stable")]
             else:
                 order = np.argsort(-adjusted, kind="stable")
-            chosen: dict[int, float] = {}
+            chosen: dict[int, tuple[float, int]] = {}
             for i in order.tolist():
                 g = int(group[i])
                 if g not in chosen:
-                    chosen[g] = float(adjusted[i])
+                    chosen[g] = (float(adjusted[i]), i)
                     if len(chosen) == limit:
                         return chosen
             if window >= len(adjusted):
                 return chosen
             window *= 8
+
+    def _with_passage(
+        self,
+        hit: Hit,
+        doc: int,
+        lexical: _UnitScores,
+        sims: _Similarities | None,
+        mode: Literal["lexical", "semantic", "hybrid"],
+    ) -> Hit:
+        """The hit with the passage of ``doc`` that best answers: the snippet comes from it."""
+        first, n = int(self._first.view[doc]), int(self._units_of.view[doc])
+        lex = lexical.unit_values(first, n)
+        cos = sims.of_passages(doc) if sims is not None else None
+        if cos is None or len(cos) != n or mode == "lexical":
+            value = lex
+        elif mode == "semantic":
+            value = cos
+        else:
+            top = float(lex.max())
+            value = (
+                self.lexical_share * (lex / top if top > 0 else lex)
+                + (1 - self.lexical_share) * cos
+            )
+        return Hit(
+            hit.kind,
+            hit.id,
+            hit.score,
+            hit.weeknote_ids,
+            passage=int(np.argmax(value)),
+            via=hit.via,
+        )
+
+
+def _top_indices(values: Floats, k: int) -> npt.NDArray[np.intp]:
+    if len(values) <= k:
+        return np.arange(len(values))
+    return np.argpartition(-values, k)[:k]
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitScores:
+    """The lexical half of one question: per matching unit, then per document."""
+
+    units: Ints  # matching units, in unit order (so grouped by document)
+    values: Floats  # their lexical scores, 0..1
+    docs: Ints  # documents with a matching unit, ascending
+    best: Floats  # per document: best passage plus PASSAGE_BONUS x the rest (at most as much)
+    coverage: Floats  # per document: the best passage's share of the question's concepts
+
+    @classmethod
+    def of(
+        cls, index: SearchIndex, total: Floats, covered: Floats, attainable: float
+    ) -> _UnitScores:
+        units = np.flatnonzero(total).astype(np.int32)
+        owners = index._unit_doc.view[units]
+        alive = index._alive.view[owners]
+        units, owners = units[alive], owners[alive]
+        if not len(units) or attainable <= 0:
+            empty = np.zeros(0, np.float32)
+            return cls(units, empty, np.zeros(0, np.int32), empty, empty)
+        bm25 = np.minimum(total[units] / attainable, 1.0)
+        coverage = np.minimum(covered[units] / attainable, 1.0)
+        values = ((1 - COVERAGE_WEIGHT) * bm25 + COVERAGE_WEIGHT * coverage).astype(np.float32)
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        top = np.maximum.reduceat(values, starts)
+        rest = np.add.reduceat(values, starts) - top
+        best = (top + PASSAGE_BONUS * np.minimum(rest, top)).astype(np.float32)
+        cover = np.maximum.reduceat(coverage, starts).astype(np.float32)
+        return cls(units, values, owners[starts].astype(np.int32), best, cover)
+
+    def lookup(self, docs: Ints) -> tuple[Floats, Floats]:
+        """``best`` and ``coverage`` of these documents (0 where nothing matched)."""
+        at = np.searchsorted(self.docs, docs)
+        at = np.minimum(at, max(len(self.docs) - 1, 0))
+        found = (self.docs[at] == docs) if len(self.docs) else np.zeros(len(docs), np.bool_)
+        best = np.where(found, self.best[at] if len(self.docs) else 0, 0).astype(np.float32)
+        cover = np.where(found, self.coverage[at] if len(self.docs) else 0, 0).astype(np.float32)
+        return best, cover
+
+    def unit_values(self, first: int, n: int) -> Floats:
+        lo, hi = np.searchsorted(self.units, [first, first + n])
+        out = np.zeros(n, np.float32)
+        out[self.units[lo:hi] - first] = self.values[lo:hi]
+        return out

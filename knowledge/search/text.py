@@ -8,10 +8,11 @@ term in a document whatever its case, inflection or apostrophes.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import snowballstemmer
 
@@ -97,19 +98,31 @@ class Token:
 
 
 class Stemmer:
-    """English Snowball stemmer with a cache (stemming is the hot path of indexing)."""
+    """English Snowball stemmer with a cache (stemming is the hot path of indexing).
 
-    __slots__ = ("_cache", "_max", "_stemmer")
+    Safe to call from several threads: a snowballstemmer object keeps the word it is working on
+    in itself, so two threads sharing one raise IndexError or get each other's stems; each
+    thread gets its own. The cache is shared: a dict lookup or store is atomic, and clearing it
+    only costs some stems again.
+    """
+
+    __slots__ = ("_cache", "_local", "_max")
 
     def __init__(self, *, max_cached: int = 500_000) -> None:
-        self._stemmer = snowballstemmer.stemmer("english")
+        self._local = threading.local()
         self._cache: dict[str, str] = {}
         self._max = max_cached
+
+    def _stemmer(self) -> Any:
+        stemmer = getattr(self._local, "stemmer", None)
+        if stemmer is None:
+            stemmer = self._local.stemmer = snowballstemmer.stemmer("english")
+        return stemmer
 
     def __call__(self, word: str) -> str:
         stem = self._cache.get(word)
         if stem is None:
-            stem = str(self._stemmer.stemWord(word)) if word.isalpha() else word
+            stem = str(self._stemmer().stemWord(word)) if word.isalpha() else word
             if len(self._cache) >= self._max:
                 self._cache.clear()
             self._cache[word] = stem

@@ -54,7 +54,24 @@ def finder() -> FakeFinder:
         snippet="Book a bulky waste collection",
         contact="#bulky-waste",
     )
-    return FakeFinder({"bulky waste booking": Finding("bulky waste booking", True, (card,))})
+    near = ResultCard(
+        kind="project",
+        id="parking-permits",
+        title="Parking permits",
+        organisation="Camden",
+        stage="alpha",
+        updated=date(2025, 1, 10),
+        score=0.5,
+        snippet="Residents' parking permits online",
+        contact="#parking",
+    )
+    return FakeFinder(
+        {
+            "bulky waste booking": Finding("bulky waste booking", True, (card,), sure=True),
+            # good enough for someone who asked, not for a reply nobody asked for
+            "parking permit renewals": Finding("parking permit renewals", True, (near,)),
+        }
+    )
 
 
 @pytest.fixture
@@ -601,6 +618,21 @@ def test_answer_if_confident_stays_quiet_and_unlogged_when_unsure(
     )
     assert answer is not None and answer.results[0].id == "bulky-waste"
     assert len(register.questions) == 1
+
+
+def test_an_unprompted_answer_needs_the_stricter_bar(bot: Bot, register: FakeRegister) -> None:
+    asked = say(bot, "ask parking permit renewals")
+    assert asked.tone == "answer" and asked.results[0].id == "parking-permits"
+    logged = len(register.questions)
+    overheard = bot.answer_if_confident(
+        Incoming(
+            text="parking permit renewals",
+            sender=ALICE,
+            conversation=CHANNEL,
+            received_at=CLOCK.now(),
+        )
+    )
+    assert overheard is None and len(register.questions) == logged
 
 
 def test_everyone_who_speaks_is_remembered(bot: Bot, register: FakeRegister) -> None:

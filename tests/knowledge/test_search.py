@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from knowledge.search import (
     SearchIndex,
     Synonyms,
     index_terms,
+    load_calibration,
     load_synonyms,
     query_terms,
     snippet,
@@ -440,12 +442,17 @@ def test_confidence(index: SearchIndex, question: str, confident: bool) -> None:
     assert index.search(question).confident is confident
 
 
-def test_threshold_is_configurable() -> None:
-    strict = SearchIndex(confidence_threshold=1.01)
+def test_the_bars_come_from_the_calibration() -> None:
+    shipped = load_calibration()
+    strict = SearchIndex(calibration=replace(shipped, ask=1.01, passive=1.01))
     strict.add_many(DOCS)
     result = strict.search("council tax reminder texts")
     assert result.hits
-    assert result.confident is False
+    assert 0 < result.probability < 1
+    assert (result.confident, result.sure) == (False, False)
+    lenient = SearchIndex(calibration=replace(shipped, ask=0.0, passive=0.0))
+    lenient.add_many(DOCS)
+    assert lenient.search("council tax reminder texts").sure is True
 
 
 def test_custom_synonyms() -> None:

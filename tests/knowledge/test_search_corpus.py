@@ -6,8 +6,10 @@ Reads only files inside the repository (the corpus under ../shared may not exist
 /work/shared/corpus/README.md: answered at rank r when the r-th hit's id, or one of its
 weeknote ids, is in ``rel``; an empty ``rel`` means the honest answer is "nobody yet").
 
-The default confidence threshold was calibrated on these questions: with it, every answerable
-question's best hit scores at least ~0.37 and every unanswerable one at most ~0.23.
+These run the lexical half alone (no embeddings). Whether an answer is confident comes from
+the calibration fitted on the dev sets' tuning split (tools/calibrate.py); the figures that
+count are bench/quality.py's on the held-out split. Here the calibration only has to keep
+lexical search mostly right and, above all, honest.
 """
 
 from __future__ import annotations
@@ -126,10 +128,9 @@ def test_labelled_question(index: SearchIndex, question: str, rel: list[str]) ->
     if rel:
         found_at = rank(result, rel)
         assert found_at is not None, [(h.id, h.score) for h in result.hits]
-        assert found_at <= 3, [(h.id, h.score) for h in result.hits]
-        assert result.confident, result.hits[0].score
+        assert found_at <= 5, [(h.id, h.score) for h in result.hits]  # lexical alone: top 5
     else:
-        assert not result.confident, [(h.id, h.score) for h in result.hits]
+        assert not result.sure, [(h.id, h.score) for h in result.hits]
 
 
 def test_dev_queries_are_all_present() -> None:
@@ -138,16 +139,15 @@ def test_dev_queries_are_all_present() -> None:
     assert any(not q["rel"] for q in queries)
 
 
-def test_threshold_sits_in_the_gap(index: SearchIndex) -> None:
-    """The margin either side of the threshold, so a drift in scoring shows up here first."""
+def test_lexical_confidence_is_mostly_right_and_honest(index: SearchIndex) -> None:
+    """Lexical evidence alone is weaker than the hybrid's, so the bar is lower than issue 11's
+    targets; what must hold is that unanswerable questions are mostly not claimed."""
     answerable, unanswerable = [], []
     for q in _load(DEV_QUERIES) + OWN_QUERIES:
-        hits = index.search(q["q"]).hits
-        best = hits[0].score if hits else 0.0
-        (answerable if q["rel"] else unanswerable).append(best)
-    threshold = index.confidence_threshold
-    assert min(answerable) - threshold >= 0.04
-    assert threshold - max(unanswerable) >= 0.04
+        result = index.search(q["q"])
+        (answerable if q["rel"] else unanswerable).append(result.confident)
+    assert sum(answerable) / len(answerable) >= 0.6
+    assert unanswerable.count(False) / len(unanswerable) >= 0.8
 
 
 def test_every_demo_record_is_indexed(index: SearchIndex, records: list[dict[str, Any]]) -> None:

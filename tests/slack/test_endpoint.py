@@ -324,8 +324,10 @@ async def test_a_listened_channel_gets_one_threaded_answer_only_when_confident(
             **extra,
         }
 
+    # Worded so that search is sure of it: an unprompted reply needs a stricter bar than an
+    # asked question (a borderline match is answered when asked, not volunteered).
     await slack.event(
-        message("has anyone made a game for budget consultations?", "1700000002.000100")
+        message("has anyone made a budget simulator for public consultation?", "1700000002.000100")
     )
     await settle(slack)
     assert slack.fake.calls_to("chat.postMessage") == []  # not listening yet
@@ -333,7 +335,7 @@ async def test_a_listened_channel_gets_one_threaded_answer_only_when_confident(
     _, rid = await slack.slash("/hasanyone", "listen on")
     await slack.responses(rid)
     await slack.event(
-        message("has anyone made a game for budget consultations?", "1700000003.000100")
+        message("has anyone made a budget simulator for public consultation?", "1700000003.000100")
     )
     [answer] = await slack.fake.wait_for("chat.postMessage")
     assert answer.params["thread_ts"] == "1700000003.000100" and "Budgetron" in all_text(
@@ -341,7 +343,7 @@ async def test_a_listened_channel_gets_one_threaded_answer_only_when_confident(
     )
     await slack.event(
         message(
-            "has anyone made a game for budget consultations please?",
+            "has anyone made a budget simulator for public consultation please?",
             "1700000003.000200",
             thread_ts="1700000003.000100",
         )
@@ -352,7 +354,9 @@ async def test_a_listened_channel_gets_one_threaded_answer_only_when_confident(
     await slack.event(message("we shipped the budget game today", "1700000005.000100"))
     await slack.event(
         message(
-            "has anyone made a game for budget consultations?", "1700000006.000100", bot_id="B9"
+            "has anyone made a budget simulator for public consultation?",
+            "1700000006.000100",
+            bot_id="B9",
         )
     )
     await settle(slack)

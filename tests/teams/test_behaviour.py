@@ -88,7 +88,7 @@ async def test_a_listening_channel_gets_one_threaded_answer_only_when_confident(
 ) -> None:
     channel = new_conversation()
     owner(teams)
-    question = "has anyone made a game for budget consultations?"
+    question = "has anyone made a budget simulator for public consultation?"  # search is sure
     await teams.send(in_thread(teams, channel, "10", question))
     await teams.send(in_thread(teams, channel, "11", "<at>hasanyone</at> listen on"))
     await teams.replies(1)  # only the reply to `listen on`: it was not listening before

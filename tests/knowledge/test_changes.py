@@ -117,7 +117,9 @@ def test_postgresql_a_long_transaction_committing_a_lower_id_is_not_lost(
     assert ids["slow-import"] < ids["quick-post"]  # "id > last seen" would have skipped it
     assert read(feed, engine) == [("project", "slow-import")]
     assert read(feed, engine) == []
-    assert feed.applied == set()  # nothing running: nothing remembered
+    # What the feed still remembers is only what it delivered and must not deliver again;
+    # it forgets it once no transaction on the server is older (other tests' may be).
+    assert feed.applied <= set(ids.values())
     engine.dispose()
 
 

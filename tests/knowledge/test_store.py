@@ -314,4 +314,7 @@ def test_a_bulk_import_long_ago_is_not_reread_by_later_syncs(empty_app: App) -> 
     load_demo(empty_app.repo, now=empty_app.clock.now() - timedelta(hours=1))
     empty_app.finder.sync()
     assert empty_app.finder.sync() == 0
-    assert empty_app.finder.last_scanned == 0  # not even the timestamps of the imported rows
+    if empty_app.engine.dialect.name == "sqlite":
+        # Not even the ids of the imported rows. (On PostgreSQL a transaction anywhere on the
+        # server, such as another test's, keeps the change feed looking back until it ends.)
+        assert empty_app.finder.last_scanned == 0

@@ -93,7 +93,7 @@ async def test_a_dm_with_a_screenshot_and_a_broadcast_thread_reply_are_answered(
             "channel_type": "channel",
             "channel": "C0GENERAL",
             "user": "UBOB",
-            "text": "has anyone made a game for budget consultations?",
+            "text": "has anyone made a budget simulator for public consultation?",
             "ts": "1700000050.000200",
             "thread_ts": "1700000050.000100",
         }

@@ -33,6 +33,7 @@ from knowledge.questions import QuestionStore
 from knowledge.reminders import ReminderStore
 from knowledge.repository import Repository
 from knowledge.search import SearchIndex, load_synonyms
+from knowledge.subscriptions import SubscriptionStore
 
 log = logging.getLogger(__name__)
 DEMO_DATA = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "demo" / "demo.jsonl"
@@ -50,6 +51,7 @@ class App:
     questions: QuestionStore
     people: PeopleStore
     outbox: OutboxStore
+    subscriptions: SubscriptionStore
     services: Services
     bot: Bot
     locks: sa.Engine  # where PostgreSQL advisory locks are taken (the leader, migrations)
@@ -97,6 +99,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         finder.worker.before_each = finder.sync
     channels = ChannelStore(engine)
     questions, people, outbox = QuestionStore(engine), PeopleStore(engine), OutboxStore(engine)
+    subscriptions = SubscriptionStore(engine)
     services = Services(
         clock=clock,
         projects=repo,
@@ -109,6 +112,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         reminders=ReminderStore(engine),
         claims=ClaimStore(engine),
         outbox=outbox,
+        subscriptions=subscriptions,
         access=Access(frozenset(settings.community_managers)),
     )
     return App(
@@ -121,6 +125,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         questions,
         people,
         outbox,
+        subscriptions,
         services,
         Bot(services),
         locks,

@@ -17,7 +17,7 @@ from adapters.app import App, build_app, load_demo, make_engines
 from adapters.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from knowledge.digests import SubscriptionInfo
+    from bot.model import DigestFilter, Subscription
 
 log = logging.getLogger("hasanyone")
 cli = typer.Typer(
@@ -329,26 +329,30 @@ def embed(
 @digest_cli.command("preview")
 def digest_preview(
     channel: Annotated[
-        str | None, typer.Option(help="A subscribed channel: its filters and period.")
+        str | None, typer.Option(help="A subscribed channel: its filters, community and period.")
     ] = None,
 ) -> None:
-    """Print the digest of the last seven days (or what a channel would get now)."""
+    """Print the digest of the last seven days (or exactly what a channel would get now)."""
+    from dataclasses import replace
     from datetime import timedelta
 
-    from bot.digest import compose_digest
-    from jobs.schedule import last_fire, period
-    from knowledge.digests import DigestStore
+    from bot.digest import compose_digest, digest_for
+    from bot.schedule import last_fire, period
 
     app = _app()
     end = app.clock.now()
-    start = end - timedelta(days=7)
-    if channel is not None:
-        sub = DigestStore(app.engine).find(channel)
-        if sub is None:
-            _err(f"Channel {channel!r} has no digest. See: hasanyone digest list")
-            raise typer.Exit(2)
-        start, end = period(last_fire(sub.day, sub.time, sub.timezone, end))
-    print(compose_digest(app.repo.activity_between(start, end)).text)
+    if channel is None:
+        # The operator's view: every community's shareable questions, no filter.
+        print(compose_digest(app.repo.activity_between(end - timedelta(days=7), end)).text)
+        return
+    sub = app.subscriptions.in_channel(channel)
+    if sub is None:
+        _err(f"Channel {channel!r} has no digest. See: hasanyone digest list")
+        raise typer.Exit(2)
+    start, end = period(last_fire(sub.day, sub.time, sub.timezone, end))
+    digest = digest_for(replace(sub, post_when_quiet=True), app.repo.activity_between(start, end))
+    assert digest is not None  # a quiet week still says so in a preview
+    print(digest.text)
 
 
 @digest_cli.command("run")
@@ -418,90 +422,168 @@ def _when(app: App, at: str | None) -> datetime:
 def digest_subscribe(
     platform: Annotated[str, typer.Option(help="slack or teams.")],
     channel: Annotated[str, typer.Option(help="The channel or conversation id.")],
-    day: Annotated[str, typer.Option(help="mon … sun.")] = "mon",
-    time: Annotated[str, typer.Option(help="Local time, HH:MM.")] = "09:00",
-    tz: Annotated[str, typer.Option(help="IANA timezone.")] = "Europe/London",
+    day: Annotated[str | None, typer.Option(help="mon … sun (new: mon).")] = None,
+    time: Annotated[str | None, typer.Option(help="Local time, HH:MM (new: 09:00).")] = None,
+    tz: Annotated[str | None, typer.Option(help="IANA timezone (new: Europe/London).")] = None,
     workspace: Annotated[str, typer.Option(help="Slack team id or Teams tenant id.")] = "",
     service_area: Annotated[
         list[str] | None, typer.Option(help="Only this service area (repeatable).")
     ] = None,
     organisation: Annotated[
-        list[str] | None, typer.Option(help="Only this organisation id (repeatable).")
+        list[str] | None, typer.Option(help="Only this organisation, by name or id (repeatable).")
     ] = None,
+    everything: Annotated[
+        bool, typer.Option("--everything", help="Drop the service-area and organisation filters.")
+    ] = False,
     quiet: Annotated[
-        str, typer.Option(help="A week with no news: 'line' posts one line, 'skip' nothing.")
-    ] = "line",
+        str | None, typer.Option(help="A week with no news: 'line' posts one line, 'skip' nothing.")
+    ] = None,
 ) -> None:
-    """Subscribe a channel to the weekly digest (or change its schedule, filters and what a
-    quiet week gets)."""
-    import re
-
+    """Subscribe a channel to the weekly digest, or change what is given of an existing one
+    (everything else stays as it was; a paused digest resumes)."""
     from bot.clock import zone_named
-    from bot.model import DigestFilter
-    from jobs.schedule import DAYS
-    from knowledge.digests import DigestStore
+    from bot.model import ConversationRef
+    from bot.schedule import DAYS, day_named, time_named
 
     problems = []
     if platform not in ("slack", "teams"):
         problems.append(f"--platform must be slack or teams, not {platform!r}")
-    if day[:3].lower() not in DAYS:
+    if day is not None and day_named(day) is None:
         problems.append(f"--day must be one of {', '.join(DAYS)}, not {day!r}")
-    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", time):
+    if time is not None and time_named(time) is None:
         problems.append(f"--time must look like 09:00, not {time!r}")
-    if zone_named(tz) is None:
+    if tz is not None and zone_named(tz) is None:
         problems.append(f"--tz must be a timezone such as Europe/London, not {tz!r}")
-    if quiet not in ("line", "skip"):
+    if quiet not in (None, "line", "skip"):
         problems.append(f"--quiet must be line or skip, not {quiet!r}")
     if problems:
         _err("\n".join(problems))
         raise typer.Exit(2)
     app = _app()
     if platform == "teams":
-        from knowledge.conversations import ConversationStore
-
-        if ConversationStore(app.engine).state("teams", channel) != "installed":
-            _err(
-                f"hasanyone has not been added to Teams conversation {channel!r} (or was "
-                "removed from it), so it could not post there. Add the app to the team or "
-                "chat and @mention it once, or have a team owner say `digest on` in the "
-                "channel itself."
-            )
-            raise typer.Exit(2)
-    hour, minute = time.split(":")
-    sub = DigestStore(app.engine).subscribe(
-        platform,
-        channel,
+        _refuse_unseen_teams_conversation(app, channel)
+    only = _filter(app, service_area, organisation, everything=everything)
+    sub = app.subscriptions.subscribe(
+        ConversationRef(platform, channel, workspace),
+        by="cli",
         now=app.clock.now(),
-        workspace_id=workspace,
-        day=day[:3].lower(),
-        time=f"{int(hour):02d}:{minute}",
+        day=day_named(day) if day else None,
+        time=time_named(time) if time else None,
         timezone=tz,
-        only=DigestFilter(tuple(service_area or ()), tuple(organisation or ())),
-        post_when_quiet=quiet == "line",
+        only=only,
+        post_when_quiet=None if quiet is None else quiet == "line",
     )
     print(f"{sub.platform} {sub.channel_id}: {_subscription_terms(sub)}")
 
 
-def _subscription_terms(sub: SubscriptionInfo) -> str:
+def _refuse_unseen_teams_conversation(app: App, channel: str) -> None:
+    from knowledge.conversations import ConversationStore
+
+    if ConversationStore(app.engine).state("teams", channel) != "installed":
+        _err(
+            f"hasanyone has not been added to Teams conversation {channel!r} (or was "
+            "removed from it), so it could not post there. Add the app to the team or "
+            "chat and @mention it once, or have a team owner say `digest on` in the "
+            "channel itself."
+        )
+        raise typer.Exit(2)
+
+
+def _filter(
+    app: App, areas: list[str] | None, organisations: list[str] | None, *, everything: bool
+) -> DigestFilter | None:
+    """The filter the options ask for (checked like the chat's `digest only …`), or None to
+    keep the subscription's own."""
+    from bot.commands.digest import organisations_named, service_areas_named
+    from bot.model import DigestFilter
+
+    if everything:
+        return DigestFilter()
+    if not areas and not organisations:
+        return None
+    found_areas = service_areas_named(areas or [], app.services) if areas else ()
+    found_orgs = organisations_named(organisations or [], app.services) if organisations else ()
+    problems = [p for p in (found_areas, found_orgs) if isinstance(p, str)]
+    if problems:
+        _err("\n".join(f"--service-area/--organisation: {p}" for p in problems))
+        raise typer.Exit(2)
+    assert not isinstance(found_areas, str) and not isinstance(found_orgs, str)
+    return DigestFilter(found_areas, found_orgs)
+
+
+def _subscription_terms(sub: Subscription) -> str:
     """When a subscription posts, what it is limited to, and what a quiet week gets."""
-    only = "".join(f"; only {k}: {', '.join(v)}" for k, v in sub.filters.items())
+    only = ""
+    if sub.only.service_areas:
+        only += f"; only service areas: {', '.join(sub.only.service_areas)}"
+    if sub.only.organisations:
+        only += f"; only organisations: {', '.join(sub.only.organisations)}"
     quiet = "" if sub.post_when_quiet else "; nothing in a quiet week"
-    return f"every {sub.day} at {sub.time} ({sub.timezone}){only}{quiet}"
+    paused = f"; PAUSED ({sub.paused_reason or 'turned off'})" if not sub.active else ""
+    return f"every {sub.day} at {sub.time} ({sub.timezone}){only}{quiet}{paused}"
+
+
+def _subscribed(app: App, channel: str) -> Subscription:
+    sub = app.subscriptions.in_channel(channel)
+    if sub is None:
+        _err(f"Channel {channel!r} has no digest. See: hasanyone digest list")
+        raise typer.Exit(2)
+    return sub
+
+
+@digest_cli.command("pause")
+def digest_pause(
+    channel: Annotated[str, typer.Option(help="The channel or conversation id.")],
+    reason: Annotated[str, typer.Option(help="Why (shown by `digest list`).")] = "paused by hand",
+) -> None:
+    """Stop a channel's digest for now, keeping its settings (`digest resume` starts it again)."""
+    app = _app()
+    sub = _subscribed(app, channel)
+    assert sub.id is not None
+    app.subscriptions.pause(sub.id, reason)
+    print(f"{sub.platform} {sub.channel_id}: paused ({reason}).")
+
+
+@digest_cli.command("resume")
+def digest_resume(
+    channel: Annotated[str, typer.Option(help="The channel or conversation id.")],
+) -> None:
+    """Start a paused digest again, with the settings it had."""
+    app = _app()
+    sub = _subscribed(app, channel)
+    if sub.platform == "teams":
+        _refuse_unseen_teams_conversation(app, channel)
+    sub = app.subscriptions.subscribe(sub.where, by="cli", now=app.clock.now())
+    print(f"{sub.platform} {sub.channel_id}: {_subscription_terms(sub)}")
+
+
+@digest_cli.command("unsubscribe")
+def digest_unsubscribe(
+    channel: Annotated[str, typer.Option(help="The channel or conversation id.")],
+) -> None:
+    """Stop a channel's digest (as `digest off` does in the channel)."""
+    app = _app()
+    sub = _subscribed(app, channel)
+    app.subscriptions.unsubscribe(sub.where)
+    print(f"{sub.platform} {sub.channel_id}: no longer gets the digest.")
 
 
 @digest_cli.command("list")
-def digest_list() -> None:
-    """Every active subscription and its last run."""
-    from knowledge.digests import DigestStore
+def digest_list(
+    paused: Annotated[
+        bool, typer.Option("--paused", help="Also the paused ones, and why.")
+    ] = False,
+) -> None:
+    """Every active subscription (with --paused, the paused ones too) and its last run."""
+    from knowledge.subscriptions import SubscriptionStore
 
     app = _app()
-    store = DigestStore(app.engine)
-    last = {r.subscription_id: r for r in store.runs()}
-    subs = store.subscriptions()
+    last = {r.subscription_id: r for r in SubscriptionStore(app.engine).runs()}
+    subs = app.subscriptions.subscriptions(paused=paused)
     if not subs:
         print("No channel gets the digest yet.")
     for sub in subs:
-        run = last.get(sub.id)
+        run = last.get(sub.id or -1)
         status = (
             f"last: {run.period_start} {run.status}"
             + (f" ({run.error})" if run and run.error else "")

@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from adapters.app import App
-from bot.model import Reply
+from bot.model import Reply, Subscription
+from bot.ports import DirectMessenger, Poster
 from jobs.digests import DigestJob, run_due
 from jobs.outbox import deliver
-from jobs.ports import DirectMessenger, Poster
-from knowledge.digests import DigestStore, SubscriptionInfo
 from knowledge.leader import Leadership
 
 if TYPE_CHECKING:
@@ -78,7 +77,7 @@ def _endpoint(app: App) -> Any:
 
 
 def digest_job(app: App, *, teams_endpoint: Any = None) -> DigestJob:
-    def paused(sub: SubscriptionInfo, reason: str) -> None:
+    def paused(sub: Subscription, reason: str) -> None:
         """Tell the community managers (through the outbox: once each, surviving restarts);
         it is logged either way."""
         text = f"The digest for {sub.platform} channel {sub.channel_id} is paused: {reason}."
@@ -89,7 +88,8 @@ def digest_job(app: App, *, teams_endpoint: Any = None) -> DigestJob:
             )
 
     return DigestJob(
-        store=DigestStore(app.engine),
+        subscriptions=app.subscriptions,
+        runs=app.subscriptions,
         activity=app.repo,
         posters=posters(app, teams_endpoint=teams_endpoint),
         on_paused=paused,
@@ -134,7 +134,9 @@ def attach_scheduler(
         direct = messengers(app, teams_endpoint=teams_endpoint)
 
         async def sweep() -> None:
-            sync_subscriptions(scheduler, await asyncio.to_thread(job.store.subscriptions), run)
+            sync_subscriptions(
+                scheduler, await asyncio.to_thread(job.subscriptions.subscriptions), run
+            )
             await run()
 
         async def run() -> None:

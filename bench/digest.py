@@ -23,7 +23,7 @@ What it does, in order:
    logged inside it. Earlier digest subscriptions, runs and Teams conversation references are
    deleted (working copy only).
 3. **Subscriptions.** `--slack` Slack channels and `--teams` Teams conversations are subscribed
-   with DigestStore.subscribe, with their filters and post_when_quiet. The mix: 40% no filter, 40% one of 10 service areas,
+   with SubscriptionStore.subscribe, with their filters and post_when_quiet. The mix: 40% no filter, 40% one of 10 service areas,
    20% one of 5 organisations; 20% post_when_quiet=false; schedules Monday 09:00 London (55%),
    Monday 08:30 London (15%), Monday 09:00 Dublin (10%) and 10:00 Paris (10%) (both the same
    instant as 09:00 London), and 10% not due at 09:05 (Monday 09:30, Tuesday 09:00). Each Teams
@@ -39,7 +39,7 @@ What it does, in order:
 5. **One sweep**: jobs.digests.run_due at `--monday` 09:05 Europe/London, with the posters built
    by adapters.scheduling.digest_job (SlackPoster on slack_sdk's AsyncWebClient; TeamsPoster on
    TeamsEndpoint, in local mode: no app id, so no tokens). jobs.digests.load_activity (once
-   per period, in a worker thread) and jobs.digests.compose_for (once per channel) are wrapped
+   per period, in a worker thread) and jobs.digests.digest_for (once per channel) are wrapped
    to time every call (wall, and CPU via time.thread_time).
 6. **A compose-only pass** without the sweep's sharing, over `--compose-sample` due
    subscriptions spread over the mix: each loads its period itself, the worst case.
@@ -79,6 +79,7 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
 
+from bot.model import DigestFilter  # noqa: E402
 from tests.fakes.bot_connector import FakeConnector, _error, _Route  # noqa: E402
 from tests.fakes.slack_api import FakeSlack, _failure_response, _read_params  # noqa: E402
 
@@ -372,10 +373,10 @@ def subscribe_all(
     from sqlmodel import col
 
     from adapters.teams.incoming import PLATFORM, conversation_of
-    from bot.model import DigestFilter
+    from bot.model import ConversationRef
     from knowledge import tables as t
     from knowledge.conversations import ConversationStore
-    from knowledge.digests import DigestStore
+    from knowledge.subscriptions import SubscriptionStore
 
     rng = random.Random(args.seed + 2)
     with app.engine.connect() as c:
@@ -397,7 +398,7 @@ def subscribe_all(
                 .limit(5)
             )
         ]
-    store = DigestStore(app.engine)
+    store = SubscriptionStore(app.engine)
     conversations = ConversationStore(app.engine)
     schedules = [s[:3] for s in SCHEDULES for _ in range(s[3])]
     subs = []
@@ -455,10 +456,9 @@ def subscribe_all(
         )
         subs.append(
             store.subscribe(
-                platform,
-                channel,
+                ConversationRef(platform, channel, workspace),
+                by="bench",
                 now=created,
-                workspace_id=workspace,
                 day=day,
                 time=at,
                 timezone=tz,
@@ -552,7 +552,7 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
     from adapters.settings import Settings, SlackSettings, TeamsSettings
     from adapters.teams.bot import TeamsEndpoint
     from bot.clock import FixedClock
-    from jobs.schedule import last_fire, period
+    from bot.schedule import last_fire, period
 
     monday = datetime.combine(args.monday, dtime(9, 0), tzinfo=LONDON)
     now = monday + timedelta(minutes=5)
@@ -590,14 +590,14 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
         job.concurrency = args.concurrency
     timed = {name: TimedPoster(p) for name, p in job.posters.items()}
     job.posters = timed
-    loads, composes = Timed(digests.load_activity), Timed(digests.compose_for)
-    digests.load_activity, digests.compose_for = loads, composes
+    loads, composes = Timed(digests.load_activity), Timed(digests.digest_for)
+    digests.load_activity, digests.digest_for = loads, composes
     rss_before = maxrss_mb()
     cpu1 = cpu_now()
     t1 = time.perf_counter()
     report = await digests.run_due(job, now=now)
     run_s, run_cpu = time.perf_counter() - t1, cpu_now() - cpu1
-    digests.load_activity, digests.compose_for = loads.original, composes.original
+    digests.load_activity, digests.digest_for = loads.original, composes.original
     rss_after = maxrss_mb()
 
     fakes.send("report")
@@ -689,7 +689,7 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
 
     def compose_alone(s: Any) -> Any:
         fire = last_fire(s.day, s.time, s.timezone, now)
-        return digests.compose_for(s, digests.load_activity(job, fire))
+        return digests.digest_for(s, digests.load_activity(job, fire))
 
     if sample:
         cpus = []
@@ -713,11 +713,13 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
         import cProfile
         import pstats
 
-        s = next((x for x in sample if not x.filters), sample[0])
+        s = next((x for x in sample if x.only == DigestFilter()), sample[0])
         prof = cProfile.Profile()
         prof.runcall(compose_alone, s)
         print()
-        print(f"== profile of one uncached compose (filters {s.filters or 'none'}) ==")
+        print(
+            f"== profile of one uncached compose (filter {s.only if s.only != DigestFilter() else 'none'}) =="
+        )
         pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(18)
     app.engine.dispose()
     print()

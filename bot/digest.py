@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal, TypeVar, overload
 
-from bot.model import DigestFilter, Project, Reply, Stage, Weeknote
+from bot.model import DigestFilter, Project, Reply, Stage, Subscription, Weeknote
 from bot.ports import Activity
 from bot.text import one_line
 
@@ -96,6 +96,13 @@ def _section(heading: str, items: Sequence[T], line: Callable[[T], str]) -> str:
 
 def _stage(stage: Stage | None) -> str:
     return stage.value if stage else "new"
+
+
+def digest_for(sub: Subscription, activity: Activity) -> Reply | None:
+    """The one way a subscription's digest is made from a period's activity: narrowed to its
+    filters and its community, then composed; None when a quiet week posts nothing."""
+    narrowed = narrow(activity, sub.only, community=sub.where.community)
+    return compose_digest(narrowed, quiet="line" if sub.post_when_quiet else "nothing")
 
 
 def narrow(activity: Activity, only: DigestFilter, *, community: str | None = None) -> Activity:

@@ -313,13 +313,11 @@ def _folded(name: str) -> str:
     return name.strip().casefold()
 
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """A channel's weekly digest: which day, what local time, in which timezone, and whether a
-    week with nothing new still gets its one line."""
+    """A channel's weekly digest: which day, what local time, in which timezone, what it
+    covers, whether a week with nothing new still gets its one line, and whether it is paused
+    (and why). `id` and `created_at` are the store's; a subscription made in memory has none."""
 
     where: ConversationRef
     day: str = "mon"
@@ -328,3 +326,18 @@ class Subscription:
     active: bool = True
     post_when_quiet: bool = True
     only: DigestFilter = DigestFilter()
+    id: int | None = None
+    created_at: datetime | None = None
+    paused_reason: str | None = None
+
+    @property
+    def platform(self) -> str:
+        return self.where.platform
+
+    @property
+    def channel_id(self) -> str:
+        return self.where.channel_id
+
+    @property
+    def workspace_id(self) -> str:
+        return self.where.workspace_id

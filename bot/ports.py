@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.model import (
@@ -46,6 +46,10 @@ class ProjectDirectory(Protocol):
 
     def resolve_organisation(self, name: str) -> Organisation | None:
         """An organisation by id, name or alias (official names and codes where known)."""
+        ...
+
+    def organisations(self) -> Sequence[Organisation]:
+        """Every organisation the register knows, by name."""
         ...
 
     def service_areas(self) -> Sequence[str]:
@@ -302,6 +306,15 @@ class QueuedMessage:
     created_at: datetime
 
 
+class OutboxDelivery(Protocol):
+    """What delivery needs from the outbox store (knowledge.outbox implements it,
+    with Outbox)."""
+
+    def claim_due(self, *, now: datetime, limit: int = 50) -> list[QueuedMessage]: ...
+
+    def mark(self, message_id: int, status: str, *, now: datetime, error: str = "") -> None: ...
+
+
 class Outbox(Protocol):
     """Direct messages the core wants sent. They are stored and delivered by a job, at most
     once each: `key` names the message, so asking twice for the same one sends it once."""
@@ -312,7 +325,7 @@ class Outbox(Protocol):
 
 
 class Channels(Protocol):
-    """Per-conversation settings: whether the bot answers plain questions there, its digest."""
+    """Per-conversation settings: whether the bot answers plain questions there."""
 
     def set_listening(
         self, where: ConversationRef, on: bool, *, by: Person, now: datetime
@@ -326,11 +339,17 @@ class Channels(Protocol):
         """True exactly once per thread, across processes: the bot answers a thread once."""
         ...
 
+
+class Subscriptions(Protocol):
+    """The one home of digest subscriptions: the chat's `digest …` and the command line's
+    `digest subscribe|pause|resume|unsubscribe` both change them here, and the digest job and
+    the scheduler read them from here."""
+
     def subscribe(
         self,
         where: ConversationRef,
         *,
-        by: Person,
+        by: str,
         now: datetime,
         day: str | None = None,
         time: str | None = None,
@@ -338,7 +357,8 @@ class Channels(Protocol):
         post_when_quiet: bool | None = None,
         only: DigestFilter | None = None,
     ) -> Subscription:
-        """Start (or restart) the channel's digest, changing only the parts given."""
+        """Start (or restart: a paused digest resumes) the channel's digest, changing only the
+        parts given."""
         ...
 
     def unsubscribe(self, where: ConversationRef) -> bool:
@@ -347,6 +367,57 @@ class Channels(Protocol):
 
     def subscription(self, where: ConversationRef) -> Subscription | None: ...
 
+    def subscriptions(self, *, paused: bool = False) -> list[Subscription]:
+        """The active ones (with `paused`, the paused ones too)."""
+        ...
+
+    def in_channel(self, channel_id: str) -> Subscription | None:
+        """The subscription of a channel id on any platform (for the command line)."""
+        ...
+
+    def pause(self, subscription_id: int, reason: str) -> None: ...
+
+    def pause_workspace(self, platform: str, workspace_id: str, *, reason: str) -> int:
+        """Pause every active digest of a workspace (the app was removed from it); how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunClaim:
+    """The right to send one subscription's digest for one period. `previous_status` is None
+    for a fresh claim, else the status taken over ("sending" or "unsure": it may have been
+    posted already, so look first)."""
+
+    run_id: int
+    previous_status: str | None
+    previous_claimed_at: datetime | None
+
+
+class DigestRuns(Protocol):
+    """Each (subscription, period) is claimed before anything is sent, so any number of
+    processes may sweep at once: exactly one gets the claim."""
+
+    def claim(
+        self, subscription_id: int, period_start: date, *, now: datetime, lease: timedelta
+    ) -> RunClaim | None:
+        """A fresh claim, or one taken over (failed, unsure, or silent past its lease); None
+        when someone else has it or it is done."""
+        ...
+
+    def mark(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        now: datetime,
+        error: str | None = None,
+        message_ref: str | None = None,
+    ) -> None: ...
+
+    def renew(self, run_id: int, *, now: datetime) -> None:
+        """Keep the lease of a run still sending."""
+        ...
+
 
 class Reminders(Protocol):
     """A person's choice about the Friday weeknote reminder."""
@@ -354,3 +425,89 @@ class Reminders(Protocol):
     def set_reminders(self, person_key: str, on: bool, *, now: datetime) -> None:
         """Turn the reminder on or off for `person_key`, recording the person if new."""
         ...
+
+
+# -- what jobs need from the platforms and the database ----------------------------------------
+# Adapters implement the platform ports; jobs use them and never import an adapter.
+
+
+class ChannelGone(Exception):
+    """The platform says the bot can no longer post there (channel deleted, bot removed)."""
+
+
+class TemporaryFailure(Exception):
+    """The platform refused or failed before posting anything (an error answer, a 429 storm
+    outlasting the retries): nothing landed, so trying again later is safe."""
+
+
+class MaybeDelivered(TemporaryFailure):
+    """The platform failed in a way that does not say whether the message landed (a 5xx, a
+    dropped connection, a timeout after sending). Never re-send blindly: look first."""
+
+
+class Poster(Protocol):
+    """Posts a digest into one channel or conversation of one platform."""
+
+    platform: str
+
+    async def post(
+        self, channel_id: str, reply: Reply, *, digest_key: str, workspace_id: str = ""
+    ) -> str:
+        """Post `reply`, tagged with `digest_key` where the platform can carry it; returns the
+        platform's id for the message. `workspace_id` is the Slack team or Teams tenant the
+        channel belongs to. Raises ChannelGone or TemporaryFailure."""
+        ...
+
+    async def already_posted(
+        self, channel_id: str, *, digest_key: str, since: datetime, workspace_id: str = ""
+    ) -> str | None:
+        """The id of a message tagged `digest_key` posted since `since`, if the platform can tell;
+        None when it is not there or the platform cannot look back."""
+        ...
+
+
+class DirectMessenger(Protocol):
+    """Sends a direct message to one person (reminders, notes to community managers)."""
+
+    platform: str
+
+    async def send_dm(self, person_key: str, reply: Reply, *, key: str = "") -> None:
+        """Send `reply`, tagged with `key` where the platform can carry it. Raises ChannelGone
+        when the person cannot be reached, TemporaryFailure (MaybeDelivered) to retry later."""
+        ...
+
+    async def already_sent(self, person_key: str, *, key: str, since: datetime) -> bool | None:
+        """Whether a message tagged `key` reached the person since `since`; None when the
+        platform cannot tell."""
+        ...
+
+    async def timezone_of(self, person_key: str) -> str | None:
+        """The person's IANA timezone if the platform can be asked; None when it cannot say."""
+        ...
+
+
+class ReminderStore(Protocol):
+    """What the Friday reminder job needs from the database (knowledge.reminders implements
+    it)."""
+
+    def owners_without_weeknote(self, week: date) -> dict[str, list[tuple[str, str]]]:
+        """person_key → [(project_id, title)] of their live-ish projects with no weeknote."""
+        ...
+
+    def opted_out(self, keys: Iterable[str]) -> set[str]: ...
+
+    def organisation_codes(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        """person_key → GSS codes of their projects' organisations ("" where one has none)."""
+        ...
+
+    def timezones(self, keys: Iterable[str]) -> dict[str, str]:
+        """person_key → IANA timezone, "" where it is not known."""
+        ...
+
+    def set_timezone(self, person_key: str, timezone: str, *, now: datetime) -> None: ...
+
+    def claim(self, person_key: str, week: date, now: datetime) -> bool:
+        """True for exactly one caller per (person, week), across processes."""
+        ...
+
+    def release(self, person_key: str, week: date) -> None: ...

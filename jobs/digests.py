@@ -27,29 +27,37 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from bot.digest import compose_digest, narrow
-from bot.model import Reply
-from bot.ports import Activity, ActivityFeed
-from jobs.ports import ChannelGone, MaybeDelivered, Poster, TemporaryFailure
-from jobs.schedule import last_fire, period
-from knowledge.digests import Claim, DigestStore, SubscriptionInfo
+from bot.digest import digest_for
+from bot.model import Reply, Subscription
+from bot.ports import (
+    Activity,
+    ActivityFeed,
+    ChannelGone,
+    DigestRuns,
+    MaybeDelivered,
+    Poster,
+    RunClaim,
+    Subscriptions,
+    TemporaryFailure,
+)
+from bot.schedule import CATCH_UP, due_at, period
 
 log = logging.getLogger(__name__)
 ActivityCache = dict[tuple[datetime, datetime], "asyncio.Future[Activity]"]
 LEASE = timedelta(minutes=10)
-CATCH_UP = timedelta(days=3)
 RECOVERY_LOOKBACK = timedelta(hours=6)
 
 
 @dataclass
 class DigestJob:
-    store: DigestStore
+    subscriptions: Subscriptions
+    runs: DigestRuns
     activity: ActivityFeed
     posters: Mapping[str, Poster]
     catch_up: timedelta = CATCH_UP
     lease: timedelta = LEASE
     concurrency: int = 20
-    on_paused: Callable[[SubscriptionInfo, str], None] | None = None
+    on_paused: Callable[[Subscription, str], None] | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -64,14 +72,13 @@ class RunReport:
 
 
 def due(
-    job: DigestJob, subscriptions: list[SubscriptionInfo], now: datetime, *, force: bool = False
-) -> list[tuple[SubscriptionInfo, datetime]]:
-    """Subscriptions whose latest scheduled time has passed, within the catch-up window, and
-    that existed by then (subscribing does not post last week's digest)."""
+    job: DigestJob, subscriptions: list[Subscription], now: datetime, *, force: bool = False
+) -> list[tuple[Subscription, datetime]]:
+    """Subscriptions whose digest is due now (bot.schedule.due_at: the one rule), with when."""
     found = []
     for sub in subscriptions:
-        fire = last_fire(sub.day, sub.time, sub.timezone, now)
-        if force or (now - fire <= job.catch_up and fire >= sub.created_at):
+        fire = due_at(sub, now, catch_up=job.catch_up, force=force)
+        if fire is not None:
             found.append((sub, fire))
     return found
 
@@ -79,11 +86,11 @@ def due(
 async def run_due(job: DigestJob, *, now: datetime, force: bool = False) -> RunReport:
     """One sweep: every digest that is due, each at most once, several channels at a time."""
     report = RunReport()
-    subscriptions = await asyncio.to_thread(job.store.subscriptions)
+    subscriptions = await asyncio.to_thread(job.subscriptions.subscriptions)
     limit = asyncio.Semaphore(job.concurrency)
     composed: ActivityCache = {}
 
-    async def one(sub: SubscriptionInfo, fire: datetime) -> None:
+    async def one(sub: Subscription, fire: datetime) -> None:
         async with limit:
             report.outcomes[await run_one(job, sub, fire, now=now, composed=composed)] += 1
 
@@ -95,7 +102,7 @@ async def run_due(job: DigestJob, *, now: datetime, force: bool = False) -> RunR
 
 async def run_one(
     job: DigestJob,
-    sub: SubscriptionInfo,
+    sub: Subscription,
     fire: datetime,
     *,
     now: datetime,
@@ -104,26 +111,24 @@ async def run_one(
     poster = job.posters.get(sub.platform)
     if poster is None:
         return f"waiting ({sub.platform} is not configured)"
-    claim = await asyncio.to_thread(job.store.claim, sub.id, fire.date(), now=now, lease=job.lease)
+    claim = await asyncio.to_thread(job.runs.claim, _id(sub), fire.date(), now=now, lease=job.lease)
     if claim is None:
         return "already handled"
-    key = f"{sub.id}:{fire.date().isoformat()}"
+    key = f"{_id(sub)}:{fire.date().isoformat()}"
     if claim.previous_status in ("sending", "unsure") and await _already_there(
         job, poster, sub, claim, key=key, now=now
     ):
         return "recovered"
     reply = await _composed(job, sub, fire, {} if composed is None else composed)
     if reply is None:
-        await asyncio.to_thread(
-            job.store.mark, claim.run_id, "skipped", now=now, error="quiet week"
-        )
+        await asyncio.to_thread(job.runs.mark, claim.run_id, "skipped", now=now, error="quiet week")
         return "skipped (quiet)"
-    await asyncio.to_thread(job.store.mark, claim.run_id, "sending", now=now)
+    await asyncio.to_thread(job.runs.mark, claim.run_id, "sending", now=now)
     return await _send(job, poster, sub, claim, reply, key=key, now=now)
 
 
 async def _already_there(
-    job: DigestJob, poster: Poster, sub: SubscriptionInfo, claim: Claim, *, key: str, now: datetime
+    job: DigestJob, poster: Poster, sub: Subscription, claim: RunClaim, *, key: str, now: datetime
 ) -> bool:
     since = (claim.previous_claimed_at or now) - RECOVERY_LOOKBACK
     try:
@@ -134,7 +139,7 @@ async def _already_there(
         ref = None
     if ref is None:
         return False
-    await asyncio.to_thread(job.store.mark, claim.run_id, "sent", now=now, message_ref=ref)
+    await asyncio.to_thread(job.runs.mark, claim.run_id, "sent", now=now, message_ref=ref)
     log.info("digest %s was already posted before a restart; not sending it again", key)
     return True
 
@@ -142,8 +147,8 @@ async def _already_there(
 async def _send(
     job: DigestJob,
     poster: Poster,
-    sub: SubscriptionInfo,
-    claim: Claim,
+    sub: Subscription,
+    claim: RunClaim,
     reply: Reply,
     /,
     *,
@@ -157,42 +162,42 @@ async def _send(
             )
     except ChannelGone as gone:
         reason = f"{sub.platform} says the channel is gone: {gone}"
-        await asyncio.to_thread(job.store.mark, claim.run_id, "failed", now=now, error=reason)
-        await asyncio.to_thread(job.store.pause, sub.id, reason)
+        await asyncio.to_thread(job.runs.mark, claim.run_id, "failed", now=now, error=reason)
+        await asyncio.to_thread(job.subscriptions.pause, _id(sub), reason)
         log.warning("paused the digest for %s %s: %s", sub.platform, sub.channel_id, reason)
         if job.on_paused is not None:
             job.on_paused(sub, reason)
         return "paused"
     except (MaybeDelivered, OSError, TimeoutError) as error:
         reason = f"{type(error).__name__}: {error}"[:500]
-        await asyncio.to_thread(job.store.mark, claim.run_id, "unsure", now=now, error=reason)
+        await asyncio.to_thread(job.runs.mark, claim.run_id, "unsure", now=now, error=reason)
         log.warning(
             "digest %s may not have been posted; will look before retrying: %s", key, reason
         )
         return "unsure (will check)"
     except TemporaryFailure as error:
         reason = f"{type(error).__name__}: {error}"[:500]
-        await asyncio.to_thread(job.store.mark, claim.run_id, "failed", now=now, error=reason)
+        await asyncio.to_thread(job.runs.mark, claim.run_id, "failed", now=now, error=reason)
         log.warning("digest %s failed, will retry: %s", key, reason)
         return "failed (will retry)"
     except Exception as error:  # a bug or an SDK surprise: logged, and looked at next time
         reason = f"{type(error).__name__}"
-        await asyncio.to_thread(job.store.mark, claim.run_id, "unsure", now=now, error=reason)
+        await asyncio.to_thread(job.runs.mark, claim.run_id, "unsure", now=now, error=reason)
         log.exception("digest %s failed unexpectedly; will look before retrying", key)
         return "unsure (will check)"
-    await asyncio.to_thread(job.store.mark, claim.run_id, "sent", now=now, message_ref=ref)
+    await asyncio.to_thread(job.runs.mark, claim.run_id, "sent", now=now, message_ref=ref)
     return "sent"
 
 
 @contextlib.asynccontextmanager
-async def _lease_kept(job: DigestJob, claim: Claim) -> AsyncIterator[None]:
+async def _lease_kept(job: DigestJob, claim: RunClaim) -> AsyncIterator[None]:
     """Renew the claim's lease while a send is in flight, so a long Retry-After (or a slow
     platform) never lets another process take over a post that is still going out."""
 
     async def renew() -> None:
         while True:
             await asyncio.sleep(job.lease.total_seconds() / 3)
-            await asyncio.to_thread(job.store.renew, claim.run_id, now=job.clock())
+            await asyncio.to_thread(job.runs.renew, claim.run_id, now=job.clock())
 
     task = asyncio.create_task(renew())
     try:
@@ -204,7 +209,7 @@ async def _lease_kept(job: DigestJob, claim: Claim) -> AsyncIterator[None]:
 
 
 async def _composed(
-    job: DigestJob, sub: SubscriptionInfo, fire: datetime, cache: ActivityCache
+    job: DigestJob, sub: Subscription, fire: datetime, cache: ActivityCache
 ) -> Reply | None:
     """A period's activity is loaded once per sweep and shared by every channel on that
     schedule (a future, so channels arriving together wait for the same load); each channel's
@@ -215,7 +220,7 @@ async def _composed(
         cache[key] = asyncio.ensure_future(asyncio.to_thread(load_activity, job, fire))
     activity = await cache[key]
     # the heading names the week in the subscriber's own zone
-    return compose_for(sub, replace(activity, start=start.date(), end=end.date()))
+    return digest_for(sub, replace(activity, start=start.date(), end=end.date()))
 
 
 def load_activity(job: DigestJob, fire: datetime) -> Activity:
@@ -225,9 +230,6 @@ def load_activity(job: DigestJob, fire: datetime) -> Activity:
     return job.activity.activity_between(start, end)
 
 
-def compose_for(sub: SubscriptionInfo, activity: Activity) -> Reply | None:
-    """One subscription's digest from its period's activity; None when a quiet week posts
-    nothing."""
-    return compose_digest(
-        narrow(activity, sub.only), quiet="line" if sub.post_when_quiet else "nothing"
-    )
+def _id(sub: Subscription) -> int:
+    assert sub.id is not None, "the job runs stored subscriptions"
+    return sub.id

@@ -10,22 +10,19 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from bot.ports import QueuedMessage
-from jobs.ports import ChannelGone, DirectMessenger, MaybeDelivered, TemporaryFailure
+from bot.ports import (
+    ChannelGone,
+    DirectMessenger,
+    MaybeDelivered,
+    OutboxDelivery,
+    QueuedMessage,
+    TemporaryFailure,
+)
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LOOK_BACK = timedelta(hours=1)  # before the message was first asked for
-
-
-class OutboxDelivery(Protocol):
-    """What delivery needs from the outbox store (knowledge.outbox implements it)."""
-
-    def claim_due(self, *, now: datetime, limit: int = 50) -> list[QueuedMessage]: ...
-
-    def mark(self, message_id: int, status: str, *, now: datetime, error: str = "") -> None: ...
 
 
 @dataclass

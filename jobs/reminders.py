@@ -21,46 +21,19 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import zone_named
 from bot.commands.base import week_of
 from bot.model import Reply
+from bot.ports import ChannelGone, DirectMessenger, ReminderStore, TemporaryFailure
 from jobs.holidays import BankHolidays, division_of
-from jobs.ports import ChannelGone, DirectMessenger, TemporaryFailure
 
 log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 FRIDAY = 4
 REMIND_AT = time(14, 0)  # Friday, in the person's own timezone
 ASK_AT_ONCE = 8  # platform look-ups of unknown timezones in flight
-
-
-class ReminderStore(Protocol):
-    """What the reminder job needs from the database (knowledge.reminders implements it)."""
-
-    def owners_without_weeknote(self, week: date) -> dict[str, list[tuple[str, str]]]:
-        """person_key → [(project_id, title)] of their live-ish projects with no weeknote."""
-        ...
-
-    def opted_out(self, keys: Iterable[str]) -> set[str]: ...
-
-    def organisation_codes(self, keys: Iterable[str]) -> dict[str, set[str]]:
-        """person_key → GSS codes of their projects' organisations ("" where one has none)."""
-        ...
-
-    def timezones(self, keys: Iterable[str]) -> dict[str, str]:
-        """person_key → IANA timezone, "" where it is not known."""
-        ...
-
-    def set_timezone(self, person_key: str, timezone: str, *, now: datetime) -> None: ...
-
-    def claim(self, person_key: str, week: date, now: datetime) -> bool:
-        """True for exactly one caller per (person, week), across processes."""
-        ...
-
-    def release(self, person_key: str, week: date) -> None: ...
 
 
 @dataclass

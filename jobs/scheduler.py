@@ -15,14 +15,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs.schedule import parse_time
-from knowledge.digests import SubscriptionInfo
+from bot.model import Subscription
+from bot.schedule import parse_time
 
 Job = Callable[[], Awaitable[object]]
 MISFIRE_GRACE = 6 * 3600  # a deploy or restart inside six hours still fires the missed digest
 
 
-def digest_trigger(sub: SubscriptionInfo) -> CronTrigger:
+def digest_trigger(sub: Subscription) -> CronTrigger:
     at = parse_time(sub.time)
     return CronTrigger(
         day_of_week=sub.day, hour=at.hour, minute=at.minute, timezone=ZoneInfo(sub.timezone)
@@ -79,7 +79,7 @@ def make_scheduler(
 
 
 def sync_subscriptions(
-    scheduler: AsyncIOScheduler, subscriptions: Iterable[SubscriptionInfo], run: Job
+    scheduler: AsyncIOScheduler, subscriptions: Iterable[Subscription], run: Job
 ) -> None:
     """One cron job per active subscription, replaced when its schedule changes."""
     wanted = {f"digest-{s.id}": s for s in subscriptions}

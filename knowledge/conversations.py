@@ -48,7 +48,7 @@ class ConversationStore:
                 s.commit()
 
     def state(self, platform: str, conversation_id: str) -> str:
-        """"installed", "removed" (the app was taken out of it) or "unknown" (never seen)."""
+        """ "installed", "removed" (the app was taken out of it) or "unknown" (never seen)."""
         with Session(self.engine) as s:
             row = s.get(t.ConversationReference, (platform, conversation_id))
         if row is None:

@@ -168,6 +168,11 @@ class Repository:
             ).all()
             return [self._project(s, r, with_members=False) for r in rows]
 
+    def organisations(self) -> Sequence[model.Organisation]:
+        with self.session() as s:
+            rows = s.exec(select(t.Organisation).order_by(t.Organisation.name)).all()
+            return [_org(r) for r in rows]
+
     def service_areas(self) -> Sequence[str]:
         with self.session() as s:
             rows = s.exec(

@@ -57,7 +57,7 @@ from bot.commands.help import welcome_reply
 from bot.commands.listen import changes_listening
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
 from bot.picker import project_choices
-from jobs.ports import ChannelGone, MaybeDelivered, TemporaryFailure
+from bot.ports import ChannelGone, MaybeDelivered, TemporaryFailure
 
 log = logging.getLogger(__name__)
 COMMANDS = ("/hasanyone", "/weeknote", "/project", "/digest")
@@ -568,7 +568,7 @@ class SlackBot:
         if getattr(self, "installations", None) is not None:
             await self.installations.async_delete_all(enterprise_id=None, team_id=team)
         paused = await asyncio.to_thread(
-            self.core.channels.pause_workspace,
+            self.core.subscriptions.pause_workspace,
             PLATFORM,
             team,
             reason=f"Slack workspace {team}: {why}",

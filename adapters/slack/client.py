@@ -31,7 +31,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.settings import SlackSettings
-from jobs.ports import ChannelGone, MaybeDelivered, TemporaryFailure
+from bot.ports import ChannelGone, MaybeDelivered, TemporaryFailure
 
 log = logging.getLogger(__name__)
 

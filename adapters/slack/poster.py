@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapters.slack.blocks import to_message
 from adapters.slack.client import call
 from bot.model import Reply
-from jobs.ports import ChannelGone, TemporaryFailure
+from bot.ports import ChannelGone, TemporaryFailure
 
 EVENT_TYPE = "hasanyone_digest"
 DM_EVENT_TYPE = "hasanyone_dm"

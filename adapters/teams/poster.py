@@ -7,7 +7,7 @@ from datetime import datetime
 
 from adapters.teams.bot import ConversationGone, ConversationUnknown, TeamsEndpoint, status_of
 from bot.model import Reply
-from jobs.ports import ChannelGone, MaybeDelivered, TemporaryFailure
+from bot.ports import ChannelGone, MaybeDelivered, TemporaryFailure
 
 
 class TeamsPoster:

@@ -19,6 +19,7 @@ from bot.ports import (
     ProjectDirectory,
     QuestionLog,
     Reminders,
+    Subscriptions,
     WeeknoteBook,
 )
 
@@ -38,6 +39,7 @@ class Services:
     reminders: Reminders
     claims: Claims
     outbox: Outbox
+    subscriptions: Subscriptions
     access: Access = field(default_factory=Access)
 
 

@@ -6,14 +6,16 @@ CHANNEL_ADMIN role on `Incoming.roles`); anyone may preview."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import replace
 from datetime import timedelta
 
 from bot.clock import zone_named
 from bot.commands.base import Command, Services, error, split_word
-from bot.digest import compose_digest, narrow
-from bot.model import CHANNEL_ADMIN, DAYS, DigestFilter, Incoming, Reply, Subscription
+from bot.digest import digest_for
+from bot.model import CHANNEL_ADMIN, DigestFilter, Incoming, Reply, Subscription
+from bot.schedule import DAYS, day_named, time_named
 from bot.text import marked
 
 USAGE = (
@@ -24,7 +26,6 @@ USAGE = (
     "digest quiet line|skip",
     "digest only area planning, housing | only organisation Hackney | only everything",
 )
-TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 CHANGES = frozenset({"on", "off", "time", "quiet", "only"})
 AREA_WORDS = frozenset({"area", "areas", "service", "services"})
 ORGANISATION_WORDS = frozenset(
@@ -98,14 +99,14 @@ def _listed(names: tuple[str, ...]) -> str:
 def _on(incoming: Incoming, services: Services) -> Reply:
     if incoming.bot_is_member is False:
         return error(NOT_A_MEMBER)
-    sub = services.channels.subscribe(
-        incoming.conversation, by=incoming.sender, now=services.clock.now()
+    sub = services.subscriptions.subscribe(
+        incoming.conversation, by=incoming.sender.key, now=services.clock.now()
     )
     return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")
 
 
 def _off(incoming: Incoming, services: Services) -> Reply:
-    if services.channels.unsubscribe(incoming.conversation):
+    if services.subscriptions.unsubscribe(incoming.conversation):
         return Reply(text="This channel will no longer get the digest.", tone="done")
     return Reply(text="This channel was not getting the digest.", private=True)
 
@@ -113,10 +114,10 @@ def _off(incoming: Incoming, services: Services) -> Reply:
 def _preview(incoming: Incoming, services: Services) -> Reply:
     """The last seven days as this channel's digest would show them (with its filter)."""
     end = services.clock.now()
-    sub = _subscribed(incoming, services)
-    only = sub.only if sub is not None else DigestFilter()
+    sub = _subscribed(incoming, services) or Subscription(where=incoming.conversation)
     activity = services.activity.activity_between(end - timedelta(days=7), end)
-    digest = compose_digest(narrow(activity, only, community=incoming.conversation.community))
+    digest = digest_for(replace(sub, post_when_quiet=True), activity)  # a preview always says
+    assert digest is not None
     return Reply(text=digest.text, title=digest.title, private=True)
 
 
@@ -130,9 +131,9 @@ def _quiet(rest: str, incoming: Incoming, services: Services) -> Reply:
         )
     if _subscribed(incoming, services) is None:
         return error(NOT_ON)
-    services.channels.subscribe(
+    services.subscriptions.subscribe(
         incoming.conversation,
-        by=incoming.sender,
+        by=incoming.sender.key,
         now=services.clock.now(),
         post_when_quiet=QUIET[choice],
     )
@@ -150,8 +151,8 @@ def _only(rest: str, incoming: Incoming, services: Services) -> Reply:
     only = _narrowed(sub.only, rest, services)
     if isinstance(only, Reply):
         return only
-    sub = services.channels.subscribe(
-        incoming.conversation, by=incoming.sender, now=services.clock.now(), only=only
+    sub = services.subscriptions.subscribe(
+        incoming.conversation, by=incoming.sender.key, now=services.clock.now(), only=only
     )
     again = " again" if only == DigestFilter() else ""
     return Reply(text=f"This channel will get the digest{again} {describe(sub)}.", tone="done")
@@ -163,19 +164,14 @@ def _narrowed(only: DigestFilter, rest: str, services: Services) -> DigestFilter
     if what in ("everything", "all") and not names:
         return DigestFilter()
     if what in AREA_WORDS and names:
-        known = {area.casefold(): area for area in services.projects.service_areas()}
-        wanted = _names(names)
-        unknown = [name for name in wanted if name.casefold() not in known]
-        if unknown:
-            listed = ", ".join(known.values()) or "none yet"
-            message = f"No registered project has the service area “{unknown[0]}”. Areas: {listed}."
-            return error(message, usage=USAGE[5])
-        areas = tuple(dict.fromkeys(known[name.casefold()] for name in wanted))
+        areas = service_areas_named(_names(names), services)
+        if isinstance(areas, str):
+            return error(areas, usage=USAGE[5])
         return replace(only, service_areas=areas)
     if what in ORGANISATION_WORDS and names:
-        found = _organisations(names, services)
+        found = organisations_named(names, services)
         if isinstance(found, str):
-            return error(f"I don't know an organisation called “{found}”.", usage=USAGE[5])
+            return error(found, usage=USAGE[5])
         return replace(only, organisations=found)
     said = f"I can't narrow the digest to “{rest}”." if rest else "Only what?"
     return error(f"{said} Name service areas or organisations, or say everything.", usage=USAGE[5])
@@ -183,7 +179,7 @@ def _narrowed(only: DigestFilter, rest: str, services: Services) -> DigestFilter
 
 def _subscribed(incoming: Incoming, services: Services) -> Subscription | None:
     """The conversation's digest if it is on."""
-    sub = services.channels.subscription(incoming.conversation)
+    sub = services.subscriptions.subscription(incoming.conversation)
     return sub if sub is not None and sub.active else None
 
 
@@ -191,17 +187,34 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in re.split(r"[,;]", text) if name.strip()]
 
 
-def _organisations(text: str, services: Services) -> tuple[str, ...] | str:
-    """The ids of the organisations named in `text` (one name, or several separated by commas:
-    a council's name may itself hold a comma); the first unknown name instead."""
-    whole = services.projects.resolve_organisation(text)
-    if whole is not None:
-        return (whole.id,)
+def service_areas_named(names: list[str], services: Services) -> tuple[str, ...] | str:
+    """The registered spelling of each service area named, or why one is not known. The one
+    check for the chat's `digest only area …` and the command line's `--service-area`."""
+    known = {area.casefold(): area for area in services.projects.service_areas()}
+    unknown = [name for name in names if name.casefold() not in known]
+    if unknown:
+        listed = ", ".join(known.values()) or "none yet"
+        return f"No registered project has the service area “{unknown[0]}”. Areas: {listed}."
+    return tuple(dict.fromkeys(known[name.casefold()] for name in names))
+
+
+def organisations_named(text: str | list[str], services: Services) -> tuple[str, ...] | str:
+    """The ids of the organisations named (a council's name may itself hold a comma, so a
+    text is tried whole first), through the import's aliases; or why one is not known, with
+    the nearest names there are."""
+    if isinstance(text, str):
+        whole = services.projects.resolve_organisation(text)
+        if whole is not None:
+            return (whole.id,)
+        text = _names(text)
     ids = []
-    for name in _names(text):
+    for name in text:
         organisation = services.projects.resolve_organisation(name)
         if organisation is None:
-            return name
+            names = [o.name for o in services.projects.organisations()]
+            near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(near)}?" if near else ""
+            return f"I don't know an organisation called “{name}”.{hint}"
         ids.append(organisation.id)
     return tuple(dict.fromkeys(ids))
 
@@ -210,21 +223,20 @@ def _time(rest: str, incoming: Incoming, services: Services) -> Reply:
     parts = rest.split()
     if len(parts) not in (2, 3):
         return error("Give a day and a time.", usage=USAGE[3])
-    day, at = parts[0][:3].lower(), parts[1]
-    if day not in DAYS:
+    day, at = day_named(parts[0]), time_named(parts[1])
+    if day is None:
         return error(f"“{parts[0]}” is not a day. Days: {', '.join(DAYS)}.", usage=USAGE[3])
-    match = TIME.match(at)
-    if match is None:
-        return error(f"“{at}” is not a time like 09:00.", usage=USAGE[3])
+    if at is None:
+        return error(f"“{parts[1]}” is not a time like 09:00.", usage=USAGE[3])
     zone = parts[2] if len(parts) == 3 else None
     if zone is not None and zone_named(zone) is None:
         return error(f"“{zone}” is not a timezone I know, such as Europe/London.", usage=USAGE[3])
-    sub = services.channels.subscribe(
+    sub = services.subscriptions.subscribe(
         incoming.conversation,
-        by=incoming.sender,
+        by=incoming.sender.key,
         now=services.clock.now(),
         day=day,
-        time=f"{int(match[1]):02d}:{match[2]}",
+        time=at,
         timezone=zone,
     )
     return Reply(text=f"This channel will get the digest {describe(sub)}.", tone="done")

@@ -258,10 +258,13 @@ def test_digest_subscribe_list_preview_and_run(env: dict[str, str]) -> None:
         "--quiet",
         "skip",
         "--service-area",
-        "Waste",
+        "planning",
     )
     out = hasanyone(quiet, "digest", "subscribe", *skip)
-    terms = "every mon at 09:00 (Europe/London); only service_areas: Waste; nothing in a quiet week"
+    # only what is given changes: the day and time set earlier stay
+    terms = (
+        "every fri at 07:30 (Europe/London); only service areas: planning; nothing in a quiet week"
+    )
     assert f"slack C0CLI: {terms}" in out
     assert f"slack C0CLI: {terms}; never run" in hasanyone(quiet, "digest", "list")
 

@@ -34,14 +34,14 @@ class FakeRegister:
     fail_writes: bool = False
     listening: set[str] = field(default_factory=set)
     people: dict[str, str] = field(default_factory=dict)
-    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    subscribed: dict[str, Subscription] = field(default_factory=dict)
     reminders: dict[str, bool] = field(default_factory=dict)
     activity_asked: list[DigestFilter | None] = field(default_factory=list)
     wheres: list[ConversationRef] = field(default_factory=list)
     votes: dict[tuple[int, str], str] = field(default_factory=dict)
     shared: set[int] = field(default_factory=set)
     introduced: set[tuple[int, str]] = field(default_factory=set)
-    organisations: dict[str, set[str]] = field(default_factory=dict)
+    memberships: dict[str, set[str]] = field(default_factory=dict)
     claims: dict[int, Claim] = field(default_factory=dict)
     outbox: dict[str, tuple[str, Reply]] = field(default_factory=dict)
     forgotten: list[str] = field(default_factory=list)
@@ -63,6 +63,10 @@ class FakeRegister:
             if name.strip().lower() in (p.organisation_id, p.organisation_name.lower()):
                 return Organisation(id=p.organisation_id, name=p.organisation_name)
         return None
+
+    def organisations(self) -> Sequence[Organisation]:
+        found = {p.organisation_id: p.organisation_name for p in self.projects.values()}
+        return [Organisation(id=i, name=n) for i, n in sorted(found.items())]
 
     def service_areas(self) -> Sequence[str]:
         return sorted({p.service_area for p in self.projects.values() if p.service_area})
@@ -140,7 +144,7 @@ class FakeRegister:
             for p in self.projects.values()
             if person_key == p.owner_key or person_key in p.member_keys
         }
-        return frozenset(owned | self.organisations.get(person_key, set()))
+        return frozenset(owned | self.memberships.get(person_key, set()))
 
     def delete_project(self, project_id: str, *, now: datetime) -> int:
         if self.projects.pop(project_id, None) is None:
@@ -354,7 +358,7 @@ class FakeRegister:
         self,
         where: ConversationRef,
         *,
-        by: Person,
+        by: str,
         now: datetime,
         day: str | None = None,
         time: str | None = None,
@@ -362,23 +366,46 @@ class FakeRegister:
         post_when_quiet: bool | None = None,
         only: DigestFilter | None = None,
     ) -> Subscription:
-        old = self.subscriptions.get(where.channel_id) or Subscription(where=where)
-        new = Subscription(
-            where=where,
+        old = self.subscribed.get(where.channel_id) or Subscription(where=where)
+        new = replace(
+            old,
             day=day or old.day,
             time=time or old.time,
             timezone=timezone or old.timezone,
             post_when_quiet=old.post_when_quiet if post_when_quiet is None else post_when_quiet,
             only=old.only if only is None else only,
+            active=True,
+            paused_reason=None,
         )
-        self.subscriptions[where.channel_id] = new
+        self.subscribed[where.channel_id] = new
         return new
 
     def unsubscribe(self, where: ConversationRef) -> bool:
-        return self.subscriptions.pop(where.channel_id, None) is not None
+        return self.subscribed.pop(where.channel_id, None) is not None
 
     def subscription(self, where: ConversationRef) -> Subscription | None:
-        return self.subscriptions.get(where.channel_id)
+        return self.subscribed.get(where.channel_id)
+
+    def subscriptions(self, *, paused: bool = False) -> list[Subscription]:
+        return [s for s in self.subscribed.values() if paused or s.active]
+
+    def in_channel(self, channel_id: str) -> Subscription | None:
+        return self.subscribed.get(channel_id)
+
+    def pause(self, subscription_id: int, reason: str) -> None:
+        for key, sub in self.subscribed.items():
+            if sub.id == subscription_id:
+                self.subscribed[key] = replace(sub, active=False, paused_reason=reason)
+
+    def pause_workspace(self, platform: str, workspace_id: str, *, reason: str) -> int:
+        hit = [
+            k
+            for k, s in self.subscribed.items()
+            if s.active and (s.platform, s.workspace_id) == (platform, workspace_id)
+        ]
+        for key in hit:
+            self.subscribed[key] = replace(self.subscribed[key], active=False, paused_reason=reason)
+        return len(hit)
 
     def set_reminders(self, person_key: str, on: bool, *, now: datetime) -> None:
         self.reminders[person_key] = on
@@ -411,6 +438,7 @@ def services(
         questions=register,
         activity=register,
         channels=register,
+        subscriptions=register,
         people=register,
         reminders=register,
         claims=register,

@@ -380,7 +380,7 @@ def test_digest_time_sets_the_schedule(
     bot: Bot, register: FakeRegister, args: str, expected: tuple[str, str, str]
 ) -> None:
     assert in_channel(bot, args, "digest", roles=ADMIN).tone == "done"
-    sub = register.subscriptions["C1"]
+    sub = register.subscribed["C1"]
     assert (sub.day, sub.time, sub.timezone) == expected
 
 
@@ -399,13 +399,13 @@ def test_digest_time_rejects_bad_schedules(
 ) -> None:
     reply = in_channel(bot, args, "digest", roles=ADMIN)
     assert reply.tone == "error" and complaint in reply.text
-    assert register.subscriptions == {}
+    assert register.subscribed == {}
 
 
 def test_digest_on_then_off(bot: Bot, register: FakeRegister) -> None:
     on = in_channel(bot, "on", "digest", roles=ADMIN)
     assert "every Mon at 09:00 (Europe/London)" in on.text
-    assert "C1" in register.subscriptions
+    assert "C1" in register.subscribed
     assert "no longer" in in_channel(bot, "off", "digest", roles=ADMIN).text
     assert "was not getting" in in_channel(bot, "off", "digest", roles=ADMIN).text
 
@@ -417,7 +417,7 @@ def test_digest_quiet_says_whether_a_week_with_no_news_gets_a_line(
 
     skip = in_channel(bot, "quiet skip", "digest", roles=ADMIN)
     assert (skip.tone, skip.text) == ("done", "A week with no news gets no digest here.")
-    assert register.subscriptions["C1"] == Subscription(
+    assert register.subscribed["C1"] == Subscription(
         where=CHANNEL, day="fri", time="16:00", post_when_quiet=False
     )
     on = in_channel(bot, "on", "digest", roles=ADMIN)  # turning it on again keeps the choice
@@ -425,7 +425,7 @@ def test_digest_quiet_says_whether_a_week_with_no_news_gets_a_line(
 
     line = in_channel(bot, "QUIET Line", "digest", roles=ADMIN)
     assert (line.tone, line.text) == ("done", "A week with no news gets one line here saying so.")
-    assert register.subscriptions["C1"].post_when_quiet is True
+    assert register.subscribed["C1"].post_when_quiet is True
 
 
 @pytest.mark.parametrize(
@@ -445,14 +445,14 @@ def test_digest_quiet_rejects_anything_but_line_or_skip(
 
     assert reply.tone == "error" and complaint in reply.text
     assert reply.usage == "digest quiet line|skip"
-    assert register.subscriptions["C1"].post_when_quiet is True
+    assert register.subscribed["C1"].post_when_quiet is True
 
 
 def test_digest_quiet_needs_the_digest_on_first(bot: Bot, register: FakeRegister) -> None:
     reply = in_channel(bot, "quiet skip", "digest", roles=ADMIN)
 
     assert reply.tone == "error" and "say `digest on` first" in reply.text
-    assert register.subscriptions == {}
+    assert register.subscribed == {}
 
 
 def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
@@ -470,7 +470,7 @@ def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
     areas = in_channel(bot, "only area planning, WASTE", "digest", roles=ADMIN)
     assert areas.tone == "done"
     assert "every Mon at 09:00 (Europe/London), only for Planning or waste" in areas.text
-    assert register.subscriptions["C1"].only == DigestFilter(service_areas=("Planning", "waste"))
+    assert register.subscribed["C1"].only == DigestFilter(service_areas=("Planning", "waste"))
 
     # A council whose name holds a comma is one organisation, not two.
     orgs = in_channel(
@@ -480,7 +480,7 @@ def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
         roles=ADMIN,
     )
     assert "only for Planning or waste, only from armagh" in orgs.text
-    assert register.subscriptions["C1"].only == DigestFilter(
+    assert register.subscribed["C1"].only == DigestFilter(
         service_areas=("Planning", "waste"), organisations=("armagh",)
     )
     preview = in_channel(bot, "preview", "digest")
@@ -492,7 +492,7 @@ def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
 
     back = in_channel(bot, "only everything", "digest", roles=ADMIN)
     assert back.text == "This channel will get the digest again every Mon at 09:00 (Europe/London)."
-    assert register.subscriptions["C1"].only == DigestFilter()
+    assert register.subscribed["C1"].only == DigestFilter()
 
 
 @pytest.mark.parametrize(
@@ -517,14 +517,14 @@ def test_digest_only_explains_what_it_cannot_narrow_to(
 
     assert reply.tone == "error" and complaint in reply.text, reply.text
     assert reply.usage.startswith("digest only area")
-    assert register.subscriptions["C1"].only == DigestFilter()
+    assert register.subscribed["C1"].only == DigestFilter()
 
 
 def test_digest_only_needs_the_digest_on_first(bot: Bot, register: FakeRegister) -> None:
     reply = in_channel(bot, "only organisation hackney", "digest", roles=ADMIN)
 
     assert reply.tone == "error" and "say `digest on` first" in reply.text
-    assert register.subscriptions == {}
+    assert register.subscribed == {}
 
 
 @pytest.mark.parametrize(
@@ -534,14 +534,14 @@ def test_digest_only_needs_the_digest_on_first(bot: Bot, register: FakeRegister)
 def test_only_a_channel_admin_may_change_the_digest(
     bot: Bot, register: FakeRegister, args: str, roles: frozenset[str]
 ) -> None:
-    register.subscriptions["C1"] = Subscription(where=CHANNEL, day="fri")
+    register.subscribed["C1"] = Subscription(where=CHANNEL, day="fri")
     reply = in_channel(bot, args, "digest", roles=roles)
     assert (reply.tone, reply.private) == ("error", True)
     assert reply.text == (
         "Only this channel's admins can change its digest — ask a workspace admin, the "
         "channel's creator or a community manager. Anyone can use `digest preview`."
     )
-    assert register.subscriptions == {"C1": Subscription(where=CHANNEL, day="fri")}
+    assert register.subscribed == {"C1": Subscription(where=CHANNEL, day="fri")}
 
 
 @pytest.mark.parametrize("roles", [frozenset(), ADMIN])
@@ -557,7 +557,7 @@ def test_a_digest_cannot_be_changed_in_a_direct_message(
 ) -> None:
     reply = say(bot, args, command="digest", roles=ADMIN)
     assert reply.tone == "error" and "for channels" in reply.text
-    assert register.subscriptions == {}
+    assert register.subscribed == {}
 
 
 @pytest.mark.parametrize(

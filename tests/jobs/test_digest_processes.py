@@ -17,8 +17,9 @@ from adapters.app import App
 from adapters.settings import SlackSettings
 from adapters.slack.app import web_client
 from adapters.slack.poster import SlackPoster
+from bot.model import ConversationRef
 from jobs.digests import DigestJob, run_due
-from knowledge.digests import DigestStore
+from knowledge.subscriptions import SubscriptionStore
 from tests.fakes.slack_api import FakeSlack
 
 LONDON = ZoneInfo("Europe/London")
@@ -67,8 +68,8 @@ async def test_two_processes_racing_on_postgresql_post_once(
     from tests.conftest import make_app
 
     app = make_app(postgres_url, clock, demo=False)  # type: ignore[arg-type]
-    DigestStore(app.engine).subscribe(
-        "slack", "C0DIGEST", now=MONDAY - timedelta(days=30), workspace_id="T0001"
+    SubscriptionStore(app.engine).subscribe(
+        ConversationRef("slack", "C0DIGEST", "T0001"), by="test", now=MONDAY - timedelta(days=30)
     )
     env = env_for(postgres_url, fake.api_url)
     procs = [await digest_run(env, MONDAY) for _ in range(3)]
@@ -109,8 +110,10 @@ async def black_hole() -> AsyncIterator[str]:
 async def test_kill_9_while_sending_then_restart_posts_exactly_once(
     empty_app: App, fake: FakeSlack
 ) -> None:
-    store = DigestStore(empty_app.engine)
-    store.subscribe("slack", "C0DIGEST", now=MONDAY - timedelta(days=30), workspace_id="T0001")
+    store = SubscriptionStore(empty_app.engine)
+    store.subscribe(
+        ConversationRef("slack", "C0DIGEST", "T0001"), by="test", now=MONDAY - timedelta(days=30)
+    )
     url = empty_app.settings.database_url
     async with black_hole() as hole:
         first = await digest_run(env_for(url, hole), MONDAY)
@@ -142,7 +145,8 @@ def slack_job(app: App, fake: FakeSlack) -> DigestJob:
         return TOKEN
 
     return DigestJob(
-        store=DigestStore(app.engine),
+        subscriptions=SubscriptionStore(app.engine),
+        runs=SubscriptionStore(app.engine),
         activity=app.repo,
         posters={"slack": SlackPoster(client, token)},
     )
@@ -151,7 +155,9 @@ def slack_job(app: App, fake: FakeSlack) -> DigestJob:
 async def test_a_429_storm_then_success_delivers_once_with_metadata(
     empty_app: App, fake: FakeSlack
 ) -> None:
-    DigestStore(empty_app.engine).subscribe("slack", "C0DIGEST", now=MONDAY - timedelta(days=30))
+    SubscriptionStore(empty_app.engine).subscribe(
+        ConversationRef("slack", "C0DIGEST"), by="test", now=MONDAY - timedelta(days=30)
+    )
     fake.fail_next("chat.postMessage", status=429, retry_after=1, times=3)
     report = await run_due(slack_job(empty_app, fake), now=MONDAY)
     assert report.outcomes["sent"] == 1
@@ -162,8 +168,8 @@ async def test_a_429_storm_then_success_delivers_once_with_metadata(
 
 
 async def test_channel_not_found_pauses_the_subscription(empty_app: App, fake: FakeSlack) -> None:
-    store = DigestStore(empty_app.engine)
-    store.subscribe("slack", "C0GONE", now=MONDAY - timedelta(days=30))
+    store = SubscriptionStore(empty_app.engine)
+    store.subscribe(ConversationRef("slack", "C0GONE"), by="test", now=MONDAY - timedelta(days=30))
     fake.fail_next("chat.postMessage", error="channel_not_found")
     report = await run_due(slack_job(empty_app, fake), now=MONDAY)
     assert report.outcomes["paused"] == 1

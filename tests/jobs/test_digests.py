@@ -11,12 +11,12 @@ import pytest
 from sqlmodel import Session
 
 from adapters.app import App
-from bot.model import DigestFilter, Reply
+from bot.model import ConversationRef, DigestFilter, Reply, Subscription
+from bot.ports import ChannelGone, TemporaryFailure
+from bot.schedule import last_fire, period
 from jobs.digests import DigestJob, run_due
-from jobs.ports import ChannelGone, TemporaryFailure
-from jobs.schedule import last_fire, period
 from knowledge import tables as t
-from knowledge.digests import DigestStore
+from knowledge.subscriptions import SubscriptionStore
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -78,19 +78,9 @@ def test_monday_nine_in_london_across_both_clock_changes(
 
 def test_the_scheduler_trigger_fires_on_monday_at_nine_local_across_the_change() -> None:
     from jobs.scheduler import digest_trigger
-    from knowledge.digests import SubscriptionInfo
 
-    sub = SubscriptionInfo(
-        1,
-        "slack",
-        "T1",
-        "C1",
-        "mon",
-        "09:00",
-        "Europe/London",
-        {},
-        True,
-        datetime(2025, 1, 1, tzinfo=UTC),
+    sub = Subscription(
+        ConversationRef("slack", "C1", "T1"), id=1, created_at=datetime(2025, 1, 1, tzinfo=UTC)
     )
     trigger = digest_trigger(sub)
     spring = trigger.get_next_fire_time(None, datetime(2025, 3, 29, 12, 0, tzinfo=LONDON))
@@ -114,23 +104,25 @@ MONDAY = datetime(2025, 3, 10, 9, 5, tzinfo=LONDON)
 
 
 @pytest.fixture
-def store(empty_app: App) -> DigestStore:
-    return DigestStore(empty_app.engine)
+def store(empty_app: App) -> SubscriptionStore:
+    return SubscriptionStore(empty_app.engine)
 
 
-def subscribe(store: DigestStore, channel: str = "C1", **kw: object) -> int:
+def subscribe(store: SubscriptionStore, channel: str = "C1", **kw: object) -> int:
     sub = store.subscribe(
-        "slack", channel, now=MONDAY - timedelta(days=30), workspace_id="T1", **kw
+        ConversationRef("slack", channel, "T1"), by="test", now=MONDAY - timedelta(days=30), **kw
     )  # type: ignore[arg-type]
     return sub.id
 
 
-def job_for(app: App, store: DigestStore, poster: FakePoster, **kw: object) -> DigestJob:
-    return DigestJob(store=store, activity=app.repo, posters={"slack": poster}, **kw)  # type: ignore[arg-type]
+def job_for(app: App, store: SubscriptionStore, poster: FakePoster, **kw: object) -> DigestJob:
+    return DigestJob(
+        subscriptions=store, runs=store, activity=app.repo, posters={"slack": poster}, **kw
+    )  # type: ignore[arg-type]
 
 
 async def test_a_due_digest_is_posted_once_however_often_the_sweep_runs(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
     subscribe(store, "C1")
     subscribe(store, "C2")
@@ -142,7 +134,7 @@ async def test_a_due_digest_is_posted_once_however_often_the_sweep_runs(
     assert sorted(c for c, _, _ in poster.posted) == ["C1", "C2"]
 
 
-async def test_concurrent_sweeps_post_once(empty_app: App, store: DigestStore) -> None:
+async def test_concurrent_sweeps_post_once(empty_app: App, store: SubscriptionStore) -> None:
     subscribe(store)
     poster = FakePoster(delay=0.05)
     jobs = [job_for(empty_app, store, poster) for _ in range(4)]
@@ -152,7 +144,7 @@ async def test_concurrent_sweeps_post_once(empty_app: App, store: DigestStore) -
 
 
 async def test_a_claim_whose_process_died_before_sending_is_taken_over_and_sent_once(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
     sub_id = subscribe(store)
     fire = last_fire("mon", "09:00", "Europe/London", MONDAY)
@@ -167,7 +159,7 @@ async def test_a_claim_whose_process_died_before_sending_is_taken_over_and_sent_
 
 
 async def test_a_run_that_died_while_sending_is_not_sent_twice_when_the_platform_has_it(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
     sub_id = subscribe(store)
     fire = last_fire("mon", "09:00", "Europe/London", MONDAY)
@@ -184,7 +176,7 @@ async def test_a_run_that_died_while_sending_is_not_sent_twice_when_the_platform
 
 
 async def test_where_the_platform_cannot_tell_a_run_that_died_while_sending_is_sent_again(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
     sub_id = subscribe(store)
     fire = last_fire("mon", "09:00", "Europe/London", MONDAY)
@@ -199,7 +191,7 @@ async def test_where_the_platform_cannot_tell_a_run_that_died_while_sending_is_s
 
 
 async def test_a_failed_post_is_retried_by_the_next_sweep_and_sent_once(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
     subscribe(store)
     poster = FakePoster(failures=[TemporaryFailure("fatal_error")])
@@ -211,7 +203,7 @@ async def test_a_failed_post_is_retried_by_the_next_sweep_and_sent_once(
 
 
 async def test_a_gone_channel_pauses_its_subscription_and_says_so(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
     sub_id = subscribe(store)
     told: list[str] = []
@@ -227,7 +219,7 @@ async def test_a_gone_channel_pauses_its_subscription_and_says_so(
 
 @pytest.mark.parametrize(("when_quiet", "posts"), [(True, 1), (False, 0)])
 async def test_a_quiet_week_posts_one_line_or_nothing(
-    empty_app: App, store: DigestStore, when_quiet: bool, posts: int
+    empty_app: App, store: SubscriptionStore, when_quiet: bool, posts: int
 ) -> None:
     subscribe(store, post_when_quiet=when_quiet)
     poster = FakePoster()
@@ -239,9 +231,11 @@ async def test_a_quiet_week_posts_one_line_or_nothing(
 
 
 async def test_subscribing_after_the_hour_does_not_post_last_weeks_digest(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
-    store.subscribe("slack", "C9", now=MONDAY, workspace_id="T1")  # 09:05, after Monday 09:00
+    store.subscribe(
+        ConversationRef("slack", "C9", "T1"), by="test", now=MONDAY
+    )  # 09:05, after Monday 09:00
     poster = FakePoster()
     job = job_for(empty_app, store, poster)
     assert (await run_due(job, now=MONDAY + timedelta(hours=1))).outcomes == {}
@@ -249,7 +243,7 @@ async def test_subscribing_after_the_hour_does_not_post_last_weeks_digest(
 
 
 async def test_a_digest_missed_while_down_is_caught_up_within_the_window_only(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
     subscribe(store)
     poster = FakePoster()
@@ -259,9 +253,11 @@ async def test_a_digest_missed_while_down_is_caught_up_within_the_window_only(
 
 
 async def test_a_platform_that_is_not_configured_leaves_the_digest_waiting(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
-    store.subscribe("teams", "19:abc@thread.tacv2", now=MONDAY - timedelta(days=30))
+    store.subscribe(
+        ConversationRef("teams", "19:abc@thread.tacv2"), by="test", now=MONDAY - timedelta(days=30)
+    )
     job = job_for(empty_app, store, FakePoster())
     report = await run_due(job, now=MONDAY)
     assert report.outcomes == {"waiting (teams is not configured)": 1}
@@ -269,7 +265,7 @@ async def test_a_platform_that_is_not_configured_leaves_the_digest_waiting(
 
 
 async def test_a_filtered_subscription_gets_only_its_service_area(
-    empty_app: App, store: DigestStore
+    empty_app: App, store: SubscriptionStore
 ) -> None:
     from bot.model import ProjectDraft, Stage
 
@@ -288,12 +284,12 @@ async def test_a_filtered_subscription_gets_only_its_service_area(
         )
         assert project.service_area == area
     store.subscribe(
-        "slack",
-        "CWASTE",
+        ConversationRef("slack", "CWASTE"),
+        by="test",
         now=MONDAY - timedelta(days=30),
         only=DigestFilter(service_areas=("Waste",)),
     )
-    store.subscribe("slack", "CALL", now=MONDAY - timedelta(days=30))
+    store.subscribe(ConversationRef("slack", "CALL"), by="test", now=MONDAY - timedelta(days=30))
     poster = FakePoster()
     await run_due(job_for(empty_app, store, poster), now=MONDAY)
     texts = {channel: reply.text for channel, _, reply in poster.posted}
@@ -302,7 +298,7 @@ async def test_a_filtered_subscription_gets_only_its_service_area(
 
 
 async def test_channels_due_at_the_same_instant_share_one_load_but_keep_their_own_dates(
-    empty_app: App, store: DigestStore, monkeypatch: pytest.MonkeyPatch
+    empty_app: App, store: SubscriptionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     subscribe(store, "CLONDON")
     subscribe(store, "CLONDON2")

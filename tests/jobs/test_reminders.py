@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from adapters.app import App
 from bot.model import ConversationRef, Incoming, Person, ProjectDraft, Reply, Stage, WeeknoteDraft
+from bot.ports import ChannelGone, TemporaryFailure
 from jobs.holidays import (
     DIVISIONS,
     NORTHERN_IRELAND,
@@ -20,7 +21,6 @@ from jobs.holidays import (
     division_of,
     parse_lines,
 )
-from jobs.ports import ChannelGone, TemporaryFailure
 from jobs.reminders import ReminderReport, send_reminders
 from knowledge import db
 from knowledge import tables as t

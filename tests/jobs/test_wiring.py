@@ -13,11 +13,11 @@ from adapters.app import App, build_app
 from adapters.scheduling import deliver_outbox, digest_job, messengers, remind
 from adapters.settings import Settings, SlackSettings
 from bot.clock import FixedClock
-from bot.model import ProjectDraft, Reply, Stage
+from bot.model import ConversationRef, ProjectDraft, Reply, Stage, Subscription
+from bot.ports import ChannelGone
 from jobs.digests import run_due
-from jobs.ports import ChannelGone
 from knowledge import tables as t
-from knowledge.digests import DigestStore, SubscriptionInfo
+from knowledge.subscriptions import SubscriptionStore
 from tests.fakes.slack_api import FakeSlack
 
 LONDON = ZoneInfo("Europe/London")
@@ -68,7 +68,9 @@ async def test_a_paused_digest_is_reported_to_the_community_managers(database_ur
         app = slack_app(
             database_url, fake, clock, community_managers=["slack:T1:UMANAGER", "teams:x:y"]
         )
-        DigestStore(app.engine).subscribe("slack", "C0GONE", now=clock.now() - timedelta(days=30))
+        SubscriptionStore(app.engine).subscribe(
+            ConversationRef("slack", "C0GONE"), by="test", now=clock.now() - timedelta(days=30)
+        )
         fake.fail_next("chat.postMessage", error="channel_not_found")
         report = await run_due(digest_job(app), now=clock.now())
         assert report.outcomes["paused"] == 1
@@ -132,9 +134,14 @@ def test_the_scheduler_has_a_sweep_friday_reminders_and_one_trigger_per_subscrip
     )
     created = datetime(2025, 1, 1, tzinfo=UTC)
     subs = [
-        SubscriptionInfo(1, "slack", "T", "C1", "mon", "09:00", "Europe/London", {}, True, created),
-        SubscriptionInfo(
-            2, "teams", "T", "19:x", "wed", "16:30", "Europe/Dublin", {}, True, created
+        Subscription(ConversationRef("slack", "C1", "T"), id=1, created_at=created),
+        Subscription(
+            ConversationRef("teams", "19:x", "T"),
+            day="wed",
+            time="16:30",
+            timezone="Europe/Dublin",
+            id=2,
+            created_at=created,
         ),
     ]
     sync_subscriptions(scheduler, subs, nothing)

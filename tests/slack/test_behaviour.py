@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 from adapters.manifest import load_manifest
 from adapters.scheduling import deliver_outbox, messengers
-from bot.model import Person, ProjectDraft, Stage, WeeknoteDraft
+from bot.model import ConversationRef, Person, ProjectDraft, Stage, WeeknoteDraft
 from knowledge import tables as t
-from knowledge.digests import DigestStore
+from knowledge.subscriptions import SubscriptionStore
 from tests.slack.conftest import TEAM, SlackHarness
 from tests.slack.test_oauth import install, installable
 
@@ -259,8 +259,10 @@ async def test_an_uninstall_removes_the_installation_and_pauses_the_workspaces_d
     installable: SlackHarness,
 ) -> None:
     await install(installable)
-    store = DigestStore(installable.app.engine)
-    store.subscribe("slack", "C0DIGEST", now=installable.app.clock.now(), workspace_id="T0001")
+    store = SubscriptionStore(installable.app.engine)
+    store.subscribe(
+        ConversationRef("slack", "C0DIGEST", "T0001"), by="test", now=installable.app.clock.now()
+    )
     await installable.event({"type": "app_uninstalled"}, team_id="T0001")
     await asyncio.sleep(0.5)
     assert store.subscriptions() == []
@@ -275,8 +277,10 @@ async def test_an_uninstall_removes_the_installation_and_pauses_the_workspaces_d
 
 
 async def test_a_revoked_bot_token_pauses_digests_too(slack: SlackHarness) -> None:
-    store = DigestStore(slack.app.engine)
-    store.subscribe("slack", "C0DIGEST", now=slack.app.clock.now(), workspace_id=TEAM)
+    store = SubscriptionStore(slack.app.engine)
+    store.subscribe(
+        ConversationRef("slack", "C0DIGEST", TEAM), by="test", now=slack.app.clock.now()
+    )
     await slack.event({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}})
     await asyncio.sleep(0.5)
     assert store.subscriptions() == []

@@ -103,15 +103,17 @@ async def test_digests_and_reminders_use_each_installed_workspaces_token(
     from datetime import timedelta
 
     from adapters.scheduling import digest_job
-    from bot.model import Reply
+    from bot.model import ConversationRef, Reply
+    from bot.schedule import last_fire
     from jobs.digests import run_due
-    from jobs.schedule import last_fire
 
     await install(installable)
-    store = digest_job(installable.app).store
+    store = installable.app.subscriptions
     since = clock.now() - timedelta(days=30)
-    store.subscribe("slack", "C0DIGEST", now=since, workspace_id=TEAM_ID)
-    elsewhere = store.subscribe("slack", "C0ELSEWHERE", now=since, workspace_id="T0NEVER")
+    store.subscribe(ConversationRef("slack", "C0DIGEST", TEAM_ID), by="test", now=since)
+    elsewhere = store.subscribe(
+        ConversationRef("slack", "C0ELSEWHERE", "T0NEVER"), by="test", now=since
+    )
     job = digest_job(installable.app)
     monday = last_fire("mon", "09:00", "Europe/London", clock.now() + timedelta(days=7))
     report = await run_due(job, now=monday + timedelta(minutes=5))

@@ -252,11 +252,14 @@ def test_subscribing_a_teams_conversation_the_bot_never_saw_is_refused(
 async def test_a_digest_for_a_conversation_never_seen_waits_and_is_not_called_gone(
     teams: TeamsHarness,
 ) -> None:
-    from knowledge.digests import DigestStore
+    from bot.model import ConversationRef
+    from knowledge.subscriptions import SubscriptionStore
 
     monday = datetime(2025, 3, 10, 9, 5, tzinfo=LONDON)
-    DigestStore(teams.app.engine).subscribe(
-        "teams", "19:unseen@thread.tacv2", now=monday - timedelta(days=30), workspace_id=TENANT
+    SubscriptionStore(teams.app.engine).subscribe(
+        ConversationRef("teams", "19:unseen@thread.tacv2", TENANT),
+        by="test",
+        now=monday - timedelta(days=30),
     )
     report = await run_due(digest_job(teams.app, teams_endpoint=teams.endpoint), now=monday)
     assert report.outcomes == {"failed (will retry)": 1}

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import FixedClock
-from knowledge.digests import DigestStore
+from bot.model import ConversationRef
+from knowledge.subscriptions import SubscriptionStore
 from tests.conftest import make_app
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_faults import random_plan
@@ -51,9 +52,11 @@ async def test_every_channel_gets_exactly_one_digest_whatever_the_faults(
     database_url: str, seed: int
 ) -> None:
     app = make_app(database_url, FixedClock(MONDAY), demo=False)
-    store = DigestStore(app.engine)
+    store = SubscriptionStore(app.engine)
     for channel in CHANNELS:
-        store.subscribe("slack", channel, now=MONDAY - timedelta(days=30), workspace_id="T0001")
+        store.subscribe(
+            ConversationRef("slack", channel, "T0001"), by="test", now=MONDAY - timedelta(days=30)
+        )
     app.engine.dispose()
     async with FakeSlack() as fake:
         fake.fault_plan(

@@ -25,7 +25,7 @@ from adapters.slack.poster import SlackPoster
 from bot.clock import FixedClock
 from bot.model import ConversationRef, Person
 from jobs.digests import DigestJob, run_due
-from knowledge.digests import DigestStore
+from knowledge.subscriptions import SubscriptionStore
 from tests.conftest import make_app
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import TEAM, SlackHarness, running_slack
@@ -52,13 +52,16 @@ def job_on(
     settings = SlackSettings(api_url=fake.api_url, timeout=1)
     poster = SlackPoster(web_client(settings, None), token)
     job = DigestJob(
-        store=DigestStore(app.engine),
+        subscriptions=SubscriptionStore(app.engine),
+        runs=SubscriptionStore(app.engine),
         activity=app.repo,
         posters={"slack": poster},
         lease=lease,
         clock=lambda: datetime.now(LONDON),
     )
-    job.store.subscribe("slack", "C0DIGEST", now=MONDAY - timedelta(days=30), workspace_id=TEAM)
+    job.subscriptions.subscribe(
+        ConversationRef("slack", "C0DIGEST", TEAM), by="test", now=MONDAY - timedelta(days=30)
+    )
     return job, app
 
 
@@ -131,7 +134,8 @@ async def test_a_retry_after_longer_than_the_lease_keeps_other_processes_off(
     started = time.monotonic()
     first.clock = lambda: MONDAY + timedelta(seconds=time.monotonic() - started)  # one clock
     second = DigestJob(
-        store=DigestStore(app.engine),
+        subscriptions=SubscriptionStore(app.engine),
+        runs=SubscriptionStore(app.engine),
         activity=app.repo,
         posters=first.posters,
         lease=lease,

@@ -1,10 +1,12 @@
-"""Digest subscriptions and runs. A run is claimed before anything is sent: the unique
-(subscription, period) key means one process wins, however many sweep at once."""
+"""Digest subscriptions and their runs: the one store behind the core's Subscriptions and
+DigestRuns ports.
+
+A run is claimed before anything is sent: the unique (subscription, period) key means one
+process wins, however many sweep at once."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -12,109 +14,114 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from bot.model import DigestFilter
+from bot.model import ConversationRef, DigestFilter, Subscription
+from bot.ports import RunClaim
 from knowledge import tables as t
 
 DONE = ("sent", "skipped")
 RETRY_NOW = ("failed", "unsure")  # taken over by the next sweep, however recent
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionInfo:
-    id: int
-    platform: str
-    workspace_id: str
-    channel_id: str
-    day: str
-    time: str
-    timezone: str
-    filters: dict[str, Any]
-    post_when_quiet: bool
-    created_at: datetime
-
-    @property
-    def only(self) -> DigestFilter:
-        return digest_filter(self.filters)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    run_id: int
-    previous_status: str | None  # None: a fresh claim; else the status taken over
-    previous_claimed_at: datetime | None
-
-
-class DigestStore:
+class SubscriptionStore:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
-    def subscriptions(self) -> list[SubscriptionInfo]:
-        with Session(self.engine) as s:
-            rows = s.exec(
-                select(t.DigestSubscription).where(col(t.DigestSubscription.active).is_(True))
-            ).all()
-            return [_info(r) for r in rows]
+    # -- subscriptions ---------------------------------------------------------------------
 
     def subscribe(
         self,
-        platform: str,
-        channel_id: str,
+        where: ConversationRef,
         *,
+        by: str,
         now: datetime,
-        workspace_id: str = "",
-        day: str = "mon",
-        time: str = "09:00",
-        timezone: str = "Europe/London",
-        by: str = "cli",
-        only: DigestFilter | None = None,
+        day: str | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
         post_when_quiet: bool | None = None,
-    ) -> SubscriptionInfo:
+        only: DigestFilter | None = None,
+    ) -> Subscription:
         with Session(self.engine) as s:
-            row = s.exec(
-                select(t.DigestSubscription).where(
-                    t.DigestSubscription.platform == platform,
-                    t.DigestSubscription.workspace_id == workspace_id,
-                    t.DigestSubscription.channel_id == channel_id,
-                )
-            ).first() or t.DigestSubscription(
-                platform=platform,
-                workspace_id=workspace_id,
-                channel_id=channel_id,
+            row = _row(s, where) or t.DigestSubscription(
+                platform=where.platform,
+                workspace_id=where.workspace_id,
+                channel_id=where.channel_id,
                 created_by=by,
                 created_at=now,
             )
-            if only is not None:
-                row.filters = filters_row(only)
+            row.day = day or row.day
+            row.time = time or row.time
+            row.timezone = timezone or row.timezone
             if post_when_quiet is not None:
                 row.post_when_quiet = post_when_quiet
-            row.day, row.time, row.timezone, row.active, row.paused_reason = (
-                day,
-                time,
-                timezone,
-                True,
-                None,
-            )
+            if only is not None:
+                row.filters = filters_row(only)
+            row.active, row.paused_reason = True, None
             s.add(row)
             s.commit()
-            return _info(row)
+            return _subscription(row)
 
-    def find(self, channel_id: str) -> SubscriptionInfo | None:
+    def unsubscribe(self, where: ConversationRef) -> bool:
+        with Session(self.engine) as s:
+            row = _row(s, where)
+            if row is None or not row.active:
+                return False
+            row.active = False
+            s.add(row)
+            s.commit()
+            return True
+
+    def subscription(self, where: ConversationRef) -> Subscription | None:
+        with Session(self.engine) as s:
+            row = _row(s, where)
+            return _subscription(row) if row else None
+
+    def subscriptions(self, *, paused: bool = False) -> list[Subscription]:
+        query = select(t.DigestSubscription).order_by(col(t.DigestSubscription.id))
+        if not paused:
+            query = query.where(col(t.DigestSubscription.active).is_(True))
+        with Session(self.engine) as s:
+            return [_subscription(r) for r in s.exec(query)]
+
+    def in_channel(self, channel_id: str) -> Subscription | None:
         with Session(self.engine) as s:
             row = s.exec(
                 select(t.DigestSubscription).where(t.DigestSubscription.channel_id == channel_id)
             ).first()
-            return _info(row) if row else None
+            return _subscription(row) if row else None
+
+    def pause(self, subscription_id: int, reason: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(
+                sa.update(t.DigestSubscription)
+                .where(col(t.DigestSubscription.id) == subscription_id)
+                .values(active=False, paused_reason=reason[:500])
+            )
+
+    def pause_workspace(self, platform: str, workspace_id: str, *, reason: str) -> int:
+        with self.engine.begin() as c:
+            done = c.execute(
+                sa.update(t.DigestSubscription)
+                .where(
+                    col(t.DigestSubscription.platform) == platform,
+                    col(t.DigestSubscription.workspace_id) == workspace_id,
+                    col(t.DigestSubscription.active).is_(True),
+                )
+                .values(active=False, paused_reason=reason[:500])
+            )
+            return int(done.rowcount or 0)
+
+    # -- runs --------------------------------------------------------------------------------
 
     def claim(
         self, subscription_id: int, period_start: date, *, now: datetime, lease: timedelta
-    ) -> Claim | None:
-        """Take the run for (subscription, period): a new row, or one that failed, or one whose
-        claimant has been silent longer than `lease` (it died). None: someone else has it."""
+    ) -> RunClaim | None:
+        """Take the run for (subscription, period): a new row, or one that failed or may have
+        half-happened, or one whose claimant has been silent longer than `lease` (it died)."""
         with self.engine.begin() as c:
             inserted = c.execute(_insert_ignore(c.dialect.name, subscription_id, period_start, now))
             new_id = inserted.scalar_one_or_none()  # RETURNING gives the id only when inserted
             if new_id is not None:
-                return Claim(new_id, None, None)
+                return RunClaim(new_id, None, None)
             before = c.execute(
                 sa.select(t.DigestRun.id, t.DigestRun.status, t.DigestRun.claimed_at).where(  # type: ignore[call-overload]
                     t.DigestRun.subscription_id == subscription_id,
@@ -145,7 +152,7 @@ class DigestStore:
                 if before.claimed_at.tzinfo
                 else before.claimed_at.replace(tzinfo=now.tzinfo)
             )
-            return Claim(before.id, before.status, claimed_at)
+            return RunClaim(before.id, before.status, claimed_at)
 
     def mark(
         self,
@@ -175,17 +182,19 @@ class DigestStore:
                 .values(claimed_at=now)
             )
 
-    def pause(self, subscription_id: int, reason: str) -> None:
-        with self.engine.begin() as c:
-            c.execute(
-                sa.update(t.DigestSubscription)
-                .where(col(t.DigestSubscription.id) == subscription_id)
-                .values(active=False, paused_reason=reason)
-            )
-
     def runs(self) -> list[t.DigestRun]:
         with Session(self.engine) as s:
             return list(s.exec(select(t.DigestRun).order_by(col(t.DigestRun.id))).all())
+
+
+def _row(s: Session, where: ConversationRef) -> t.DigestSubscription | None:
+    return s.exec(
+        select(t.DigestSubscription).where(
+            t.DigestSubscription.platform == where.platform,
+            t.DigestSubscription.workspace_id == where.workspace_id,
+            t.DigestSubscription.channel_id == where.channel_id,
+        )
+    ).first()
 
 
 def _insert_ignore(dialect: str, subscription_id: int, period_start: date, now: datetime) -> Any:
@@ -204,19 +213,24 @@ def _insert_ignore(dialect: str, subscription_id: int, period_start: date, now: 
     )
 
 
-def _info(row: t.DigestSubscription) -> SubscriptionInfo:
+def _subscription(row: t.DigestSubscription) -> Subscription:
+    """A stored subscription. Where it posts keeps what the row knows: the platform, the
+    workspace and the channel (a Teams channel's threads are keyed on the channel itself)."""
     assert row.id is not None
-    return SubscriptionInfo(
-        id=row.id,
-        platform=row.platform,
-        workspace_id=row.workspace_id,
-        channel_id=row.channel_id,
+    where = ConversationRef(
+        platform=row.platform, channel_id=row.channel_id, workspace_id=row.workspace_id
+    )
+    return Subscription(
+        where=where,
         day=row.day,
         time=row.time,
         timezone=row.timezone,
-        filters=dict(row.filters),
+        active=row.active,
         post_when_quiet=row.post_when_quiet,
+        only=digest_filter(row.filters),
+        id=row.id,
         created_at=row.created_at,
+        paused_reason=row.paused_reason,
     )
 
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adapters.app import App, build_app, load_demo, make_engines
+from adapters.app import App
+from adapters.bootstrap import Runtime, build, load_demo, make_engines
 from adapters.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -48,6 +49,11 @@ def _settings() -> Settings:
 
 
 def _app(*, demo: bool | None = None) -> App:
+    """The core, for commands that never talk to Slack or Teams."""
+    return _runtime(demo=demo, platforms=False).core
+
+
+def _runtime(*, demo: bool | None = None, platforms: bool = True) -> Runtime:
     from knowledge.db import SchemaNotCurrent
 
     settings = _settings()
@@ -55,7 +61,7 @@ def _app(*, demo: bool | None = None) -> App:
         settings = settings.model_copy(update={"demo_data": demo})
     with _database_errors(settings):
         try:
-            return build_app(settings)
+            return build(settings, platforms=platforms)
         except SchemaNotCurrent as error:
             _err(
                 f"HASANYONE_MIGRATE is false and {error}: run `hasanyone db upgrade` first "
@@ -278,11 +284,11 @@ def serve(
     from adapters.server import RefusedToStart
     from adapters.server import serve as run_server
 
-    app = _app()
-    host, port = host or app.settings.host, port or app.settings.port
-    _start_embedding(app)
+    runtime = _runtime()
+    host, port = host or runtime.settings.host, port or runtime.settings.port
+    _start_embedding(runtime.core)
     try:
-        run_server(app, host=host, port=port)
+        run_server(runtime, host=host, port=port)
     except RefusedToStart as refused:
         _err(f"hasanyone will not start: {refused}")
         raise typer.Exit(2) from None
@@ -309,21 +315,19 @@ def embed(
     as they are saved."""
     from tqdm import tqdm
 
-    from adapters.app import make_embedder
-    from knowledge.passage_vectors import EmbeddingWorker
+    from adapters.bootstrap import batch_embedding
 
     app = _app()
-    embedder = make_embedder(app.settings, threads=None)  # every core: nothing else to do
-    if embedder is None:
+    worker = batch_embedding(app)
+    if worker is None:
         _err("Semantic search is off (HASANYONE_SEMANTIC=false): nothing to embed.")
         raise typer.Exit(2)
     app.finder.sync()
     keys = app.finder.index.documents() if everything else app.finder.documents_needing_vectors()
-    worker = EmbeddingWorker(app.engine, embedder, app.finder.read_documents, clock=app.clock)
     worker.request(keys)
     with tqdm(total=len(keys), unit="doc", file=sys.stderr, disable=None) as bar:
         done = worker.run_all(progress=bar.update)
-    print(f"Embedded {worker.embedded} of {done} documents with {embedder.model_id}.")
+    print(f"Embedded {worker.embedded} of {done} documents with {worker.embedder.model_id}.")
 
 
 @digest_cli.command("preview")
@@ -337,7 +341,7 @@ def digest_preview(
     from datetime import timedelta
 
     from bot.digest import compose_digest, digest_for
-    from bot.schedule import last_fire, period
+    from bot.digest_schedule import last_fire, period
 
     app = _app()
     end = app.clock.now()
@@ -370,19 +374,19 @@ def digest_run(
     """Post every digest that is due, once, and exit (for cron-style deployments)."""
     import asyncio
 
-    from adapters.scheduling import digest_job
-    from jobs.digests import run_due
+    runtime = _runtime()
+    when = _when(runtime.core, at)
 
-    app = _app()
-    report = asyncio.run(run_due(digest_job(app), now=_when(app, at), force=now))
-    print(report.summary())
-    print(f"direct messages: {asyncio.run(_deliver(app))}")
+    async def run() -> tuple[str, str]:
+        try:
+            report = await runtime.run_digests(now=when, force=now)
+            return report.summary(), await runtime.deliver_outbox()
+        finally:
+            await runtime.aclose()
 
-
-async def _deliver(app: App) -> str:
-    from adapters.scheduling import deliver_outbox, messengers
-
-    return await deliver_outbox(app, messengers(app))
+    digests, direct = asyncio.run(run())
+    print(digests)
+    print(f"direct messages: {direct}")
 
 
 @digest_cli.command("remind")
@@ -396,10 +400,16 @@ def digest_remind(
     their own timezone, once a week."""
     import asyncio
 
-    from adapters.scheduling import remind
+    runtime = _runtime()
+    when = _when(runtime.core, at)
 
-    app = _app()
-    print(asyncio.run(remind(app, now=_when(app, at))))
+    async def run() -> str:
+        try:
+            return await runtime.remind(now=when)
+        finally:
+            await runtime.aclose()
+
+    print(asyncio.run(run()))
 
 
 def _when(app: App, at: str | None) -> datetime:
@@ -442,8 +452,8 @@ def digest_subscribe(
     """Subscribe a channel to the weekly digest, or change what is given of an existing one
     (everything else stays as it was; a paused digest resumes)."""
     from bot.clock import zone_named
+    from bot.digest_schedule import DAYS, day_named, time_named
     from bot.model import ConversationRef
-    from bot.schedule import DAYS, day_named, time_named
 
     problems = []
     if platform not in ("slack", "teams"):
@@ -477,9 +487,7 @@ def digest_subscribe(
 
 
 def _refuse_unseen_teams_conversation(app: App, channel: str) -> None:
-    from knowledge.conversations import ConversationStore
-
-    if ConversationStore(app.engine).state("teams", channel) != "installed":
+    if app.conversations.state("teams", channel) != "installed":
         _err(
             f"hasanyone has not been added to Teams conversation {channel!r} (or was "
             "removed from it), so it could not post there. Add the app to the team or "
@@ -575,10 +583,9 @@ def digest_list(
     ] = False,
 ) -> None:
     """Every active subscription (with --paused, the paused ones too) and its last run."""
-    from knowledge.subscriptions import SubscriptionStore
 
     app = _app()
-    last = {r.subscription_id: r for r in SubscriptionStore(app.engine).runs()}
+    last = {r.subscription_id: r for r in app.subscriptions.runs()}
     subs = app.subscriptions.subscriptions(paused=paused)
     if not subs:
         print("No channel gets the digest yet.")

@@ -12,57 +12,48 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.app import App
-from knowledge.leader import Leadership
+from adapters.bootstrap import Runtime
+from adapters.settings import Settings
 
 log = logging.getLogger(__name__)
-APP_KEY = web.AppKey("hasanyone", App)
-LEADERSHIP_KEY = web.AppKey("leadership", Leadership)
+RUNTIME_KEY = web.AppKey("hasanyone", Runtime)
 
 
-def make_web_app(
-    app: App, *, teams_credentials: Any = None, scheduler: bool = False
-) -> web.Application:
+def make_web_app(runtime: Runtime, *, scheduler: bool = False) -> web.Application:
+    """The routes for what `runtime` has (Slack, Teams) and, with `scheduler`, the jobs while
+    this replica leads. It builds nothing: everything comes from the runtime."""
     web_app = web.Application(client_max_size=1024**2 * 4)
-    web_app[APP_KEY] = app
+    web_app[RUNTIME_KEY] = runtime
+    app = runtime.core
 
     async def healthz(_request: web.Request) -> web.Response:
         """Alive and serving; `scheduler` says whether this replica leads the scheduler
         ("leader"), waits for the leader's lock ("standby"), or has none ("off")."""
-        leadership = web_app.get(LEADERSHIP_KEY)
-        scheduler = "off" if leadership is None else "leader" if leadership.leading else "standby"
-        body = {"status": "ok", "documents": len(app.finder.index), "scheduler": scheduler}
+        leadership = runtime.leadership
+        state = "off" if not scheduler else "leader" if leadership.leading else "standby"
+        body = {"status": "ok", "documents": len(app.finder.index), "scheduler": state}
         return web.json_response(body)
 
     web_app.router.add_get("/healthz", healthz)
-    _mount_slack(web_app, app)
-    _mount_teams(web_app, app, teams_credentials)
+    _mount_slack(web_app, runtime)
+    _mount_teams(web_app, runtime)
     if scheduler:
-        from adapters.scheduling import attach_scheduler
+        from adapters.leading import attach_scheduler
 
-        web_app[LEADERSHIP_KEY] = attach_scheduler(
-            web_app, app, teams_endpoint=web_app.get(TEAMS_KEY)
-        )
+        attach_scheduler(web_app, runtime)
     return web_app
 
 
-TEAMS_KEY = web.AppKey("teams", object)
-
-
-def _mount_teams(web_app: web.Application, app: App, credentials: Any) -> None:
-    if not app.settings.teams_enabled:
+def _mount_teams(web_app: web.Application, runtime: Runtime) -> None:
+    settings = runtime.settings
+    teams = runtime.teams
+    if teams is None:
         log.info("Teams is off (HASANYONE_TEAMS_ENABLED=false).")
         return
-    from adapters.teams.bot import TeamsEndpoint
-
-    teams = TeamsEndpoint(
-        app, app.settings.teams, credentials_factory=credentials, local=app.settings.teams_local
-    )
-    web_app[TEAMS_KEY] = teams
     web_app.router.add_post("/api/messages", teams.handle)
-    if app.settings.teams.auth_enabled:
-        log.info("Teams is on at /api/messages (tokens checked for app %s).", app.settings.teams.id)
-    elif app.settings.teams_local:
+    if settings.teams.auth_enabled:
+        log.info("Teams is on at /api/messages (tokens checked for app %s).", settings.teams.id)
+    elif settings.teams_local:
         log.warning(
             "Teams is on at /api/messages WITHOUT authentication (HASANYONE_TEAMS_LOCAL=true): "
             "for the Bot Framework Emulator on this machine only."
@@ -73,17 +64,15 @@ def _mount_teams(web_app: web.Application, app: App, credentials: Any) -> None:
         log.info("%s", NOT_CONFIGURED)
 
 
-def _mount_slack(web_app: web.Application, app: App) -> None:
-    settings = app.settings.slack
-    if not settings.enabled:
+def _mount_slack(web_app: web.Application, runtime: Runtime) -> None:
+    settings = runtime.settings.slack
+    slack = runtime.slack
+    if slack is None:
         log.info("Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on.")
         return
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_sdk.signature import SignatureVerifier
 
-    from adapters.slack.app import SlackBot
-
-    slack = SlackBot(app, settings)
     assert settings.signing_secret is not None  # Slack is only on with one
     verifier = SignatureVerifier(settings.signing_secret.get_secret_value())
 
@@ -189,9 +178,9 @@ class RefusedToStart(Exception):
     """A setting makes serving unsafe; the message says which and what to do."""
 
 
-def check_bind(app: App, host: str) -> None:
+def check_bind(settings: Settings, host: str) -> None:
     """Teams' local mode takes unauthenticated activities: it may listen on loopback only."""
-    if app.settings.teams_enabled and app.settings.teams_local and not _is_loopback(host):
+    if settings.teams_enabled and settings.teams_local and not _is_loopback(host):
         raise RefusedToStart(
             f"HASANYONE_TEAMS_LOCAL=true accepts unauthenticated requests, so hasanyone will "
             f"not listen on {host}: use 127.0.0.1, or set MICROSOFT_APP_ID and its password"
@@ -209,8 +198,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def serve(app: App, *, host: str, port: int) -> None:
-    check_bind(app, host)
-    app.finder.sync()  # build the search index before the first question, not during it
-    web_app = make_web_app(app, scheduler=True)
+def serve(runtime: Runtime, *, host: str, port: int) -> None:
+    """Serve until stopped, then close everything the runtime holds."""
+    check_bind(runtime.settings, host)
+    runtime.core.finder.sync()  # build the search index before the first question, not during it
+    web_app = make_web_app(runtime, scheduler=True)
+
+    async def close(_web_app: web.Application) -> None:
+        await runtime.aclose()
+
+    web_app.on_cleanup.append(close)
     web.run_app(web_app, host=host, port=port, print=lambda s: log.info("%s", s))

@@ -547,12 +547,10 @@ def pct(values: list[float], p: float) -> float:
 
 async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes: Any) -> None:
     import jobs.digests as digests
-    from adapters.app import build_app
-    from adapters.scheduling import digest_job
+    from adapters.bootstrap import build
     from adapters.settings import Settings, SlackSettings, TeamsSettings
-    from adapters.teams.bot import TeamsEndpoint
     from bot.clock import FixedClock
-    from bot.schedule import last_fire, period
+    from bot.digest_schedule import last_fire, period
 
     monday = datetime.combine(args.monday, dtime(9, 0), tzinfo=LONDON)
     now = monday + timedelta(minutes=5)
@@ -567,7 +565,8 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
         slack=SlackSettings(bot_token=TOKEN, api_url=urls["slack_api"]),
         teams=TeamsSettings(),  # local mode: no app id, no tokens
     )
-    app = build_app(settings, clock=FixedClock(now))  # upgrades the schema if it is behind
+    runtime = build(settings, clock=FixedClock(now))  # upgrades the schema if it is behind
+    app = runtime.core
     seeded = seed_period(app.engine, args, start, end)
     subs = subscribe_all(app, args, urls["service_url"], created=now - timedelta(days=30))
     setup_s, setup_cpu = time.perf_counter() - t0, cpu_now() - cpu0
@@ -585,7 +584,7 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
         f"{len(due_ids):,} due at {now:%H:%M}; setup {setup_s:.1f} s ({setup_cpu:.1f} s CPU)"
     )
 
-    job = digest_job(app, teams_endpoint=TeamsEndpoint(app, settings.teams))
+    job = runtime.digests
     if args.concurrency:
         job.concurrency = args.concurrency
     timed = {name: TimedPoster(p) for name, p in job.posters.items()}

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.digest import digest_for
+from bot.digest_schedule import CATCH_UP, due_at, period
 from bot.model import Reply, Subscription
 from bot.ports import (
     Activity,
@@ -40,7 +41,6 @@ from bot.ports import (
     Subscriptions,
     TemporaryFailure,
 )
-from bot.schedule import CATCH_UP, due_at, period
 
 log = logging.getLogger(__name__)
 ActivityCache = dict[tuple[datetime, datetime], "asyncio.Future[Activity]"]
@@ -74,7 +74,8 @@ class RunReport:
 def due(
     job: DigestJob, subscriptions: list[Subscription], now: datetime, *, force: bool = False
 ) -> list[tuple[Subscription, datetime]]:
-    """Subscriptions whose digest is due now (bot.schedule.due_at: the one rule), with when."""
+    """Subscriptions whose digest is due now, with when (bot.digest_schedule.due_at: the one
+    rule)."""
     found = []
     for sub in subscriptions:
         fire = due_at(sub, now, catch_up=job.catch_up, force=force)

@@ -3,7 +3,7 @@ weeknote this week, at 14:00 on Friday in the owner's own timezone, at most once
 week, never on a bank holiday where their council is (England and Wales, Scotland or Northern
 Ireland, by the council's GSS code; England and Wales for bodies without one).
 
-`send_reminders` is a plain async function; jobs/scheduler.py calls it every hour from Friday to
+`send_reminders` is a plain async function; jobs/timetable.py calls it every hour from Friday to
 Saturday (UTC), which covers Friday afternoon in every timezone and catches up a run missed while
 the service was down. It checks each person's local day and hour itself and is safe to call any
 number of times, from any number of processes: each (person, week) is claimed in the database

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from adapters.app import App, build_app
+from adapters.app import App
+from adapters.bootstrap import build_app
 from adapters.settings import Settings
 from bot.clock import FixedClock
 

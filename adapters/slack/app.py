@@ -19,7 +19,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -28,10 +27,10 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.app import App
-from adapters.manifest import load_manifest
 from adapters.settings import SlackSettings
 from adapters.slack import blocks
 from adapters.slack.client import call, call_or_log, web_client
+from adapters.slack.home import home_view
 from adapters.slack.incoming import (
     PLATFORM,
     Kind,
@@ -50,7 +49,7 @@ from adapters.slack.incoming import (
     user_of,
     view_to_incoming,
 )
-from adapters.slack.installations import installation_store
+from adapters.slack.oauth import SlackOAuth
 from adapters.slack.respond import respond
 from bot.commands.digest import changes_the_digest
 from bot.commands.help import welcome_reply
@@ -90,56 +89,27 @@ def _bolt_logger() -> logging.Logger:
 
 
 class SlackBot:
-    def __init__(self, app: App, settings: SlackSettings) -> None:
+    def __init__(self, app: App, settings: SlackSettings, *, installations: Any = None) -> None:
+        """`installations`: slack_sdk's installation store, when the app installs by OAuth."""
         self.core = app
         self.settings = settings
+        self.installations = installations
         oauth = settings.oauth
         token = settings.bot_token.get_secret_value() if settings.bot_token and not oauth else None
         secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+        self.oauth = (
+            SlackOAuth(settings, installations, on_installed=self._welcome)
+            if oauth and installations is not None and settings.client_secret is not None
+            else None
+        )
         self.bolt = AsyncApp(
             signing_secret=secret,
             client=web_client(settings, token),
             logger=_bolt_logger(),
-            **self._oauth_options(),
+            oauth_flow=self.oauth.flow if self.oauth else None,
         )
         self._kinds: dict[tuple[str, str], Kind] = {}  # (team, channel) → what kind it is
         self._register()
-
-    def _oauth_options(self) -> dict[str, Any]:
-        """With a client id and secret, install into many workspaces: installations and OAuth
-        state live in our database (slack_sdk's SQLAlchemy stores, on an async engine)."""
-        settings = self.settings
-        if not settings.oauth or settings.client_secret is None:
-            return {}
-        from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
-        from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-        from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-
-        self.installations = installation_store(self.core.settings.database_url, settings)
-        engine = self.installations.engine
-        self.oauth_states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
-        from slack_bolt.oauth.async_callback_options import (
-            AsyncCallbackOptions,
-            AsyncFailureArgs,
-            AsyncSuccessArgs,
-        )
-
-        async def installed(args: AsyncSuccessArgs) -> BoltResponse:
-            self._welcome(args.installation.team_id or "", args.installation.user_id or "")
-            return await args.default.success(args)
-
-        async def failed(args: AsyncFailureArgs) -> BoltResponse:
-            return await args.default.failure(args)
-
-        oauth = AsyncOAuthSettings(
-            client_id=settings.client_id,
-            client_secret=settings.client_secret.get_secret_value(),
-            scopes=load_manifest()["oauth_config"]["scopes"]["bot"],
-            installation_store=self.installations,
-            state_store=self.oauth_states,
-            callback_options=AsyncCallbackOptions(success=installed, failure=failed),
-        )
-        return {"oauth_flow": AsyncOAuthFlow(client=web_client(settings, None), settings=oauth)}
 
     def _welcome(self, team: str, user: str) -> None:
         """One direct message to whoever installed the app into a workspace, through the
@@ -151,10 +121,8 @@ class SlackBot:
         self.core.outbox.enqueue(f"slack-welcome:{team}", key, reply, now=self._now())
 
     async def create_oauth_tables(self) -> None:
-        """The stores' own tables (slack_installations, slack_bots, slack_oauth_states)."""
-        if getattr(self, "installations", None) is not None:
-            await self.installations.create_tables()
-            await self.oauth_states.create_tables()  # type: ignore[no-untyped-call]
+        if self.oauth is not None:
+            await self.oauth.create_tables()
 
     def _register(self) -> None:
         bolt = self.bolt
@@ -535,21 +503,7 @@ class SlackBot:
         await call_or_log(client.views_publish, user_id=user, view=view)
 
     def _home(self, team: str, key: str) -> dict[str, Any]:
-        """The person's own projects and weeknotes, and this workspace's questions that nobody
-        could answer and that others may see (asked in public channels, or shared)."""
-        repo = self.core.repo
-        projects = [f"{p.title} ({p.id}, {p.stage.value})" for p in repo.projects_of(key)]
-        notes = [
-            f"{n.week.isoformat()} — {n.project_id}: {' '.join(n.text.split())[:120]}"
-            for n in repo.weeknotes_of(key, limit=5)
-        ]
-        week_start = self.core.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        week_start -= timedelta(days=week_start.weekday())
-        community = f"{PLATFORM}:{team}"
-        asked = repo.unanswered_since(week_start, community=community)[:10]
-        return blocks.home_view(
-            projects=projects, weeknotes=notes, unanswered=[q.text for q in asked]
-        )
+        return home_view(self.core.repo, team=team, key=key, now=self._now())
 
     # -- uninstalls --------------------------------------------------------------------------
 
@@ -565,7 +519,7 @@ class SlackBot:
     async def _workspace_gone(self, team: str, why: str) -> None:
         """The workspace's installation is removed (so nothing is posted with a dead token)
         and its digests paused, with a note to the community managers."""
-        if getattr(self, "installations", None) is not None:
+        if self.installations is not None:
             await self.installations.async_delete_all(enterprise_id=None, team_id=team)
         paused = await asyncio.to_thread(
             self.core.subscriptions.pause_workspace,

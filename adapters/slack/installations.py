@@ -25,9 +25,11 @@ class WorkspaceTokens:
     the configured SLACK_BOT_TOKEN for a single workspace, or the token stored when the
     workspace installed the app through OAuth. None: not installed there (or uninstalled)."""
 
-    def __init__(self, database_url: str, settings: SlackSettings) -> None:
+    def __init__(self, settings: SlackSettings, installations: Any = None) -> None:
+        """`installations`: the OAuth installation store (the one the Slack app uses), or None
+        for a single workspace."""
         self.fixed = settings.bot_token.get_secret_value() if settings.bot_token else None
-        self.installations = installation_store(database_url, settings) if settings.oauth else None
+        self.installations = installations if settings.oauth else None
 
     async def __call__(self, workspace_id: str) -> str | None:
         if self.installations is None:
@@ -38,6 +40,7 @@ class WorkspaceTokens:
         return str(bot.bot_token) if bot is not None and bot.bot_token else None
 
     async def close(self) -> None:
+        """Return the installation store's connections (it is shared with the Slack app)."""
         if self.installations is not None:
             await self.installations.engine.dispose()
 

@@ -467,6 +467,7 @@ class TeamsEndpoint:
         core: App,
         settings: TeamsSettings,
         *,
+        conversations: ConversationStore,
         credentials_factory: Any = None,
         local: bool = False,
     ) -> None:
@@ -482,7 +483,7 @@ class TeamsEndpoint:
         self.adapter = CloudAdapter(auth)
         self.adapter.on_turn_error = self._on_turn_error
         self.core = core
-        self.conversations = ConversationStore(core.engine)
+        self.conversations = conversations
         self.pacer = Pacer()
         self.bot = TeamsBot(core, self.conversations, self.pacer)
 

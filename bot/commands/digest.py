@@ -14,8 +14,8 @@ from datetime import timedelta
 from bot.clock import zone_named
 from bot.commands.base import Command, Services, error, split_word
 from bot.digest import digest_for
+from bot.digest_schedule import DAYS, day_named, time_named
 from bot.model import CHANNEL_ADMIN, DigestFilter, Incoming, Reply, Subscription
-from bot.schedule import DAYS, day_named, time_named
 from bot.text import marked
 
 USAGE = (

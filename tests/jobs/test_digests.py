@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import Session
 
 from adapters.app import App
+from bot.digest_schedule import last_fire, period
 from bot.model import ConversationRef, DigestFilter, Reply, Subscription
 from bot.ports import ChannelGone, TemporaryFailure
-from bot.schedule import last_fire, period
 from jobs.digests import DigestJob, run_due
 from knowledge import tables as t
 from knowledge.subscriptions import SubscriptionStore
@@ -77,7 +77,7 @@ def test_monday_nine_in_london_across_both_clock_changes(
 
 
 def test_the_scheduler_trigger_fires_on_monday_at_nine_local_across_the_change() -> None:
-    from jobs.scheduler import digest_trigger
+    from jobs.timetable import digest_trigger
 
     sub = Subscription(
         ConversationRef("slack", "C1", "T1"), id=1, created_at=datetime(2025, 1, 1, tzinfo=UTC)

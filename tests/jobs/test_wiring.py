@@ -9,13 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
-from adapters.app import App, build_app
-from adapters.scheduling import deliver_outbox, digest_job, messengers, remind
+from adapters.bootstrap import Runtime, build
 from adapters.settings import Settings, SlackSettings
 from bot.clock import FixedClock
 from bot.model import ConversationRef, ProjectDraft, Reply, Stage, Subscription
 from bot.ports import ChannelGone
-from jobs.digests import run_due
 from knowledge import tables as t
 from knowledge.subscriptions import SubscriptionStore
 from tests.fakes.slack_api import FakeSlack
@@ -24,7 +22,7 @@ LONDON = ZoneInfo("Europe/London")
 TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
 
 
-def slack_app(url: str, fake: FakeSlack, clock: FixedClock, **extra: object) -> App:
+def slack_runtime(url: str, fake: FakeSlack, clock: FixedClock, **extra: object) -> Runtime:
     settings = Settings(
         env="test",
         database_url=url,
@@ -35,7 +33,7 @@ def slack_app(url: str, fake: FakeSlack, clock: FixedClock, **extra: object) -> 
         ),
         **extra,  # type: ignore[arg-type]
     )
-    return build_app(settings, clock=clock)
+    return build(settings, clock=clock)
 
 
 async def fixed(workspace_id: str) -> str:
@@ -65,32 +63,33 @@ async def test_a_slack_dm_goes_to_the_user_and_a_gone_user_is_reported(database_
 async def test_a_paused_digest_is_reported_to_the_community_managers(database_url: str) -> None:
     async with FakeSlack() as fake:
         clock = FixedClock(datetime(2025, 3, 10, 9, 5, tzinfo=LONDON))
-        app = slack_app(
+        runtime = slack_runtime(
             database_url, fake, clock, community_managers=["slack:T1:UMANAGER", "teams:x:y"]
         )
+        app = runtime.core
         SubscriptionStore(app.engine).subscribe(
             ConversationRef("slack", "C0GONE"), by="test", now=clock.now() - timedelta(days=30)
         )
         fake.fail_next("chat.postMessage", error="channel_not_found")
-        report = await run_due(digest_job(app), now=clock.now())
+        report = await runtime.run_digests()
         assert report.outcomes["paused"] == 1
         # The notes wait in the outbox (once each, however often the sweep runs) until delivered.
-        direct = messengers(app)
-        delivered = await deliver_outbox(app, direct)
-        assert await deliver_outbox(app, direct) == "no messages were waiting"
+        delivered = await runtime.deliver_outbox()
+        assert await runtime.deliver_outbox() == "no messages were waiting"
         calls = await fake.wait_for("chat.postMessage", count=2)
         assert calls[1].params["channel"] == "UMANAGER"
         assert "C0GONE" in str(calls[1].params) and "channel_not_found" in str(calls[1].params)
         # Slack takes it; Teams here has no chat with "teams:x:y", so that one cannot be sent.
         assert delivered == "1 sent, 1 undeliverable"
-        app.engine.dispose()
+        await runtime.aclose()
 
 
 async def test_friday_reminders_reach_owners_through_slack_once(database_url: str) -> None:
     async with FakeSlack() as fake:
         friday = datetime(2025, 3, 14, 14, 0, tzinfo=LONDON)
         clock = FixedClock(friday)
-        app = slack_app(database_url, fake, clock)
+        runtime = slack_runtime(database_url, fake, clock)
+        app = runtime.core
         app.repo.add_project(
             ProjectDraft(
                 title="Bulky waste booking",
@@ -102,15 +101,15 @@ async def test_friday_reminders_reach_owners_through_slack_once(database_url: st
             ),
             now=friday - timedelta(days=30),
         )
-        await remind(app)
-        await remind(app)
+        await runtime.remind()
+        await runtime.remind()
         [dm] = fake.calls_to("chat.postMessage")
         assert dm.params["channel"] == "UOWNER" and "Bulky waste booking" in str(dm.params)
-        app.engine.dispose()
+        await runtime.aclose()
 
 
 def test_the_scheduler_has_a_sweep_friday_reminders_and_one_trigger_per_subscription() -> None:
-    from jobs.scheduler import make_scheduler, sync_subscriptions
+    from jobs.timetable import make_scheduler, sync_subscriptions
 
     async def nothing() -> None:
         return None

@@ -22,8 +22,8 @@ from bot.model import (
     WeeknoteDraft,
 )
 from bot.ports import Activity
-from knowledge import repository
 from knowledge import tables as t
+from knowledge.search import similar
 
 ALICE = Person("slack:T1:UALICE", "Alice")
 HERE = ConversationRef("slack", "C1", "T1", is_public=True)
@@ -214,13 +214,13 @@ def test_similar_pairs_search_once_per_new_project_over_the_demo_data(
     demo_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    look_alikes = repository._TitleIndex.look_alikes
+    look_alikes = similar.TitleIndex.look_alikes
 
-    def counting(self: repository._TitleIndex, title: str) -> list[int]:
+    def counting(self: similar.TitleIndex, title: str) -> list[int]:
         calls.append(title)
         return look_alikes(self, title)
 
-    monkeypatch.setattr(repository._TitleIndex, "look_alikes", counting)
+    monkeypatch.setattr(similar.TitleIndex, "look_alikes", counting)
     assert week(demo_app).new_projects == ()  # an imported register is not the week's news
     add(demo_app, "Website redesign", "Leeds City Council")
     add(demo_app, "Pothole reporting", "York Council")
@@ -242,18 +242,18 @@ def test_the_title_index_finds_what_scoring_every_title_finds(demo_app: App) -> 
     """The term index only skips titles that could never pass: same look-alikes, same order."""
     titles = [p.title for p in demo_app.repo.list_projects(limit=1000)[0]]
     titles += ["Website redesign", "Redesign of the website for Leeds", "A TO Z", "Bins"]
-    index = repository._TitleIndex(titles)
+    index = similar.TitleIndex(titles)
 
     def every_title(title: str) -> list[int]:
-        key = repository._title_key(title)
+        key = similar.title_key(title)
         if not key:
             return []
         words = set(key.split())
         found = []
         for i, choice in enumerate(index.keys):
-            score = repository.fuzz.token_set_ratio(key, choice, processor=None)
+            score = similar.fuzz.token_set_ratio(key, choice, processor=None)
             shared = len(words & set(choice.split()))
-            if score >= repository.LOOK_ALIKE and (shared >= 2 or choice == key):
+            if score >= similar.LOOK_ALIKE and (shared >= 2 or choice == key):
                 found.append((-score, -shared, i))
         return [i for *_, i in sorted(found)]
 

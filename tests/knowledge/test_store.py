@@ -58,7 +58,7 @@ def test_timestamps_come_back_timezone_aware_and_naive_ones_are_refused(empty_ap
 def test_the_demo_data_loads_once_and_reimporting_changes_nothing(demo_app: App) -> None:
     counts = _counts(demo_app)
     assert counts["project"] >= 40 and counts["weeknote"] >= 100
-    from adapters.app import load_demo
+    from adapters.bootstrap import load_demo
 
     report = load_demo(demo_app.repo, now=demo_app.clock.now() + timedelta(days=1))
     assert sum(report.created.values()) == 0
@@ -309,7 +309,7 @@ def test_a_quiet_index_does_not_reread_the_register_on_every_question(empty_app:
 
 
 def test_a_bulk_import_long_ago_is_not_reread_by_later_syncs(empty_app: App) -> None:
-    from adapters.app import load_demo
+    from adapters.bootstrap import load_demo
 
     load_demo(empty_app.repo, now=empty_app.clock.now() - timedelta(hours=1))
     empty_app.finder.sync()

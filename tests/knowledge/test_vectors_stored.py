@@ -141,7 +141,7 @@ def test_documents_without_vectors_are_answered_lexically_meanwhile(empty_app: A
 
 @pytest.mark.parametrize("semantic", [True, False])
 def test_db_stats_and_the_setting(database_url: str, clock: object, semantic: bool) -> None:
-    from adapters.app import build_app
+    from adapters.bootstrap import build_app
     from adapters.settings import Settings
 
     app = build_app(

@@ -17,7 +17,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.app import App, build_app
+from adapters.app import App
+from adapters.bootstrap import Runtime, build
 from adapters.server import make_web_app
 from adapters.settings import Settings, SlackSettings
 from bot.clock import FixedClock
@@ -57,10 +58,14 @@ def sign(
 @dataclass
 class SlackHarness:
     fake: FakeSlack
-    app: App
+    runtime: Runtime
     url: str
     http: aiohttp.ClientSession
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def app(self) -> App:
+        return self.runtime.core
 
     async def post(
         self, body: str, content_type: str, *, headers: dict[str, str] | None = None
@@ -162,15 +167,15 @@ async def running_slack(
             ),
             **settings,
         )
-        app = build_app(config, clock=clock)
-        runner = web.AppRunner(make_web_app(app), access_log=None)
+        runtime = build(config, clock=clock)
+        runner = web.AppRunner(make_web_app(runtime), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
         async with aiohttp.ClientSession() as http:
-            yield SlackHarness(fake, app, f"http://127.0.0.1:{port}", http)
+            yield SlackHarness(fake, runtime, f"http://127.0.0.1:{port}", http)
         await runner.cleanup()
         for call in fake.calls:
             validate_payload(call.params)
-        app.engine.dispose()
+        await runtime.aclose()

@@ -12,7 +12,6 @@ from typing import Any
 from sqlmodel import Session, select
 
 from adapters.manifest import load_manifest
-from adapters.scheduling import deliver_outbox, messengers
 from bot.model import ConversationRef, Person, ProjectDraft, Stage, WeeknoteDraft
 from knowledge import tables as t
 from knowledge.subscriptions import SubscriptionStore
@@ -269,11 +268,8 @@ async def test_an_uninstall_removes_the_installation_and_pauses_the_workspaces_d
     with Session(installable.app.engine) as s:
         [row] = s.exec(select(t.DigestSubscription)).all()
     assert "uninstalled" in (row.paused_reason or "")
-    from adapters.slack.installations import WorkspaceTokens
-
-    tokens = WorkspaceTokens(installable.app.settings.database_url, installable.app.settings.slack)
-    assert await tokens("T0001") is None
-    await tokens.close()
+    tokens = installable.runtime.tokens  # what the digests and reminders look tokens up with
+    assert tokens is not None and await tokens("T0001") is None
 
 
 async def test_a_revoked_bot_token_pauses_digests_too(slack: SlackHarness) -> None:
@@ -289,7 +285,7 @@ async def test_a_revoked_bot_token_pauses_digests_too(slack: SlackHarness) -> No
 async def test_whoever_installs_the_app_is_welcomed_once(installable: SlackHarness) -> None:
     await install(installable)
     await install(installable)
-    summary = await deliver_outbox(installable.app, messengers(installable.app))
+    summary = await installable.runtime.deliver_outbox()
     assert summary == "1 sent"
     [hello] = installable.fake.calls_to("chat.postMessage")
     assert "has anyone done X" in text_of(hello.params)

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from sqlmodel import Session
 
-from adapters.app import build_app
+from adapters.bootstrap import build
 from adapters.server import make_web_app
 from adapters.settings import Settings, SlackSettings
 from bot.clock import FixedClock
@@ -36,16 +36,17 @@ async def installable(
                 api_url=fake.api_url,
             ),
         )
-        app = build_app(settings, clock=clock)
-        runner = web.AppRunner(make_web_app(app), access_log=None)
+        runtime = build(settings, clock=clock)
+        runtime.core.finder.sync()  # as `hasanyone serve` does before it listens
+        runner = web.AppRunner(make_web_app(runtime), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(cookie_jar=jar) as http:
-            yield SlackHarness(fake, app, f"http://127.0.0.1:{runner.addresses[0][1]}", http)
+            yield SlackHarness(fake, runtime, f"http://127.0.0.1:{runner.addresses[0][1]}", http)
         await runner.cleanup()
-        app.engine.dispose()
+        await runtime.aclose()
 
 
 async def install(installable: SlackHarness) -> None:
@@ -102,10 +103,8 @@ async def test_digests_and_reminders_use_each_installed_workspaces_token(
     workspace that never installed the app pauses its subscription instead of failing forever."""
     from datetime import timedelta
 
-    from adapters.scheduling import digest_job
+    from bot.digest_schedule import last_fire
     from bot.model import ConversationRef, Reply
-    from bot.schedule import last_fire
-    from jobs.digests import run_due
 
     await install(installable)
     store = installable.app.subscriptions
@@ -114,9 +113,8 @@ async def test_digests_and_reminders_use_each_installed_workspaces_token(
     elsewhere = store.subscribe(
         ConversationRef("slack", "C0ELSEWHERE", "T0NEVER"), by="test", now=since
     )
-    job = digest_job(installable.app)
     monday = last_fire("mon", "09:00", "Europe/London", clock.now() + timedelta(days=7))
-    report = await run_due(job, now=monday + timedelta(minutes=5))
+    report = await installable.runtime.run_digests(now=monday + timedelta(minutes=5))
     assert report.outcomes == {"sent": 1, "paused": 1}, report.summary()
     [posted] = installable.fake.calls_to("chat.postMessage")
     assert (posted.params["channel"], posted.token) == ("C0DIGEST", "xoxb-installed")
@@ -131,6 +129,4 @@ async def test_digests_and_reminders_use_each_installed_workspaces_token(
 
 
 def job_messenger(installable: SlackHarness) -> Any:
-    from adapters.scheduling import messengers
-
-    return messengers(installable.app)["slack"]
+    return installable.runtime.messengers["slack"]

@@ -22,7 +22,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.app import App, build_app
+from adapters.app import App
+from adapters.bootstrap import build
 from adapters.server import make_web_app
 from adapters.settings import Settings, SlackSettings
 from bot.clock import FixedClock
@@ -79,8 +80,9 @@ async def socket_slack(
                 api_url=fake.api_url,
             ),
         )
-        app = build_app(settings, clock=clock)
-        runner = web.AppRunner(make_web_app(app), access_log=None)
+        runtime = build(settings, clock=clock)
+        app = runtime.core
+        runner = web.AppRunner(make_web_app(runtime), access_log=None)
         try:
             async with asyncio.timeout(10):  # connecting happens during startup
                 await runner.setup()
@@ -89,7 +91,7 @@ async def socket_slack(
             yield SocketHarness(fake, app, f"http://127.0.0.1:{runner.addresses[0][1]}")
         finally:
             await runner.cleanup()
-            app.engine.dispose()
+            await runtime.aclose()
             left_open = [c for c in socket_clients if not c.closed]
             for client in left_open:  # so a failure is reported, not a reconnect loop
                 await client.close()

@@ -12,8 +12,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.app import App, build_app
-from adapters.server import TEAMS_KEY, make_web_app
+from adapters.app import App
+from adapters.bootstrap import Runtime, build_app, runtime_for
+from adapters.server import make_web_app
 from adapters.settings import Settings, TeamsSettings
 from bot.clock import FixedClock
 from tests.fakes.bot_connector import POSTED_KINDS, Call, FakeConnector
@@ -28,7 +29,7 @@ TENANT = "tenant-localgov"
 class TeamsHarness:
     connector: FakeConnector
     identity: FakeIdentity | None
-    app: App
+    runtime: Runtime
     web_app: web.Application
     url: str
     http: aiohttp.ClientSession
@@ -85,21 +86,26 @@ class TeamsHarness:
         self.app.repo.set_owner(project_id, f"teams:{TENANT}:{user}", now=self.app.clock.now())
 
     @property
+    def app(self) -> App:
+        return self.runtime.core
+
+    @property
     def endpoint(self) -> Any:
-        return self.web_app[TEAMS_KEY]
+        return self.runtime.teams
 
 
 async def start(
     app: App, connector: FakeConnector, identity: FakeIdentity | None, credentials: Any
 ) -> TeamsHarness:
-    web_app = make_web_app(app, teams_credentials=credentials)
+    runtime = runtime_for(app, teams_credentials=credentials)
+    web_app = make_web_app(runtime)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     http = aiohttp.ClientSession()
     harness = TeamsHarness(
-        connector, identity, app, web_app, f"http://127.0.0.1:{runner.addresses[0][1]}", http
+        connector, identity, runtime, web_app, f"http://127.0.0.1:{runner.addresses[0][1]}", http
     )
     harness._runner = runner  # type: ignore[attr-defined]
     return harness

@@ -16,8 +16,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from adapters.scheduling import digest_job
-from jobs.digests import run_due
 from knowledge import tables as t
 from tests.fakes.bot_connector import teams_member
 from tests.teams.conftest import TENANT, TeamsHarness, new_conversation
@@ -74,7 +72,7 @@ async def test_digest_settings_from_two_threads_are_one_channels_and_post_as_a_n
         row.created_at = wednesday - timedelta(days=30)
         s.add(row)
         s.commit()
-    report = await run_due(digest_job(teams.app, teams_endpoint=teams.endpoint), now=wednesday)
+    report = await teams.runtime.run_digests(now=wednesday)
     assert report.outcomes == {"sent": 1}
     [posted] = [c for c in teams.connector.calls if c.kind == "send"]
     assert posted.conversation_id == channel  # a new post in the channel, not in a thread
@@ -261,7 +259,7 @@ async def test_a_digest_for_a_conversation_never_seen_waits_and_is_not_called_go
         by="test",
         now=monday - timedelta(days=30),
     )
-    report = await run_due(digest_job(teams.app, teams_endpoint=teams.endpoint), now=monday)
+    report = await teams.runtime.run_digests(now=monday)
     assert report.outcomes == {"failed (will retry)": 1}
     with Session(teams.app.engine) as s:
         [sub] = s.exec(select(t.DigestSubscription)).all()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from adapters.app import build_app
+from adapters.bootstrap import build_app
 from bot.model import Reply
 from knowledge import tables as t
 from tests.fakes.bot_connector import TEAM_ID, teams_member

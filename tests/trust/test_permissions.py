@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from adapters.scheduling import deliver_outbox, messengers
 from bot.clock import FixedClock
 from bot.model import ConversationRef, Person
 from knowledge import tables as t
@@ -95,7 +94,7 @@ async def test_a_claim_is_approved_by_a_community_manager_from_a_dm(
     assert "asked for The Budgetron already" in await say(
         managed, "/project", "claim pl-17", user="UCLAIMANT"
     )
-    assert await deliver_outbox(managed.app, messengers(managed.app)) == "1 sent"
+    assert await managed.runtime.deliver_outbox() == "1 sent"
     [ask] = await managed.fake.wait_for("chat.postMessage")
     assert ask.params["channel"] == "UMANAGER" and "The Budgetron" in text_of(ask.params)
     approve = buttons(ask.params)["claim_approve"]
@@ -108,7 +107,7 @@ async def test_a_claim_is_approved_by_a_community_manager_from_a_dm(
     assert "approved already" in again
     project = managed.app.repo.get_project("pl-17")
     assert project is not None and project.owner_key == f"slack:{TEAM}:UCLAIMANT"
-    assert await deliver_outbox(managed.app, messengers(managed.app)) == "1 sent"
+    assert await managed.runtime.deliver_outbox() == "1 sent"
     calls = await managed.fake.wait_for("chat.postMessage", count=2)
     assert calls[1].params["channel"] == "UCLAIMANT" and "you are now its owner" in text_of(
         calls[1].params

@@ -15,8 +15,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.digest_schedule import parse_time
 from bot.model import Subscription
-from bot.schedule import parse_time
 
 Job = Callable[[], Awaitable[object]]
 MISFIRE_GRACE = 6 * 3600  # a deploy or restart inside six hours still fires the missed digest

@@ -1,0 +1,73 @@
+"""While this replica leads: the scheduler that runs the digests, the reminders and the outbox.
+
+Every replica waits for the leader's lock (a PostgreSQL advisory lock over
+HASANYONE_LEADER_DATABASE_URL when set); the one holding it runs the jobs. The jobs themselves
+are the runtime's (adapters/bootstrap.py builds them); this module only starts and stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from adapters.bootstrap import Runtime
+from knowledge.leader import Leadership
+
+log = logging.getLogger(__name__)
+LEADER_CHECK_SECONDS = 30
+
+
+def attach_scheduler(web_app: web.Application, runtime: Runtime) -> Leadership:
+    """On start: wait to lead, then run the scheduler; on stop: shut it down and resign."""
+    leadership = runtime.leadership
+    state: dict[str, Any] = {}
+
+    async def lead_then_schedule() -> None:
+        from jobs.timetable import make_scheduler, sync_subscriptions
+
+        async def sweep() -> None:
+            subscriptions = await asyncio.to_thread(runtime.digests.subscriptions.subscriptions)
+            sync_subscriptions(scheduler, subscriptions, run)
+            await run()
+
+        async def run() -> None:
+            report = await runtime.run_digests()
+            if report.outcomes:
+                log.info("digests: %s", report.summary())
+            await outbox()
+
+        async def outbox() -> None:
+            summary = await runtime.deliver_outbox()
+            if not summary.startswith("no messages"):
+                log.info("direct messages: %s", summary)
+
+        async def reminders() -> None:
+            await runtime.remind()  # it logs what it did
+
+        while not await asyncio.to_thread(leadership.try_lead):  # noqa: ASYNC110 (polls PostgreSQL)
+            await asyncio.sleep(LEADER_CHECK_SECONDS)
+
+        scheduler = make_scheduler(
+            sweep=sweep, reminders=reminders, outbox=outbox, timezone=runtime.settings.timezone
+        )
+        scheduler.start()
+        state["scheduler"] = scheduler
+        await sweep()  # catch up on anything that fell due while no one was leading
+
+    async def start(_web_app: web.Application) -> None:
+        state["task"] = asyncio.create_task(lead_then_schedule())
+
+    async def stop(_web_app: web.Application) -> None:
+        if "scheduler" in state:
+            state["scheduler"].shutdown(wait=False)
+        state["task"].cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await state["task"]
+        await asyncio.to_thread(leadership.resign)
+
+    web_app.on_startup.append(start)
+    web_app.on_cleanup.append(stop)
+    return leadership

@@ -324,3 +324,36 @@ def test_digest_preview_of_an_unknown_channel_says_so(env: dict[str, str]) -> No
         check=False,
     )
     assert done.returncode == 2 and "has no digest" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "This map plots the 700,000+ trees and the tree type in the city of London.",
+        "This map plots the 700,000+  trees and the tree type in the city of London",
+        "this map plots the 700,000+ trees and the tree type in the city of london",
+        "This map plots the 700,000+ trees and the tree…",
+    ],
+)
+def test_a_snippet_says_the_summary_once(tmp_path: Path, summary: str) -> None:
+    fresh = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/fresh.db",
+        "HASANYONE_DEMO_DATA": "false",
+        "HASANYONE_SEMANTIC": "false",
+        "HASANYONE_LOG_LEVEL": "WARNING",
+    }
+    record = {
+        "type": "project",
+        "id": "trees",
+        "title": "London street trees",
+        "organisation": "Greater London Authority",
+        "description": "This map plots the 700,000+ trees and the tree type in the city of London.",
+        "summary": summary,
+    }
+    data = tmp_path / "trees.jsonl"
+    data.write_text(json.dumps(record) + "\n")
+    hasanyone(fresh, "import", str(data))
+    [card] = json.loads(hasanyone(fresh, "ask", "--json", "street trees map of London"))["results"]
+    assert card["id"] == "trees"
+    assert card["snippet"].lower().count("700,000+ trees") == 1, card["snippet"]

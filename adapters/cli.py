@@ -32,6 +32,40 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(digest_cli, name="digest")
 
 
+def _version() -> str:
+    """The installed package's version; in a checkout that is not installed, pyproject's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hasanyone")
+    except PackageNotFoundError:
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            return str(tomllib.loads(pyproject.read_text("utf-8"))["project"]["version"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "(version unknown)"
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"hasanyone {_version()}")
+        raise typer.Exit
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 def _settings() -> Settings:
     """The settings, with logging set up; or one line per problem and exit 2."""
     try:

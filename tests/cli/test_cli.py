@@ -326,6 +326,20 @@ def test_digest_preview_of_an_unknown_channel_says_so(env: dict[str, str]) -> No
     assert done.returncode == 2 and "has no digest" in done.stderr
 
 
+def test_version_is_the_packages() -> None:
+    from importlib.metadata import version
+
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"hasanyone {version('hasanyone')}\n"
+
+
 @pytest.mark.parametrize(
     "summary",
     [
@@ -357,3 +371,17 @@ def test_a_snippet_says_the_summary_once(tmp_path: Path, summary: str) -> None:
     [card] = json.loads(hasanyone(fresh, "ask", "--json", "street trees map of London"))["results"]
     assert card["id"] == "trees"
     assert card["snippet"].lower().count("700,000+ trees") == 1, card["snippet"]
+
+
+def test_version_falls_back_to_pyprojects(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+    import tomllib
+
+    from adapters.cli import _version
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    pyproject = tomllib.loads((HERE.parent.parent / "pyproject.toml").read_text("utf-8"))
+    assert _version() == pyproject["project"]["version"]

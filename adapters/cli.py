@@ -245,12 +245,27 @@ def export(
     if out is None:
         writer(records, sys.stdout)
         return
-    with out.open("w", encoding="utf-8", newline="") as stream:
+    with _cannot_write(out), out.open("w", encoding="utf-8", newline="") as stream:
         count = writer(records, stream)
     _err(f"Wrote {count} records to {out}.")
 
 
+@contextlib.contextmanager
+def _cannot_write(path: Path) -> Iterator[None]:
+    """A path that cannot be written (no such folder, a folder, /proc, a full disk) is one
+    line naming it and why, and exit 2, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        reason = "not a folder" if isinstance(exc, FileExistsError) else exc.strerror or exc
+        _err(f"Cannot write {path}: {reason}.")
+        raise typer.Exit(2) from None
+
+
 PLATFORMS = ("text", "slack", "teams")
+
+
+RENDERED_QUESTION = 0  # logged questions are numbered from 1, so no button can press on one
 
 
 @cli.command()
@@ -711,8 +726,9 @@ def manifest_teams(
     except ValueError as exc:
         _err(str(exc))
         raise typer.Exit(2) from None
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"Wrote {write_package(out, manifest)}")
+    with _cannot_write(out):
+        package = write_package(out, manifest)
+    print(f"Wrote {package}")
 
 
 def main() -> None:

@@ -326,6 +326,60 @@ def test_digest_preview_of_an_unknown_channel_says_so(env: dict[str, str]) -> No
     assert done.returncode == 2 and "has no digest" in done.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--out", "/nonexistent-dir/x.jsonl"),
+        ("export", "--out", "/proc/x"),
+        ("export", "--out", "{tmp}"),
+        ("export", "--backup", "--out", "{tmp}"),
+        (
+            "manifest",
+            "teams",
+            "--bot-id",
+            "5f1e0c55-6b0e-4c8a-9a9e-1d2c3b4a5f60",
+            "--out",
+            "/proc/x",
+        ),
+        (
+            "manifest",
+            "teams",
+            "--bot-id",
+            "5f1e0c55-6b0e-4c8a-9a9e-1d2c3b4a5f60",
+            "--out",
+            "{file}/x",
+        ),
+        (
+            "manifest",
+            "teams",
+            "--bot-id",
+            "5f1e0c55-6b0e-4c8a-9a9e-1d2c3b4a5f60",
+            "--out",
+            "{file}",
+        ),
+    ],
+)
+def test_an_unwritable_out_path_is_one_line_naming_it(
+    env: dict[str, str], tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("taken\n")
+    argv = [a.format(tmp=tmp_path, file=a_file) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"Cannot write {argv[-1]}: "), line
+    assert "Traceback" not in done.stderr + done.stdout
+    assert a_file.read_text() == "taken\n"
+
+
 def test_version_is_the_packages() -> None:
     from importlib.metadata import version
 

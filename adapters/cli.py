@@ -154,9 +154,9 @@ def ask(
     app = _app()
     for text in questions:
         finding = app.finder.find(text, limit=limit)
-        print(
-            finding_json(finding) if as_json else to_text(answer_reply(finding, question_id=None))
-        )
+        # Nothing is logged here, so the reply must not say it was (or offer to share it).
+        reply = answer_reply(finding, question_id=None, logged=False)
+        print(finding_json(finding) if as_json else to_text(reply))
 
 
 def unembedded(app: App) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -324,6 +325,31 @@ def test_digest_preview_of_an_unknown_channel_says_so(env: dict[str, str]) -> No
         check=False,
     )
     assert done.returncode == 2 and "has no digest" in done.stderr
+
+
+def questions_logged(env: dict[str, str]) -> int:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"))) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'question'").fetchall():
+            return 0  # no command has made the database yet
+        return int(db.execute("SELECT count(*) FROM question").fetchone()[0])
+
+
+PROMISES = ("logged", "i've noted", "noted the question", "recorded", "share")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["has anyone built a submarine for the mayor?", "brownfield site register collection"],
+)
+def test_ask_promises_nothing_it_does_not_do(env: dict[str, str], question: str) -> None:
+    before = questions_logged(env)
+    out = hasanyone(env, "ask", question).lower()
+    head = out.split("\n")[0]  # the reply's own words; the results' snippets follow
+    assert head.strip() and not [p for p in PROMISES if p in head], out
+    assert "i've" not in out, out
+    assert questions_logged(env) == before  # `ask` is a look-up, never a logged question
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from adapters.app import App, build_app, load_demo, make_engines
 from adapters.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from bot.model import DigestFilter, Subscription
+    from bot.model import ConversationRef, DigestFilter, Finding, Person, Subscription
 
 log = logging.getLogger("hasanyone")
 cli = typer.Typer(
@@ -275,15 +275,23 @@ def render(
         str, typer.Option(help="text, slack (message JSON) or teams (activity JSON with its card).")
     ] = "text",
 ) -> None:
-    """Print what the bot would reply to QUESTION on a platform."""
+    """Print exactly what the bot posts for QUESTION in a public channel, buttons and all.
+
+    Nothing is logged: the buttons carry question id 0, never a logged question's, and a
+    "nobody yet" answer says it logged the question, as the posted one does, though it did not."""
+    from dataclasses import replace
+
     from adapters.console.render import to_text
-    from bot.commands.ask import answer_reply
+    from bot.commands.ask import handle_ask
+    from bot.model import ConversationRef, Incoming, Person
 
     if platform not in PLATFORMS:
         _err(f"Unknown platform {platform!r}: use one of {', '.join(PLATFORMS)}.")
         raise typer.Exit(2)
     app = _app()
-    reply = answer_reply(app.finder.find(question), question_id=None)
+    where = ConversationRef(platform, "CRENDER", "TRENDER", thread_id="1", is_public=True)
+    asked = Incoming(question, Person(f"{platform}:TRENDER:URENDER"), where, app.clock.now())
+    reply = handle_ask(question, asked, replace(app.services, questions=_Unlogged()))
     if platform == "slack":
         from adapters.slack.blocks import to_message
 
@@ -294,6 +302,34 @@ def render(
         print(json.dumps(to_activity(reply), ensure_ascii=False, indent=2))
     else:
         print(to_text(reply))
+
+
+class _Unlogged:
+    """The question log `render` answers through: it records nothing, and every question has
+    the id RENDERED_QUESTION."""
+
+    def record_question(
+        self,
+        question: str,
+        *,
+        asker: Person,
+        where: ConversationRef,
+        finding: Finding,
+        at: datetime,
+    ) -> int:
+        return RENDERED_QUESTION
+
+    def record_feedback(self, question_id: int, verdict: str, *, by: Person, at: datetime) -> bool:
+        return False
+
+    def share_question(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        return False
+
+    def first_introduction(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        return False
+
+    def asked(self, question_id: int) -> tuple[str, str] | None:
+        return None
 
 
 manifest_cli = typer.Typer(help="App manifests for Slack (and Teams).", no_args_is_help=True)

@@ -103,7 +103,7 @@ def test_render_text_prints_the_reply(env: dict[str, str]) -> None:
         env, "render", "--platform", "text", "has anyone made a game for budget consultations"
     )
     assert "The Budgetron" in out
-    assert "[1] Helpful" not in out  # no question was logged, so no buttons to press
+    assert "[1] Helpful   [2] Not what I meant   [3] Introduce me" in out  # as posted
 
 
 def test_import_reports_rejects_by_line_and_keeps_the_good_ones(
@@ -350,6 +350,25 @@ def test_ask_promises_nothing_it_does_not_do(env: dict[str, str], question: str)
     assert head.strip() and not [p for p in PROMISES if p in head], out
     assert "i've" not in out, out
     assert questions_logged(env) == before  # `ask` is a look-up, never a logged question
+
+
+def test_render_slack_has_the_buttons_a_real_answer_has_and_logs_nothing(
+    env: dict[str, str],
+) -> None:
+    before = questions_logged(env)
+    message = json.loads(
+        hasanyone(env, "render", "--platform", "slack", "brownfield site register collection")
+    )
+    [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert message["blocks"][-1] is actions
+    buttons = [(e["action_id"], e["text"]["text"]) for e in actions["elements"]]
+    assert buttons == [
+        ("helpful", "Helpful"),
+        ("not_what_i_meant", "Not what I meant"),
+        ("introduce", "Introduce me"),
+    ]
+    assert {e["value"] for e in actions["elements"]} == {"0:project:dl-brownfield-sites"}
+    assert questions_logged(env) == before
 
 
 @pytest.mark.parametrize(

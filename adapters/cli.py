@@ -18,7 +18,7 @@ from adapters.bootstrap import Runtime, build, load_demo, make_engines
 from adapters.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from bot.model import DigestFilter, Subscription
+    from bot.model import ConversationRef, DigestFilter, Finding, Person, Subscription
 
 log = logging.getLogger("hasanyone")
 cli = typer.Typer(
@@ -31,6 +31,40 @@ db_cli = typer.Typer(help="Database schema and demo data.", no_args_is_help=True
 digest_cli = typer.Typer(help="The weekly digest.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(digest_cli, name="digest")
+
+
+def _version() -> str:
+    """The installed package's version; in a checkout that is not installed, pyproject's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hasanyone")
+    except PackageNotFoundError:
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            return str(tomllib.loads(pyproject.read_text("utf-8"))["project"]["version"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "(version unknown)"
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"hasanyone {_version()}")
+        raise typer.Exit
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
 
 
 def _settings() -> Settings:
@@ -126,9 +160,9 @@ def ask(
     app = _app()
     for text in questions:
         finding = app.finder.find(text, limit=limit)
-        print(
-            finding_json(finding) if as_json else to_text(answer_reply(finding, question_id=None))
-        )
+        # Nothing is logged here, so the reply must not say it was (or offer to share it).
+        reply = answer_reply(finding, question_id=None, logged=False)
+        print(finding_json(finding) if as_json else to_text(reply))
 
 
 def unembedded(app: App) -> int:
@@ -217,12 +251,27 @@ def export(
     if out is None:
         writer(records, sys.stdout)
         return
-    with out.open("w", encoding="utf-8", newline="") as stream:
+    with _cannot_write(out), out.open("w", encoding="utf-8", newline="") as stream:
         count = writer(records, stream)
     _err(f"Wrote {count} records to {out}.")
 
 
+@contextlib.contextmanager
+def _cannot_write(path: Path) -> Iterator[None]:
+    """A path that cannot be written (no such folder, a folder, /proc, a full disk) is one
+    line naming it and why, and exit 2, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        reason = "not a folder" if isinstance(exc, FileExistsError) else exc.strerror or exc
+        _err(f"Cannot write {path}: {reason}.")
+        raise typer.Exit(2) from None
+
+
 PLATFORMS = ("text", "slack", "teams")
+
+
+RENDERED_QUESTION = 0  # logged questions are numbered from 1, so no button can press on one
 
 
 @cli.command()
@@ -232,15 +281,23 @@ def render(
         str, typer.Option(help="text, slack (message JSON) or teams (activity JSON with its card).")
     ] = "text",
 ) -> None:
-    """Print what the bot would reply to QUESTION on a platform."""
+    """Print exactly what the bot posts for QUESTION in a public channel, buttons and all.
+
+    Nothing is logged: the buttons carry question id 0, never a logged question's, and a
+    "nobody yet" answer says it logged the question, as the posted one does, though it did not."""
+    from dataclasses import replace
+
     from adapters.console.render import to_text
-    from bot.commands.ask import answer_reply
+    from bot.commands.ask import handle_ask
+    from bot.model import ConversationRef, Incoming, Person
 
     if platform not in PLATFORMS:
         _err(f"Unknown platform {platform!r}: use one of {', '.join(PLATFORMS)}.")
         raise typer.Exit(2)
     app = _app()
-    reply = answer_reply(app.finder.find(question), question_id=None)
+    where = ConversationRef(platform, "CRENDER", "TRENDER", thread_id="1", is_public=True)
+    asked = Incoming(question, Person(f"{platform}:TRENDER:URENDER"), where, app.clock.now())
+    reply = handle_ask(question, asked, replace(app.services, questions=_Unlogged()))
     if platform == "slack":
         from adapters.slack.blocks import to_message
 
@@ -251,6 +308,34 @@ def render(
         print(json.dumps(to_activity(reply), ensure_ascii=False, indent=2))
     else:
         print(to_text(reply))
+
+
+class _Unlogged:
+    """The question log `render` answers through: it records nothing, and every question has
+    the id RENDERED_QUESTION."""
+
+    def record_question(
+        self,
+        question: str,
+        *,
+        asker: Person,
+        where: ConversationRef,
+        finding: Finding,
+        at: datetime,
+    ) -> int:
+        return RENDERED_QUESTION
+
+    def record_feedback(self, question_id: int, verdict: str, *, by: Person, at: datetime) -> bool:
+        return False
+
+    def share_question(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        return False
+
+    def first_introduction(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        return False
+
+    def asked(self, question_id: int) -> tuple[str, str] | None:
+        return None
 
 
 manifest_cli = typer.Typer(help="App manifests for Slack (and Teams).", no_args_is_help=True)
@@ -684,8 +769,9 @@ def manifest_teams(
     except ValueError as exc:
         _err(str(exc))
         raise typer.Exit(2) from None
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"Wrote {write_package(out, manifest)}")
+    with _cannot_write(out):
+        package = write_package(out, manifest)
+    print(f"Wrote {package}")
 
 
 def main() -> None:

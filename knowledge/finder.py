@@ -10,11 +10,12 @@ import hashlib
 import logging
 import os
 import pickle
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlmodel import Session, col, select
 
@@ -312,13 +313,11 @@ def project_document(
 ) -> Document:
     """A project as search sees it; table rows and interchange records both come through here,
     so the benches search exactly what the bot does."""
-    summary, description = summary.strip(), description.strip()
-    text = description if summary in description else f"{summary}\n\n{description}".strip()
     return Document(
         kind="project",
         id=id,
         title=title,
-        text=text,
+        text=project_text(summary, description),
         organisation=organisation,
         tags=tuple(tags),
         service_area=service_area,
@@ -326,6 +325,32 @@ def project_document(
         partners=tuple(partners),
         outcomes=outcomes,
     )
+
+
+def project_text(summary: str, description: str) -> str:
+    """The summary, then the description; only the description when it already says the
+    summary. Registers often make the summary the description's first sentence, sometimes cut
+    short with "…" or spaced and capitalised differently, and a passage (so a snippet) that
+    says it twice reads as a fault."""
+    summary, description = summary.strip(), description.strip()
+    if _says(description, summary):
+        return description
+    return f"{summary}\n\n{description}".strip()
+
+
+_TRAILING: Final = re.compile(r"[\s.!?;:,…]+$")
+
+
+def _says(text: str, summary: str) -> bool:
+    """Whether `text` holds `summary`'s words, ignoring case, spacing and the closing
+    punctuation; a summary ending in "…" (or "...") may stop in the middle of a word."""
+    cut_short = summary.endswith(("…", "..."))
+    wanted = _TRAILING.sub("", " ".join(summary.casefold().split()))
+    if not wanted:
+        return True  # nothing worth saying
+    end = "" if cut_short else r"(?!\w)"
+    pattern = r"(?<!\w)" + re.escape(wanted) + end
+    return re.search(pattern, " ".join(text.casefold().split())) is not None
 
 
 def document_of_record(record: dict[str, Any], org_names: dict[str, str]) -> Document | None:

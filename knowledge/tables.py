@@ -81,15 +81,6 @@ class Project(ProjectBase, table=True):
     deleted_at: datetime | None = utc_field(nullable=True)
 
 
-class ProjectCreate(ProjectBase):
-    tags: list[str] = []
-
-
-class ProjectPublic(ProjectBase):
-    tags: list[str] = []
-    organisation_name: str = ""
-
-
 class WeeknoteBase(SQLModel):
     id: str = Field(primary_key=True, max_length=120)
     project_id: str | None = Field(

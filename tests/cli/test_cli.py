@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -102,7 +103,7 @@ def test_render_text_prints_the_reply(env: dict[str, str]) -> None:
         env, "render", "--platform", "text", "has anyone made a game for budget consultations"
     )
     assert "The Budgetron" in out
-    assert "[1] Helpful" not in out  # no question was logged, so no buttons to press
+    assert "[1] Helpful   [2] Not what I meant   [3] Introduce me" in out  # as posted
 
 
 def test_import_reports_rejects_by_line_and_keeps_the_good_ones(
@@ -324,3 +325,162 @@ def test_digest_preview_of_an_unknown_channel_says_so(env: dict[str, str]) -> No
         check=False,
     )
     assert done.returncode == 2 and "has no digest" in done.stderr
+
+
+def questions_logged(env: dict[str, str]) -> int:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"))) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'question'").fetchall():
+            return 0  # no command has made the database yet
+        return int(db.execute("SELECT count(*) FROM question").fetchone()[0])
+
+
+PROMISES = ("logged", "i've noted", "noted the question", "recorded", "share")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["has anyone built a submarine for the mayor?", "brownfield site register collection"],
+)
+def test_ask_promises_nothing_it_does_not_do(env: dict[str, str], question: str) -> None:
+    before = questions_logged(env)
+    out = hasanyone(env, "ask", question).lower()
+    head = out.split("\n")[0]  # the reply's own words; the results' snippets follow
+    assert head.strip() and not [p for p in PROMISES if p in head], out
+    assert "i've" not in out, out
+    assert questions_logged(env) == before  # `ask` is a look-up, never a logged question
+
+
+def test_render_slack_has_the_buttons_a_real_answer_has_and_logs_nothing(
+    env: dict[str, str],
+) -> None:
+    before = questions_logged(env)
+    message = json.loads(
+        hasanyone(env, "render", "--platform", "slack", "brownfield site register collection")
+    )
+    [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert message["blocks"][-1] is actions
+    buttons = [(e["action_id"], e["text"]["text"]) for e in actions["elements"]]
+    assert buttons == [
+        ("helpful", "Helpful"),
+        ("not_what_i_meant", "Not what I meant"),
+        ("introduce", "Introduce me"),
+    ]
+    assert {e["value"] for e in actions["elements"]} == {"0:project:dl-brownfield-sites"}
+    assert questions_logged(env) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--out", "/nonexistent-dir/x.jsonl"),
+        ("export", "--out", "/proc/x"),
+        ("export", "--out", "{tmp}"),
+        ("export", "--backup", "--out", "{tmp}"),
+        (
+            "manifest",
+            "teams",
+            "--bot-id",
+            "5f1e0c55-6b0e-4c8a-9a9e-1d2c3b4a5f60",
+            "--out",
+            "/proc/x",
+        ),
+        (
+            "manifest",
+            "teams",
+            "--bot-id",
+            "5f1e0c55-6b0e-4c8a-9a9e-1d2c3b4a5f60",
+            "--out",
+            "{file}/x",
+        ),
+        (
+            "manifest",
+            "teams",
+            "--bot-id",
+            "5f1e0c55-6b0e-4c8a-9a9e-1d2c3b4a5f60",
+            "--out",
+            "{file}",
+        ),
+    ],
+)
+def test_an_unwritable_out_path_is_one_line_naming_it(
+    env: dict[str, str], tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("taken\n")
+    argv = [a.format(tmp=tmp_path, file=a_file) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"Cannot write {argv[-1]}: "), line
+    assert "Traceback" not in done.stderr + done.stdout
+    assert a_file.read_text() == "taken\n"
+
+
+def test_version_is_the_packages() -> None:
+    from importlib.metadata import version
+
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"hasanyone {version('hasanyone')}\n"
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "This map plots the 700,000+ trees and the tree type in the city of London.",
+        "This map plots the 700,000+  trees and the tree type in the city of London",
+        "this map plots the 700,000+ trees and the tree type in the city of london",
+        "This map plots the 700,000+ trees and the tree…",
+    ],
+)
+def test_a_snippet_says_the_summary_once(tmp_path: Path, summary: str) -> None:
+    fresh = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/fresh.db",
+        "HASANYONE_DEMO_DATA": "false",
+        "HASANYONE_SEMANTIC": "false",
+        "HASANYONE_LOG_LEVEL": "WARNING",
+    }
+    record = {
+        "type": "project",
+        "id": "trees",
+        "title": "London street trees",
+        "organisation": "Greater London Authority",
+        "description": "This map plots the 700,000+ trees and the tree type in the city of London.",
+        "summary": summary,
+    }
+    data = tmp_path / "trees.jsonl"
+    data.write_text(json.dumps(record) + "\n")
+    hasanyone(fresh, "import", str(data))
+    [card] = json.loads(hasanyone(fresh, "ask", "--json", "street trees map of London"))["results"]
+    assert card["id"] == "trees"
+    assert card["snippet"].lower().count("700,000+ trees") == 1, card["snippet"]
+
+
+def test_version_falls_back_to_pyprojects(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+    import tomllib
+
+    from adapters.cli import _version
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    pyproject = tomllib.loads((HERE.parent.parent / "pyproject.toml").read_text("utf-8"))
+    assert _version() == pyproject["project"]["version"]

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from knowledge.finder import project_text
 from knowledge.search import Document, SearchIndex, passages, passages_of, sentences
 from knowledge.search.passages import MAX_WORDS, MIN_WORDS, digest
 
@@ -138,3 +139,37 @@ def test_more_matching_passages_earn_a_little_more() -> None:
     hits = {h.id: h.score for h in index.search("drone roof surveys").hits}
     assert hits["two"] > hits["one"]
     assert hits["two"] < hits["one"] * 1.25  # a bonus, not a second score
+
+
+TREES = "This map plots the 700,000+ trees and the tree type in the city of London."
+
+
+@pytest.mark.parametrize(
+    ("summary", "description", "text"),
+    [
+        (TREES, f"{TREES}\n\nData used: tree data.", f"{TREES}\n\nData used: tree data."),
+        (TREES.rstrip("."), TREES, TREES),  # no full stop
+        (TREES.upper(), TREES, TREES),
+        (
+            "This map  plots the\n700,000+ trees and the tree type in the city of London!",
+            TREES,
+            TREES,
+        ),
+        ("This map plots the 700,000+ trees and the tr…", TREES, TREES),  # cut short
+        ("This map plots the 700,000+ trees and the tr...", TREES, TREES),
+        ("the tree type in the city of London", TREES, TREES),  # said later on
+        ("", TREES, TREES),
+        ("…", TREES, TREES),
+        (TREES, "", TREES),
+        ("Street trees.", TREES, f"Street trees.\n\n{TREES}"),
+        # Words, not letters: "the tr" without an ellipsis is not the start of "the tree".
+        (
+            "This map plots the 700,000+ trees and the tr",
+            TREES,
+            f"This map plots the 700,000+ trees and the tr\n\n{TREES}",
+        ),
+        ("Map", "Mapping the trees.", "Map\n\nMapping the trees."),
+    ],
+)
+def test_a_projects_text_says_its_summary_once(summary: str, description: str, text: str) -> None:
+    assert project_text(summary, description) == text

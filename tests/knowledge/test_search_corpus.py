@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from knowledge.finder import project_text
 from knowledge.search import Document, SearchIndex, SearchResult, snippet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,8 +70,7 @@ def documents(records: list[dict[str, Any]]) -> list[Document]:
     for r in records:
         organisation = names.get(r.get("organisation") or "", r.get("organisation") or "")
         if r["type"] == "project":
-            summary, description = r.get("summary") or "", r.get("description") or ""
-            text = description if summary in description else f"{summary}\n{description}"
+            text = project_text(r.get("summary") or "", r.get("description") or "")
             docs.append(
                 Document(
                     "project",

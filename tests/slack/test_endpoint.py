@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -548,3 +551,47 @@ async def test_a_token_in_the_environment_raises_no_false_alarm_at_start(
     assert "will be unused" not in caplog.text
     logging.getLogger("slack_bolt").warning("any other warning still shows")
     assert "any other warning still shows" in caplog.text
+
+
+async def test_render_prints_the_message_a_mention_is_answered_with(slack: SlackHarness) -> None:
+    question = "has anyone made a game for budget consultations?"
+    event = {
+        "type": "app_mention",
+        "user": "UALICE",
+        "text": f"<@UBOT> {question}",
+        "ts": "1700000000.000200",
+        "channel": "C0GENERAL",
+        "event_ts": "1700000000.000200",
+    }
+    await slack.event(event)
+    [posted] = await slack.fake.wait_for("chat.postMessage")
+    blocks = posted.params["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    env = {**os.environ, "DATABASE_URL": slack.app.settings.database_url}
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "adapters", "render", "--platform", "slack", question],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rendered = json.loads(done.stdout)
+
+    def buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+        # (block, action_id, what the button is about): the question's id is the one difference
+        return [
+            (b["block_id"], e["action_id"], e["value"].partition(":")[2])
+            for b in blocks
+            if b["type"] == "actions"
+            for e in b["elements"]
+        ]
+
+    assert [b["type"] for b in rendered["blocks"]] == [b["type"] for b in blocks]
+    assert buttons(rendered["blocks"]) == buttons(blocks)
+    assert [a for _, a, _ in buttons(blocks)] == ["helpful", "not_what_i_meant", "introduce"]
+    assert rendered["text"] == posted.params["text"]
+    with Session(slack.app.engine) as s:
+        assert len(s.exec(select(t.Question)).all()) == 1  # the mention's; render logs none

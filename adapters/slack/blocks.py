@@ -19,8 +19,9 @@ from datetime import date
 from typing import Any
 
 from adapters.text_safety import neutralised
-from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
+from bot.model import Action, Choice, Form, FormField, Reply
 from bot.text import CODE_END, CODE_START, spans
+from bot.view import CONTACT_LABEL, AnswerView, CardView
 
 MAX_BLOCKS = 50  # per message
 MAX_VIEW_BLOCKS = 100  # per modal or App Home
@@ -57,7 +58,6 @@ MAX_USAGE_LINES = 20
 
 ELLIPSIS = "…"
 ZWSP = "\u200b"
-NOTHING_HEADING = "Closest, though probably not it"
 HOME_EMPTY = "None yet."
 PROJECT_FIELD = "project"  # the form field filled from the register with an external_select
 ACTIONS_BLOCK = "hasanyone-actions"
@@ -113,8 +113,8 @@ def _code(text: str) -> str:
 def to_message(reply: Reply) -> dict[str, Any]:
     """`{"text": fallback, "blocks": [...]}` for chat.postMessage, respond() and friends.
 
-    An answer (a reply with results) shows the first line of `reply.text` as its summary and
-    then one card per result; any other reply shows its text, fields, usage and the user's own
+    An answer with results shows its intro and then one card per result, as the core's
+    `AnswerView` says; any other reply shows its text, fields, usage and the user's own
     text handed back (`extra_lines`), cut to fit Slack's limits with a note saying how much
     was left out.
     """
@@ -122,7 +122,10 @@ def to_message(reply: Reply) -> dict[str, Any]:
     actions = _actions(reply.actions)
     room = MAX_BLOCKS - len(head) - len(actions)
     budget = MESSAGE_TEXT - _text_size([*head, *actions])
-    body = _answer(reply, room=room, budget=budget) if reply.results else _body(reply, room, budget)
+    if reply.answer is not None and reply.answer.cards:
+        body = _answer(reply.answer, room=room, budget=budget)
+    else:
+        body = _body(reply, room, budget)
     blocks = [*head, *body, *actions]
     fallback = _fallback(reply)
     if not blocks:
@@ -158,35 +161,31 @@ def _body(reply: Reply, room: int, budget: int) -> list[dict[str, Any]]:
     return [*text, *fields, *usage, *extra]
 
 
-def _answer(reply: Reply, *, room: int, budget: int) -> list[dict[str, Any]]:
-    lines = reply.text.strip().splitlines()
-    intro = _fit(lines[0], SECTION_TEXT)[0] if lines else ""
+def _answer(view: AnswerView, *, room: int, budget: int) -> list[dict[str, Any]]:
+    intro = _fit(view.intro, SECTION_TEXT)[0]
     out = [_section(intro)] if intro.strip() else []
-    if reply.tone == "nothing":
-        out.append(_context(NOTHING_HEADING))
+    if view.heading:
+        out.append(_context(view.heading))
     budget -= _text_size(out)
-    cards = reply.results[: max(0, (room - len(out) + 1) // 3)]
+    cards = view.cards[: max(0, (room - len(out) + 1) // 3)]
     each = min(SECTION_TEXT, budget // max(1, len(cards)) - 40)
     for n, card in enumerate(cards):
         if n:
             out.append({"type": "divider"})
         out.append(_section(_card_text(card, each)))
-        if card.kind == "project" and card.weeknote_ids:
-            count = len(card.weeknote_ids)
-            out.append(_context(f"Also in {count} weeknote{'' if count == 1 else 's'}"))
+        if card.also_in:
+            out.append(_context(card.also_in))
     return out
 
 
-def _card_text(card: ResultCard, limit: int) -> str:
+def _card_text(card: CardView, limit: int) -> str:
     """Title (linked when the card has a web page), where and when, the snippet, who to ask."""
     url = _link_target(card.url)
-    title = _bold(card.title or card.id, 200)
+    title = _bold(card.title, 200)
     heading = f"*<{url}|{title}>*" if url else f"*{title}*"
-    when = card.updated.isoformat() if card.updated else "unknown"
-    parts = (card.organisation.strip(), card.stage.strip(), f"last activity {when}")
-    meta = _fit(" · ".join(p for p in parts if p), 300)[0]
-    contact = "Contact: " + _fit(" ".join(card.contact.split()) or "not given", 300)[0]
-    snippet = " ".join(card.snippet.split())
+    meta = _fit(card.meta, 300)[0]
+    contact = CONTACT_LABEL + _fit(card.contact, 300)[0]
+    snippet = card.snippet
     if not snippet:
         return "\n".join((heading, meta, contact))
     more = f" <{url}|more>" if url else ""

@@ -347,7 +347,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             return AdaptiveCardInvokeResponse(
                 status_code=200, type=cards.CARD_CONTENT_TYPE, value=card
             )
-        if reply.actions or reply.results:  # more to press or read: a message of its own
+        results = reply.answer.cards if reply.answer is not None else ()
+        if reply.actions or results:  # more to press or read: a message of its own
             await self.send(turn_context, reply)
             return _message("Done.")
         return _message(reply.text)

@@ -24,6 +24,7 @@ from typing import Any
 from adapters.text_safety import neutralised
 from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
 from bot.text import CODE_END, CODE_START, plain, spans
+from bot.view import CardView
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 THUMBNAIL_CONTENT_TYPE = "application/vnd.microsoft.card.thumbnail"
@@ -60,7 +61,6 @@ MIN_CHOICES = 10
 ELLIPSIS = "…"
 ZWSP = "\u200b"
 NBSP = "\u00a0"
-NOTHING_HEADING = "Closest, though probably not it"
 FORM_FIELD_KEY = "form"  # Action.Submit data naming the form; inputs are merged beside it
 SUBMISSION_KEY = "submission"  # Action.Submit data naming the one card a form was sent on
 SETTLES_KEY = "settles"  # a button whose press replaces its card with the outcome
@@ -152,7 +152,7 @@ def to_activity(reply: Reply, *, submission: str = "") -> dict[str, Any]:
 def _reply_card(reply: Reply) -> dict[str, Any]:
     actions = _actions(reply.actions)
     fallback = _fallback(reply)
-    body = _answer if reply.results else _body
+    body = _answer if reply.answer is not None and reply.answer.cards else _body
     return _fitted(
         lambda limit: _card(body(reply, limit), actions, fallback=fallback, limit=limit),
         last_resort=lambda: _last_resort(fallback, actions),
@@ -235,33 +235,27 @@ def _fallback(reply: Reply) -> str:
 
 
 def _answer(reply: Reply, limit: int) -> list[dict[str, Any]]:
-    lines = reply.text.strip().splitlines()
-    body = _paragraph(lines[0], limit=limit) if lines else []
-    if reply.tone == "nothing":
-        body.append(_text_block(NOTHING_HEADING, limit=TITLE_TEXT, isSubtle=True))
-    for n, card in enumerate(reply.results[:MAX_RESULTS]):
+    view = reply.answer
+    assert view is not None  # _reply_card lays out an answer only when there is one
+    body = _paragraph(view.intro, limit=limit)
+    if view.heading:
+        body.append(_text_block(view.heading, limit=TITLE_TEXT, isSubtle=True))
+    for n, card in enumerate(view.cards[:MAX_RESULTS]):
         body.append(_result(card, limit=limit, first=n == 0))
     return body
 
 
-def _result(card: ResultCard, *, limit: int, first: bool) -> dict[str, Any]:
+def _result(card: CardView, *, limit: int, first: bool) -> dict[str, Any]:
     """Title (linked when the card has a web page), where and when, snippet, who to ask."""
-    when = card.updated.isoformat() if card.updated else "unknown"
-    parts = (card.organisation.strip(), card.stage.strip(), f"last activity {when}")
-    meta = " · ".join(p for p in parts if p)
     items = [
         _title(card, limit=min(limit, TITLE_TEXT)),
-        _text_block(meta, limit=min(limit, META_TEXT), isSubtle=True, spacing="none"),
+        _text_block(card.meta, limit=min(limit, META_TEXT), isSubtle=True, spacing="none"),
     ]
-    snippet = " ".join(card.snippet.split())
-    if snippet:
-        items.append(_text_block(snippet, limit=limit, isSubtle=True))
-    contact = " ".join(card.contact.split()) or "not given"
-    items.append(_text_block("Contact: " + contact, limit=min(limit, META_TEXT)))
-    if card.kind == "project" and card.weeknote_ids:
-        count = len(card.weeknote_ids)
-        also = f"Also in {count} weeknote{'' if count == 1 else 's'}"
-        items.append(_text_block(also, limit=TITLE_TEXT, isSubtle=True, size="small"))
+    if card.snippet:
+        items.append(_text_block(card.snippet, limit=limit, isSubtle=True))
+    items.append(_text_block(card.contact_line, limit=min(limit, META_TEXT)))
+    if card.also_in:
+        items.append(_text_block(card.also_in, limit=TITLE_TEXT, isSubtle=True, size="small"))
     container: dict[str, Any] = {"type": "Container", "items": items, "spacing": "medium"}
     if not first:
         container["separator"] = True
@@ -273,7 +267,10 @@ def result_card(result: ResultCard) -> dict[str, Any]:
     fallback = " · ".join(p for p in (result.title, result.organisation) if p.strip())
     return _fitted(
         lambda limit: _card(
-            [_result(result, limit=limit, first=True)], [], fallback=fallback, limit=limit
+            [_result(CardView.of(result), limit=limit, first=True)],
+            [],
+            fallback=fallback,
+            limit=limit,
         )
     )
 
@@ -305,8 +302,8 @@ def _plain_cut(text: str, limit: int) -> str:
     return _cut(" ".join(text.split()), limit)[0]
 
 
-def _title(card: ResultCard, *, limit: int) -> dict[str, Any]:
-    label = escape_markdown(_cut(" ".join((card.title or card.id).split()), limit)[0])
+def _title(card: CardView, *, limit: int) -> dict[str, Any]:
+    label = escape_markdown(_cut(card.title, limit)[0])
     url = _link_target(card.url)
     if url:
         # a bracket inside the label would end the link text early

@@ -24,6 +24,7 @@ from adapters.teams.cards import (
 from adapters.teams.incoming import message_to_incoming
 from bot.commands.project import project_form
 from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
+from bot.view import CLOSEST_HEADING, AnswerView
 
 TEAMS_MAX_BYTES = 28 * 1024  # Teams refuses a message over about 28 KB
 ZWSP = "\u200b"
@@ -118,7 +119,10 @@ BUTTONS = (
 
 
 def answer(*results: ResultCard, tone: Any = "answer") -> Reply:
-    return Reply(text="1 match for “bins”:\n• details", tone=tone, results=results, actions=BUTTONS)
+    view = AnswerView.of(
+        "closest" if tone == "nothing" else "confident", "1 match for “bins”:", results
+    )
+    return Reply(text="1 match for “bins”:\n• details", tone=tone, answer=view, actions=BUTTONS)
 
 
 def weeknote_form(**kw: Any) -> Form:
@@ -144,7 +148,9 @@ def weeknote_form(**kw: Any) -> Form:
 REPLIES: dict[str, Callable[[], Reply]] = {
     "answer": lambda: answer(result(1), result(2, url="", weeknote_ids=())),
     "nothing": lambda: answer(result(1), tone="nothing"),
-    "answer without buttons": lambda: Reply(text="1 match", tone="answer", results=(result(),)),
+    "answer without buttons": lambda: Reply(
+        text="1 match", tone="answer", answer=AnswerView.of("confident", "1 match", (result(),))
+    ),
     "weeknote result": lambda: answer(
         result(kind="weeknote", snippet="", contact="", updated=None)
     ),
@@ -331,7 +337,7 @@ def test_buttons_that_cannot_be_carried_whole_are_left_out() -> None:
 
 def test_a_nothing_answer_says_the_results_are_probably_not_it() -> None:
     card = checked(to_activity(answer(result(), tone="nothing")))
-    assert cards.NOTHING_HEADING in text_blocks(card)
+    assert CLOSEST_HEADING in text_blocks(card)
 
 
 def test_only_plain_web_links_are_linked_and_parentheses_are_encoded() -> None:

@@ -10,6 +10,10 @@ module, so Slack, Teams and the terminal cannot drift apart.
 - Bidirectional controls that reorder what is shown (the "Trojan Source" overrides U+202A-E
   and isolates U+2066-9) are removed; right-to-left text needs neither.
 - The core's own code spans (bot.text.code) are kept apart from user text by `spans`.
+
+`neutralised` is for text a platform parses (mrkdwn, TextBlock markdown); `visible` is for
+plain text nobody parses (Slack's plain_text, Teams' labels and notification summary, the
+terminal), where look-alikes are harmless but invisible and reordering characters are not.
 """
 
 from __future__ import annotations
@@ -45,8 +49,17 @@ def lookalikes() -> dict[int, str]:
 
 def neutralised(text: str) -> str:
     """Look-alikes folded, hidden invisible characters and bidi controls removed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(lookalikes())
-    return BIDI_CONTROLS.sub("", _HIDDEN.sub("", text))
+    return visible(_newlines(text).translate(lookalikes()))
+
+
+def visible(text: str) -> str:
+    """Hidden invisible characters and bidi controls removed, and a carriage return (which
+    a terminal obeys by writing over the line) made a line break."""
+    return BIDI_CONTROLS.sub("", _HIDDEN.sub("", _newlines(text)))
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def cut_at_word(text: str, limit: int, *, size: Callable[[str], int] = len) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from adapters.console.render import form_intro, to_text
+from adapters.console.render import field_prompt, form_intro, to_text
 from adapters.slack.blocks import home_view, to_message, to_modal
 from adapters.teams.cards import to_activity
 from bot.commands.ask import answer_reply
@@ -197,6 +197,7 @@ def rendered(make: Callable[[], Reply]) -> dict[str, Any]:
     if reply.form is not None:
         out["slack_modal"] = to_modal(reply.form, callback_id=reply.form.id)
         out["console_form"] = form_intro(reply.form).splitlines()
+        out["console_fields"] = [field_prompt(f, clear="-", end=".") for f in reply.form.fields]
     return out
 
 

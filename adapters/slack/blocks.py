@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from adapters.text_safety import neutralised
+from adapters.text_safety import neutralised, visible
 from bot.model import Action, Choice, Form, FormField, Reply
 from bot.text import CODE_END, CODE_START, spans
 from bot.view import CONTACT_LABEL, AnswerView, CardView
@@ -551,7 +551,8 @@ def _bullets(heading: str, items: Sequence[str]) -> str:
 
 
 def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
+    """Slack never parses plain_text, but it shows what reorders or hides text."""
+    return {"type": "plain_text", "text": visible(text), "emoji": True}
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from adapters.text_safety import neutralised
+from adapters.text_safety import neutralised, visible
 from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
 from bot.text import CODE_END, CODE_START, plain, spans
 from bot.view import CardView
@@ -221,7 +221,7 @@ def _summary(reply: Reply) -> str:
     for raw in (reply.text, reply.title, *reply.extra_lines):
         line = next((" ".join(x.split()) for x in plain(raw).splitlines() if x.strip()), "")
         if line:
-            return _cut(line, SUMMARY_TEXT)[0]
+            return _plain_cut(line, SUMMARY_TEXT)
     return "hasanyone"
 
 
@@ -298,8 +298,9 @@ def note_preview(text: str) -> dict[str, Any]:
 
 
 def _plain_cut(text: str, limit: int) -> str:
-    """Thumbnail card fields are plain text to Teams: one line, cut to size."""
-    return _cut(" ".join(text.split()), limit)[0]
+    """Text Teams never parses (thumbnail fields, labels, button titles, the notification
+    summary): one line, cut to size, with nothing that hides or reorders it."""
+    return visible(_cut(" ".join(text.split()), limit)[0])
 
 
 def _title(card: CardView, *, limit: int) -> dict[str, Any]:
@@ -386,7 +387,7 @@ def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
         if not action.name or action.name in seen or len(action.value) > ACTION_VALUE:
             continue
         seen.add(action.name)
-        title = _cut(" ".join(action.label.split()) or action.name, ACTION_TITLE)[0]
+        title = _plain_cut(action.label or action.name, ACTION_TITLE)
         data: dict[str, Any] = {"action": action.name, "value": action.value}
         if action.settles:
             data[SETTLES_KEY] = True
@@ -427,7 +428,7 @@ def to_form_card(
     submit = {
         "type": "Action.Execute",
         "verb": FORM_VERB,
-        "title": _cut(" ".join(form.submit_label.split()) or "Submit", ACTION_TITLE)[0],
+        "title": _plain_cut(form.submit_label.strip() or "Submit", ACTION_TITLE),
         "style": "positive",
         "data": data,
     }
@@ -454,7 +455,7 @@ def _form_body(form: Form, intro: str, alert: bool, limit: int) -> list[dict[str
 def _field(field: FormField, limit: int) -> list[dict[str, Any]]:
     """The input, then its hint, then (when the form came back) its error."""
     element, cut = _input(field, limit)
-    label = _cut(" ".join(field.label.split()) or field.name, LABEL_TEXT)[0]
+    label = _plain_cut(field.label.strip() or field.name, LABEL_TEXT)
     element |= {"id": field.name, "label": label, "isRequired": field.required}
     if field.required:
         element["errorMessage"] = _cut(f"{label} is required.", LABEL_TEXT)[0]
@@ -527,7 +528,7 @@ def _choices(choices: Iterable[Choice], chosen: str, limit: int) -> list[dict[st
         if not choice.value or len(choice.value) > CHOICE_VALUE or choice.value in seen:
             continue
         seen.add(choice.value)
-        title = _cut(" ".join(choice.label.split()) or choice.value, min(limit, CHOICE_TITLE))[0]
+        title = _plain_cut(choice.label.strip() or choice.value, min(limit, CHOICE_TITLE))
         out.append({"title": title, "value": choice.value})
     room = max(MIN_CHOICES, min(MAX_CHOICES, limit // 30))
     kept = out[:room]

@@ -12,7 +12,7 @@ offers a button and the one that handles its press cannot disagree about the for
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,13 +82,17 @@ class AnswerView:
         return cls(kind=kind, intro=intro.strip(), cards=tuple(CardView.of(r) for r in results))
 
 
-def shown_actions(actions: Iterable[Action]) -> list[Action]:
+def shown_actions(
+    actions: Iterable[Action], *, fits: Callable[[Action], bool] = lambda _: True
+) -> list[Action]:
     """The buttons a platform can offer: each needs a name, and a name used twice would make
-    two presses indistinguishable, so only its first button is kept."""
+    two presses indistinguishable, so only its first button is kept. One the platform cannot
+    carry (`fits` says, by its own limits) is left out rather than cut, because a cut value
+    names the wrong thing; a later button of the same name may then take its place."""
     seen: set[str] = set()
     out = []
     for action in actions:
-        if action.name and action.name not in seen:
+        if action.name and action.name not in seen and fits(action):
             seen.add(action.name)
             out.append(action)
     return out

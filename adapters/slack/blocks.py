@@ -19,9 +19,9 @@ from datetime import date
 from typing import Any
 
 from adapters.text_safety import neutralised, visible
-from bot.model import Action, Choice, Form, FormField, Reply
+from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply
 from bot.text import CODE_END, CODE_START, spans
-from bot.view import CONTACT_LABEL, AnswerView, CardView
+from bot.view import CONTACT_LABEL, AnswerView, CardView, shown_actions
 
 MAX_BLOCKS = 50  # per message
 MAX_VIEW_BLOCKS = 100  # per modal or App Home
@@ -243,29 +243,37 @@ def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
 
 
 def _buttons(actions: Sequence[Action], block_id: str) -> list[dict[str, Any]]:
-    """A button Slack would refuse (a value too long to carry, an action_id already used in
-    the block) is left out rather than cut, because a cut value names the wrong thing."""
-    seen: set[str] = set()
-    buttons = []
-    for action in actions:
-        if not action.name or len(action.name) > ACTION_ID or action.name in seen:
-            continue
-        if _size(action.value) > BUTTON_VALUE:
-            continue
-        seen.add(action.name)
-        button: dict[str, Any] = {
-            "type": "button",
-            "action_id": action.name,
-            "text": _plain(_shorten(" ".join(action.label.split()) or action.name, BUTTON_TEXT)),
-        }
-        if action.value:
-            button["value"] = action.value
-        if action.style in ("primary", "danger"):  # Slack rejects "default"
-            button["style"] = action.style
-        buttons.append(button)
+    """The block's buttons; Slack wants action_ids distinct within a block."""
+    buttons = [_button(a) for a in shown_actions(actions, fits=_slack_can_carry)]
     if not buttons:
         return []
     return [{"type": "actions", "block_id": block_id, "elements": buttons[:MAX_BUTTONS]}]
+
+
+def _slack_can_carry(action: Action) -> bool:
+    return len(action.name) <= ACTION_ID and _size(action.value) <= BUTTON_VALUE
+
+
+def _button(action: Action) -> dict[str, Any]:
+    """The button's action_id names the action and its value is the action's value, both as
+    the core gave them: `pressed` reads them back."""
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action.name,
+        "text": _plain(_shorten(" ".join(action.label.split()) or action.name, BUTTON_TEXT)),
+    }
+    if action.value:
+        button["value"] = action.value
+    if action.style in ("primary", "danger"):  # Slack rejects "default"
+        button["style"] = action.style
+    return button
+
+
+def pressed(element: Mapping[str, Any]) -> ActionPayload:
+    """The core's action from one of `body["actions"]` in a block_actions payload."""
+    return ActionPayload(
+        name=str(element.get("action_id", "")), value=str(element.get("value", ""))
+    )
 
 
 def _chunks(

@@ -335,7 +335,9 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             action = action.serialize()
         data = dict(action.get("data")) if isinstance(action.get("data"), dict) else {}
         if cards.FORM_FIELD_KEY not in data:
-            data = {**data, "action": str(data.get("action") or action.get("verb", ""))}
+            # a press whose data lost the action's name still has its verb
+            name = data.get(cards.ACTION_KEY) or action.get("verb", "")
+            data = {**data, cards.ACTION_KEY: str(name)}
         raw = {**turn_context.activity.serialize(), "value": data}
         incoming = message_to_incoming(raw, now=self.core.clock.now())
         if incoming.form is not None and not await self._first_submission(raw, incoming):

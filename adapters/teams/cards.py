@@ -22,9 +22,9 @@ from datetime import date
 from typing import Any
 
 from adapters.text_safety import neutralised, visible
-from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
+from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply, ResultCard
 from bot.text import CODE_END, CODE_START, plain, spans
-from bot.view import CardView
+from bot.view import CardView, shown_actions
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 THUMBNAIL_CONTENT_TYPE = "application/vnd.microsoft.card.thumbnail"
@@ -64,6 +64,7 @@ NBSP = "\u00a0"
 FORM_FIELD_KEY = "form"  # Action.Submit data naming the form; inputs are merged beside it
 SUBMISSION_KEY = "submission"  # Action.Submit data naming the one card a form was sent on
 SETTLES_KEY = "settles"  # a button whose press replaces its card with the outcome
+ACTION_KEY, VALUE_KEY = "action", "value"  # a button's data: which action, about what
 FORM_VERB = "form"  # Action.Execute verb of every form's submit button
 PROJECT_FIELD = "project"
 PROJECT_DATASET = "projects"  # the Data.Query dataset the project picker's typeahead asks for
@@ -379,28 +380,40 @@ def _usage(usage: str, *, limit: int) -> list[dict[str, Any]]:
 
 
 def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
-    """Buttons. One whose value is too long to carry, or whose name is empty or already
-    used, is left out rather than cut: a cut value names the wrong thing."""
-    seen: set[str] = set()
-    out = []
-    for action in actions:
-        if not action.name or action.name in seen or len(action.value) > ACTION_VALUE:
-            continue
-        seen.add(action.name)
-        title = _plain_cut(action.label or action.name, ACTION_TITLE)
-        data: dict[str, Any] = {"action": action.name, "value": action.value}
-        if action.settles:
-            data[SETTLES_KEY] = True
-        button: dict[str, Any] = {
-            "type": "Action.Execute",
-            "verb": action.name,
-            "title": title,
-            "data": data,
-        }
-        if action.style in _STYLES:
-            button["style"] = _STYLES[action.style]
-        out.append(button)
-    return out[:MAX_ACTIONS]
+    return [_button(a) for a in shown_actions(actions, fits=_teams_can_carry)][:MAX_ACTIONS]
+
+
+def _teams_can_carry(action: Action) -> bool:
+    return len(action.value) <= ACTION_VALUE
+
+
+def _button(action: Action) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "Action.Execute",
+        "verb": action.name,
+        "title": _plain_cut(action.label or action.name, ACTION_TITLE),
+        "data": action_data(action),
+    }
+    if action.style in _STYLES:
+        button["style"] = _STYLES[action.style]
+    return button
+
+
+def action_data(action: Action) -> dict[str, Any]:
+    """What a button carries back (Action.Execute `data`, a message's `value`): the action's
+    name and value as the core gave them, and whether it settles its card. `pressed` reads
+    it back."""
+    data: dict[str, Any] = {ACTION_KEY: action.name, VALUE_KEY: action.value}
+    if action.settles:
+        data[SETTLES_KEY] = True
+    return data
+
+
+def pressed(data: Mapping[str, Any]) -> ActionPayload | None:
+    """The core's action from a button's data, or None when it is not a button's."""
+    if ACTION_KEY not in data:
+        return None
+    return ActionPayload(name=str(data[ACTION_KEY]), value=str(data.get(VALUE_KEY, "")))
 
 
 # -- forms -------------------------------------------------------------------------------------

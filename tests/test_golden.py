@@ -102,6 +102,34 @@ def trojan_notice() -> Reply:
     )
 
 
+def long() -> Reply:
+    """Everything cut to size, at word ends, with emoji counting double in Slack."""
+    words = " ".join(f"word{n} 🙂🙂 fish&chips" for n in range(700))
+    labels = tuple(Choice(f"p-{n}", f"Project {n} 🙂 " + words[:200]) for n in range(3))
+    return Reply(
+        text=words,
+        title="Title 🙂 " + words[:400],
+        fields=(("Label " + words[:300], words[:5_000]),),
+        usage="\n".join(words[:300] for _ in range(3)),
+        extra_lines=(words[:9_000],),
+        actions=(Action("Press " + words[:120], "press", "v"),),
+        form=Form(
+            "long",
+            "Form " + words[:60],
+            (FormField("project", words[:90], kind="choice", choices=labels),),
+        ),
+    )
+
+
+def long_answer() -> Reply:
+    words = " ".join(f"word{n} 🙂 <b>&amp;" for n in range(300))
+    many = tuple(
+        result(n, title=words[:300], snippet=words, contact=words[:400], weeknote_ids=("w",) * n)
+        for n in range(10)
+    )
+    return answer_reply(Finding(words[:500], confident=True, results=many), question_id=5)
+
+
 def usage() -> Reply:
     return error(
         marked("I couldn't read that week. Say `weeknote` to open the form."),
@@ -178,6 +206,9 @@ REPLIES: dict[str, Callable[[], Reply]] = {
     "trojan": trojan,
     "trojan-notice": trojan_notice,
     "trojan-notice-no-form": lambda: replace(trojan_notice(), form=None),
+    "long": long,
+    "long-no-form": lambda: replace(long(), form=None),
+    "long-answer": long_answer,
     "usage": usage,
     "notice": notice,
     "settling": settling,

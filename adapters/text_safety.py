@@ -63,11 +63,18 @@ def _newlines(text: str) -> str:
 
 
 def cut_at_word(text: str, limit: int, *, size: Callable[[str], int] = len) -> str:
-    """Plain text cut at a word end with "…" to fit `limit` (as `size` counts)."""
+    """Plain text cut with "…" to fit `limit` as `size` counts (Slack counts UTF-16 code
+    units, Teams characters), at a word end when one falls in the second half."""
     if size(text) <= limit:
         return text
-    cut = min(len(text), max(0, limit - len(ELLIPSIS)))
-    while cut > 0 and size(text[:cut]) > limit - len(ELLIPSIS):
-        cut -= 1
+    cut = prefix_within(text, limit - len(ELLIPSIS), size=size)
     ends = (i for i in range(cut, cut // 2, -1) if i < len(text) and text[i].isspace())
     return text[: next(ends, cut)].rstrip() + ELLIPSIS
+
+
+def prefix_within(text: str, units: int, *, size: Callable[[str], int] = len) -> int:
+    """How many characters of `text` fit in `units` as `size` counts them."""
+    n = min(len(text), units)
+    while n > 0 and size(text[:n]) > units:
+        n -= max(1, size(text[:n]) - units)
+    return n

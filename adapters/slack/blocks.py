@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from adapters.text_safety import neutralised, visible
+from adapters.text_safety import cut_at_word, neutralised, prefix_within, visible
 from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply
 from bot.text import CODE_END, CODE_START, spans
 from bot.view import CONTACT_LABEL, AnswerView, CardView, shown_actions
@@ -610,7 +610,7 @@ def _fit_escaped(text: str, limit: int) -> str:
     """Text already escaped, cut to `limit` without splitting an entity."""
     if _size(text) <= limit:
         return text
-    cut = _code_points(text, limit - len(ELLIPSIS))
+    cut = prefix_within(text, limit - len(ELLIPSIS), size=_size)
     amp = text.rfind("&", max(0, cut - 5), cut)
     if amp != -1 and ";" not in text[amp:cut]:
         cut = amp
@@ -646,18 +646,6 @@ def _break_before(raw: str, n: int) -> int:
     return n
 
 
-def _code_points(text: str, units: int) -> int:
-    """The longest prefix of `text` (in characters) within `units` UTF-16 code units."""
-    n = min(len(text), units)
-    while n > 0 and _size(text[:n]) > units:
-        n -= max(1, _size(text[:n]) - units)
-    return n
-
-
 def _shorten(text: str, limit: int) -> str:
-    """Plain text cut at a word end with "…" to fit `limit`."""
-    if _size(text) <= limit:
-        return text
-    cut = _code_points(text, limit - len(ELLIPSIS))
-    ends = (i for i in range(cut, cut // 2, -1) if i < len(text) and text[i].isspace())
-    return text[: next(ends, cut)].rstrip() + ELLIPSIS
+    """Plain text cut at a word end with "…" to fit `limit` UTF-16 code units."""
+    return cut_at_word(text, limit, size=_size)

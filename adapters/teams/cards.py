@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from adapters.text_safety import neutralised, visible
+from adapters.text_safety import cut_at_word, neutralised, visible
 from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply, ResultCard
 from bot.text import CODE_END, CODE_START, plain, spans
 from bot.view import CardView, shown_actions
@@ -575,8 +575,5 @@ def _cut(text: str, limit: int) -> tuple[str, int]:
     characters of the original were left out (0 when it fits)."""
     if len(text) <= limit:
         return text, 0
-    room = max(1, limit - len(ELLIPSIS))
-    ends = (i for i in range(room, room // 2, -1) if text[i].isspace())
-    end = next(ends, room)
-    kept = text[:end].rstrip()
-    return kept + ELLIPSIS, len(text) - len(kept)
+    shown = cut_at_word(text, limit)
+    return shown, len(text) - (len(shown) - len(ELLIPSIS))

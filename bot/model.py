@@ -221,6 +221,9 @@ class FormField:
     hint: str = ""
     error: str = ""
     max_length: int | None = None
+    lookup: Literal["", "projects"] = ""
+    """Where a choice's options come from as the person types ("projects": the register),
+    for platforms that can ask the bot; `choices` are then only a start."""
 
 
 @dataclass(frozen=True, slots=True)

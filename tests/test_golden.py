@@ -92,7 +92,9 @@ def trojan() -> Reply:
 def trojan_notice() -> Reply:
     """User text in plain-text places: a header, option labels, a button."""
     choices = (Choice("p-1", f"Bins{TROJAN} admin"), Choice("p-2", f"Tax{ZERO_WIDTH}.example"))
-    pick = FormField("project", "Project", kind="choice", choices=choices, value="p-1")
+    pick = FormField(
+        "project", "Project", kind="choice", choices=choices, value="p-1", lookup="projects"
+    )
     kind = FormField("kind", f"Kind{TROJAN}", kind="choice", choices=choices)
     return Reply(
         text=f"Registered Bins{TROJAN}.",
@@ -116,7 +118,7 @@ def long() -> Reply:
         form=Form(
             "long",
             "Form " + words[:60],
-            (FormField("project", words[:90], kind="choice", choices=labels),),
+            (FormField("project", words[:90], kind="choice", choices=labels, lookup="projects"),),
         ),
     )
 

@@ -59,7 +59,7 @@ MAX_USAGE_LINES = 20
 ELLIPSIS = "…"
 ZWSP = "\u200b"
 HOME_EMPTY = "None yet."
-PROJECT_FIELD = "project"  # the form field filled from the register with an external_select
+PROJECT_FIELD = "project"  # action_id of the register's external_select (project_options)
 ACTIONS_BLOCK = "hasanyone-actions"
 SETTLING_BLOCK = "hasanyone-settles"  # buttons whose press decides what the message asked
 LONG_INPUT_HINT = (
@@ -381,7 +381,7 @@ def _input(field: FormField) -> dict[str, Any]:
 
 def _element(field: FormField) -> tuple[dict[str, Any], list[str]]:
     """The input element for a field, and anything its hint should add."""
-    if field.name == PROJECT_FIELD:
+    if field.lookup == "projects":
         return _project_select(field), []
     if field.kind == "date":
         picker: dict[str, Any] = {"type": "datepicker", "action_id": field.name}

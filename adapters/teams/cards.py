@@ -66,7 +66,6 @@ SUBMISSION_KEY = "submission"  # Action.Submit data naming the one card a form w
 SETTLES_KEY = "settles"  # a button whose press replaces its card with the outcome
 ACTION_KEY, VALUE_KEY = "action", "value"  # a button's data: which action, about what
 FORM_VERB = "form"  # Action.Execute verb of every form's submit button
-PROJECT_FIELD = "project"
 PROJECT_DATASET = "projects"  # the Data.Query dataset the project picker's typeahead asks for
 FIX_FIELDS = "Please fix the fields marked below."
 CUT_VALUE_NOTE = "What you wrote was longer than this card can carry: {n:,} characters were cut."
@@ -486,7 +485,7 @@ def _field(field: FormField, limit: int) -> list[dict[str, Any]]:
 def _input(field: FormField, limit: int) -> tuple[dict[str, Any], int]:
     """The input element for a field and how many characters of its value were cut."""
     choices = _choices(field.choices, field.value, limit)
-    if field.kind == "choice" and field.name == PROJECT_FIELD:
+    if field.kind == "choice" and field.lookup == PROJECT_DATASET:
         # Teams' typeahead: as someone types, Teams asks the bot (an `application/search`
         # invoke for this dataset), so the whole register is searched, not only the choices
         # listed here. Teams' own extension to Input.ChoiceSet, not in the card schema.
@@ -523,7 +522,7 @@ def _text_input(field: FormField, limit: int) -> tuple[dict[str, Any], int]:
     if field.max_length is not None and field.max_length > 0:
         element["maxLength"] = field.max_length
     if field.kind == "choice":  # a choice with nothing to choose from: type the id instead
-        element["placeholder"] = "Project id" if field.name == PROJECT_FIELD else "Type a value"
+        element["placeholder"] = "Project id" if field.lookup else "Type a value"
     room = min(limit, element.get("maxLength", limit))
     value = field.value[:room] if len(field.value) > room else field.value
     if value:

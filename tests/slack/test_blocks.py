@@ -487,6 +487,7 @@ WEEKNOTE_FORM = Form(
             kind="choice",
             value="p-1",
             choices=(Choice("p-1", "Bulky waste (Hackney)"),),
+            lookup="projects",
         ),
         FormField("week", "Week beginning", kind="date", value="2025-03-10"),
         FormField(
@@ -562,12 +563,16 @@ def test_an_unknown_project_value_is_shown_as_itself() -> None:
     form = Form(
         "weeknote",
         "Post a weeknote",
-        (FormField("project", "Project", kind="choice", value="p-9"),),
+        (FormField("project", "Project", kind="choice", value="p-9", lookup="projects"),),
     )
     element = checked_view(to_modal(form, callback_id="weeknote"))["blocks"][0]["element"]
     assert element["initial_option"]["value"] == "p-9"
     assert element["initial_option"]["text"]["text"] == "p-9"
-    empty = Form("weeknote", "Post a weeknote", (FormField("project", "Project", kind="choice"),))
+    empty = Form(
+        "weeknote",
+        "Post a weeknote",
+        (FormField("project", "Project", kind="choice", lookup="projects"),),
+    )
     assert (
         "initial_option"
         not in checked_view(to_modal(empty, callback_id="w"))["blocks"][0]["element"]

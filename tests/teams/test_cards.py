@@ -129,7 +129,12 @@ def weeknote_form(**kw: Any) -> Form:
     projects = (Choice("pl-1", "Bulky waste (Hackney)"), Choice("pl-2", "Bins (Leeds)"))
     fields = (
         FormField(
-            "project", "Project", kind="choice", value=kw.get("project", ""), choices=projects
+            "project",
+            "Project",
+            kind="choice",
+            value=kw.get("project", ""),
+            choices=projects,
+            lookup="projects",
         ),
         FormField("week", "Week beginning", kind="date", value=kw.get("week", "2025-03-10")),
         FormField(
@@ -475,7 +480,11 @@ def test_a_bad_date_or_unknown_choice_is_not_prefilled() -> None:
 
 
 def test_the_project_field_searches_the_whole_register_as_you_type() -> None:
-    form = Form(id="f", title="T", fields=(FormField("project", "Project", kind="choice"),))
+    form = Form(
+        id="f",
+        title="T",
+        fields=(FormField("project", "Project", kind="choice", lookup="projects"),),
+    )
     found = inputs(checked_card(to_form_card(form)))
     assert found["project"]["type"] == "Input.ChoiceSet" and found["project"]["choices"] == []
     assert found["project"]["choices.data"] == {"type": "Data.Query", "dataset": "projects"}

@@ -22,6 +22,8 @@ CLOSEST_HEADING = "Closest, though probably not it"
 CONTACT_LABEL = "Contact: "
 NO_CONTACT = "not given"
 UNKNOWN_DATE = "unknown"
+NO_VALUE = "—"
+MAX_USAGE_LINES = 20
 
 IntroKind = Literal["confident", "closest", "nothing"]
 
@@ -80,6 +82,21 @@ class AnswerView:
     @classmethod
     def of(cls, kind: IntroKind, intro: str, results: Iterable[ResultCard]) -> AnswerView:
         return cls(kind=kind, intro=intro.strip(), cards=tuple(CardView.of(r) for r in results))
+
+
+def usage_lines(usage: str) -> tuple[str, ...]:
+    """The usage examples a notice shows under its text, one a line, at most MAX_USAGE_LINES."""
+    return tuple(line.strip() for line in usage.splitlines() if line.strip())[:MAX_USAGE_LINES]
+
+
+def shown_fields(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """A notice's (label, value) pairs as shown: labels on one line, an empty value as "—",
+    and a pair with neither left out."""
+    return tuple(
+        (_one_line(label), value.strip() or NO_VALUE)
+        for label, value in pairs
+        if label.strip() or value.strip()
+    )
 
 
 def shown_actions(

@@ -21,7 +21,14 @@ from typing import Any
 from adapters.text_safety import cut_at_word, neutralised, prefix_within, visible
 from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply
 from bot.text import CODE_END, CODE_START, spans
-from bot.view import CONTACT_LABEL, AnswerView, CardView, shown_actions
+from bot.view import (
+    CONTACT_LABEL,
+    AnswerView,
+    CardView,
+    shown_actions,
+    shown_fields,
+    usage_lines,
+)
 
 MAX_BLOCKS = 50  # per message
 MAX_VIEW_BLOCKS = 100  # per modal or App Home
@@ -54,7 +61,6 @@ NOTICE_ROOM = 60  # room kept in a section for "…and N more characters (trunca
 MIN_CHUNK = 200  # below this a further section is not worth its block
 MIN_SNIPPET = 80
 URL_TEXT = 500  # a longer link is shown as plain title rather than crowding the card
-MAX_USAGE_LINES = 20
 
 ELLIPSIS = "…"
 ZWSP = "\u200b"
@@ -211,12 +217,10 @@ def _bold(raw: str, limit: int) -> str:
 
 def _fields(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     texts = []
-    for label, value in pairs:
-        if not (label.strip() or value.strip()):
-            continue
+    for label, value in shown_fields(pairs):
         name = _bold(label, 200)
         head = f"*{name}*\n" if name else ""
-        texts.append(head + _fit(value.strip() or "—", FIELD_TEXT - _size(head))[0])
+        texts.append(head + _fit(value, FIELD_TEXT - _size(head))[0])
     return [
         {"type": "section", "fields": [_mrkdwn(t) for t in texts[i : i + MAX_FIELDS]]}
         for i in range(0, len(texts), MAX_FIELDS)
@@ -224,7 +228,7 @@ def _fields(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 def _usage(usage: str) -> list[dict[str, Any]]:
-    lines = [line.strip() for line in usage.splitlines() if line.strip()][:MAX_USAGE_LINES]
+    lines = usage_lines(usage)
     if not lines:
         return []
     each = (SECTION_TEXT - 20) // len(lines) - 2

@@ -24,7 +24,7 @@ from typing import Any
 from adapters.text_safety import cut_at_word, neutralised, visible
 from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply, ResultCard
 from bot.text import CODE_END, CODE_START, plain, spans
-from bot.view import CardView, shown_actions
+from bot.view import NO_VALUE, CardView, shown_actions, shown_fields, usage_lines
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 THUMBNAIL_CONTENT_TYPE = "application/vnd.microsoft.card.thumbnail"
@@ -54,7 +54,6 @@ URL_TEXT = 500
 MAX_RESULTS = 10
 MAX_ACTIONS = 6  # Teams renders at most six card actions
 MAX_FACTS = 20
-MAX_USAGE_LINES = 20
 MAX_CHOICES = 100
 MIN_CHOICES = 10
 
@@ -356,19 +355,19 @@ def _paragraph(raw: str, *, limit: int, **style: Any) -> list[dict[str, Any]]:
 
 
 def _facts(pairs: Sequence[tuple[str, str]], *, limit: int) -> list[dict[str, Any]]:
+    # escaping can leave nothing (a lone zero-width space), and Teams wants some text
     facts = [
         {
-            "title": escape_markdown(_cut(" ".join(k.split()), min(limit, FACT_TITLE))[0]) or "—",
-            "value": escape_markdown(_cut(v.strip(), min(limit, FACT_VALUE))[0]) or "—",
+            "title": escape_markdown(_cut(k, min(limit, FACT_TITLE))[0]) or NO_VALUE,
+            "value": escape_markdown(_cut(v, min(limit, FACT_VALUE))[0]) or NO_VALUE,
         }
-        for k, v in pairs
-        if k.strip() or v.strip()
+        for k, v in shown_fields(pairs)
     ]
     return [{"type": "FactSet", "facts": facts[:MAX_FACTS]}] if facts else []
 
 
 def _usage(usage: str, *, limit: int) -> list[dict[str, Any]]:
-    lines = [line.strip() for line in usage.splitlines() if line.strip()][:MAX_USAGE_LINES]
+    lines = usage_lines(usage)
     if not lines:
         return []
     each = max(20, min(limit, 2_000) // len(lines))

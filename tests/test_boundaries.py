@@ -55,29 +55,13 @@ def test_the_tree_as_it_is_keeps_every_contract(tree: Path) -> None:
     ("module", "planted", "contract"),
     [
         ("bot/digest.py", "import sqlmodel", "The core speaks no platform, database or scheduler"),
-        (
-            "bot/questions.py",
-            "import knowledge.repository",
-            "The core speaks no platform, database or scheduler",
-        ),
-        (
-            "jobs/digests.py",
-            "import knowledge.subscriptions",
-            "The jobs speak only the core's ports",
-        ),
+        ("bot/questions.py", "import knowledge.repository", "The core speaks no platform, database or scheduler"),
+        ("jobs/digests.py", "import knowledge.subscriptions", "The jobs speak only the core's ports"),
         ("jobs/reminders.py", "import sqlalchemy", "The jobs speak only the core's ports"),
         ("adapters/slack/blocks.py", "import knowledge.repository", "Renderers hold no storage"),
-        (
-            "adapters/slack/poster.py",
-            "import adapters.teams.cards",
-            "Slack and Teams adapters do not import each other",
-        ),
+        ("adapters/slack/poster.py", "import adapters.teams.cards", "Slack and Teams adapters do not import each other"),
         ("adapters/cli.py", "import apscheduler", "Only jobs.scheduler imports apscheduler"),
-        (
-            "knowledge/repository.py",
-            "import adapters.settings",
-            "Knowledge and jobs never import adapters",
-        ),
+        ("knowledge/repository.py", "import adapters.settings", "Knowledge and jobs never import adapters"),
     ],
 )
 def test_a_planted_import_breaks_its_contract(

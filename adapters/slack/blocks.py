@@ -1,9 +1,10 @@
 """The core's values as Slack Block Kit: messages, modals, select options and the App Home.
 
-Pure translation: no I/O and no Slack SDK. Everything that reaches Slack as `mrkdwn` and came
+Pure translation: what a reply shows is decided in the core (bot.view) and only laid out
+here; no I/O and no Slack SDK. Everything that reaches Slack as `mrkdwn` and came
 from a person (titles, snippets, contacts, questions, the text handed back after an error) goes
-through `escape_mrkdwn`; `plain_text` objects are never parsed by Slack, so they only obey
-length limits.
+through `escape_mrkdwn`; `plain_text` objects are never parsed by Slack, so they are only
+cut to length and lose what hides or reorders text (`text_safety.visible`).
 
 Limits are from https://api.slack.com/reference/block-kit/blocks and the composition-object
 pages. Lengths are counted in UTF-16 code units (`_size`), which is never less than the

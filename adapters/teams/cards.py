@@ -1,12 +1,14 @@
 """The core's values as Adaptive Cards 1.5 inside Bot Framework message activities.
 
-Pure translation to plain dicts: no botbuilder here, so this module is tested on its own and
+Pure translation to plain dicts: what a reply shows is decided in the core (bot.view) and
+only laid out here. No botbuilder here, so this module is tested on its own and
 survives a move off the archived Python SDK. Every card is checked against the official
 Adaptive Card 1.5 JSON schema in the tests.
 
 Text that came from a person reaches Teams as TextBlock markdown only through
-`escape_markdown`. Input values, labels and choice titles are plain text to Teams (it never
-parses them), so they are only cut to size.
+`escape_markdown`. Labels, choice and button titles and the summary are plain text to
+Teams (it never parses them), so they are only cut to size and lose what hides or reorders
+text (`text_safety.visible`); input values are the person's own, handed back as typed.
 
 Teams shows an activity's `text` *and* its card, as two messages (MicrosoftDocs/msteams-docs
 #1998), so a card activity carries its plain fallback in `summary` (the notification and chat
@@ -134,10 +136,10 @@ def _code(text: str) -> str:
 def to_activity(reply: Reply, *, submission: str = "") -> dict[str, Any]:
     """A Bot Framework message activity with one Adaptive Card for any reply.
 
-    A reply with a form shows the form (its text above the inputs); a reply with results is an
-    answer, one container per result; anything else shows its title, text, fields, usage and
-    the user's own text handed back (`extra_lines`). Texts are cut with "…" until the whole
-    activity fits Teams' size limit, saying how many characters were cut.
+    A reply with a form shows the form (its text above the inputs); an answer with results is
+    laid out as the core's `AnswerView` says, one container per card; anything else shows its
+    title, text, fields, usage and the user's own text handed back (`extra_lines`). Texts are
+    cut with "…" until the whole activity fits Teams' size limit, saying how many were cut.
     """
     if reply.form is not None:
         card = to_form_card(

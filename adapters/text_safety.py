@@ -10,6 +10,10 @@ module, so Slack, Teams and the terminal cannot drift apart.
 - Bidirectional controls that reorder what is shown (the "Trojan Source" overrides U+202A-E
   and isolates U+2066-9) are removed; right-to-left text needs neither.
 - The core's own code spans (bot.text.code) are kept apart from user text by `spans`.
+
+`neutralised` is for text a platform parses (mrkdwn, TextBlock markdown); `visible` is for
+plain text nobody parses (Slack's plain_text, Teams' labels and notification summary, the
+terminal), where look-alikes are harmless but invisible and reordering characters are not.
 """
 
 from __future__ import annotations
@@ -45,16 +49,32 @@ def lookalikes() -> dict[int, str]:
 
 def neutralised(text: str) -> str:
     """Look-alikes folded, hidden invisible characters and bidi controls removed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(lookalikes())
-    return BIDI_CONTROLS.sub("", _HIDDEN.sub("", text))
+    return visible(_newlines(text).translate(lookalikes()))
+
+
+def visible(text: str) -> str:
+    """Hidden invisible characters and bidi controls removed, and a carriage return (which
+    a terminal obeys by writing over the line) made a line break."""
+    return BIDI_CONTROLS.sub("", _HIDDEN.sub("", _newlines(text)))
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def cut_at_word(text: str, limit: int, *, size: Callable[[str], int] = len) -> str:
-    """Plain text cut at a word end with "…" to fit `limit` (as `size` counts)."""
+    """Plain text cut with "…" to fit `limit` as `size` counts (Slack counts UTF-16 code
+    units, Teams characters), at a word end when one falls in the second half."""
     if size(text) <= limit:
         return text
-    cut = min(len(text), max(0, limit - len(ELLIPSIS)))
-    while cut > 0 and size(text[:cut]) > limit - len(ELLIPSIS):
-        cut -= 1
+    cut = prefix_within(text, limit - len(ELLIPSIS), size=size)
     ends = (i for i in range(cut, cut // 2, -1) if i < len(text) and text[i].isspace())
     return text[: next(ends, cut)].rstrip() + ELLIPSIS
+
+
+def prefix_within(text: str, units: int, *, size: Callable[[str], int] = len) -> int:
+    """How many characters of `text` fit in `units` as `size` counts them."""
+    n = min(len(text), units)
+    while n > 0 and size(text[:n]) > units:
+        n -= max(1, size(text[:n]) - units)
+    return n

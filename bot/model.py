@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from bot.view import AnswerView
 
 
 class Stage(StrEnum):
@@ -218,6 +221,9 @@ class FormField:
     hint: str = ""
     error: str = ""
     max_length: int | None = None
+    lookup: Literal["", "projects"] = ""
+    """Where a choice's options come from as the person types ("projects": the register),
+    for platforms that can ask the bot; `choices` are then only a start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,13 +277,14 @@ class Introduction:
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What the bot says. `text` is plain text (renderers escape it for their platform) and is
-    always a complete fallback on its own; the other parts let richer platforms do better."""
+    always a complete fallback on its own; the other parts let richer platforms do better.
+    `answer` is an answer's presentation (bot.view), decided once for every platform."""
 
     text: str
     tone: Tone = "info"
     title: str = ""
     fields: tuple[tuple[str, str], ...] = ()
-    results: tuple[ResultCard, ...] = ()
+    answer: AnswerView | None = None
     actions: tuple[Action, ...] = ()
     form: Form | None = None
     usage: str = ""

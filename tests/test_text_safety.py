@@ -35,3 +35,26 @@ def test_the_bots_own_code_is_code_and_a_persons_backticks_are_not() -> None:
 def test_code_cannot_be_broken_out_of() -> None:
     assert code("a`b") == "\x0ea`b\x0f"
     assert "``" not in to_message(Reply(text=code("a`b")))["blocks"][0]["text"]["text"]
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(node, list | tuple):
+        return [s for v in node for s in _strings(v)]
+    return []
+
+
+@pytest.mark.parametrize("case", ["trojan", "trojan-notice", "trojan-notice-no-form"])
+def test_no_renderer_shows_bidi_controls_or_hidden_characters_anywhere(case: str) -> None:
+    """Issue 12's drift: Slack's plain_text (headers, buttons, labels, options), Teams'
+    summary, labels and button titles, and the terminal kept the "Trojan Source" isolates
+    U+2066-9 that the escaped text dropped. Every string every renderer emits is checked."""
+    from tests.test_golden import REPLIES, rendered
+
+    hidden = "\u200c\u200d\u2060\ufeff"  # the escapers add U+200B on purpose, never these
+    for text in _strings(rendered(REPLIES[case])):
+        assert not any(ch in text for ch in TROJAN + hidden), text
+        assert "admin\u200b" not in text and "Tax\u200b" not in text, text

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from adapters.console.render import form_intro, to_text
+from adapters.console.render import field_prompt, form_intro, to_text
 from bot.dispatch import Bot
 from bot.model import Action, ActionPayload, ConversationRef, Form, FormField, Incoming, Person
 from bot.ports import Clock
@@ -104,18 +104,9 @@ class ConsoleSession:
         self.state = _FormState(form, values, todo)
         return [form_intro(form), f"(type {CANCEL!r} to stop)", *self._describe(todo[0])]
 
-    def _describe(self, f: FormField) -> list[str]:
-        lines = []
-        if f.error:
-            lines.append(f"! {f.label}: {f.error}")
-        if f.hint:
-            lines.append(f"  {f.hint}")
-        lines.extend(f"  {i}. {c.label}" for i, c in enumerate(f.choices, 1))
-        if f.value:
-            lines.append(f"  (press Enter to keep: {f.value[:80]}, or {CLEAR!r} to clear it)")
-        if f.kind == "multiline":
-            lines.append(f"  (end with a line holding only {END_OF_TEXT!r})")
-        return lines
+    @staticmethod
+    def _describe(f: FormField) -> list[str]:
+        return field_prompt(f, clear=CLEAR, end=END_OF_TEXT)
 
     def _form_line(self, line: str) -> list[str]:
         state = self.state

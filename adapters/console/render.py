@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.model import Finding, Form, Reply, ResultCard
+from adapters.text_safety import visible
+from bot.model import Finding, Form, FormField, Reply, ResultCard
 from bot.text import plain
 
 
 def to_text(reply: Reply) -> str:
+    """The reply as the terminal shows it, with nothing that hides or reorders text."""
+    return visible(_laid_out(reply))
+
+
+def _laid_out(reply: Reply) -> str:
     parts = [plain(reply.text)]
     if reply.usage:
         parts.append("Usage: " + reply.usage.replace("\n", "\n       "))
@@ -22,7 +28,23 @@ def to_text(reply: Reply) -> str:
 def form_intro(form: Form) -> str:
     lines = [form.title]
     lines.extend(f"  {f.label}: {f.error}" for f in form.fields if f.error)
-    return "\n".join(lines)
+    return visible("\n".join(lines))
+
+
+def field_prompt(f: FormField, *, clear: str, end: str) -> list[str]:
+    """What the terminal shows before asking for one field: its error, hint and choices,
+    the value Enter keeps, and how a multi-line answer ends."""
+    lines = []
+    if f.error:
+        lines.append(f"! {f.label}: {f.error}")
+    if f.hint:
+        lines.append(f"  {f.hint}")
+    lines.extend(f"  {i}. {c.label}" for i, c in enumerate(f.choices, 1))
+    if f.value:
+        lines.append(f"  (press Enter to keep: {f.value[:80]}, or {clear!r} to clear it)")
+    if f.kind == "multiline":
+        lines.append(f"  (end with a line holding only {end!r})")
+    return [visible(line) for line in lines]
 
 
 def card_json(card: ResultCard) -> dict[str, Any]:

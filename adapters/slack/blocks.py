@@ -1,9 +1,10 @@
 """The core's values as Slack Block Kit: messages, modals, select options and the App Home.
 
-Pure translation: no I/O and no Slack SDK. Everything that reaches Slack as `mrkdwn` and came
+Pure translation: what a reply shows is decided in the core (bot.view) and only laid out
+here; no I/O and no Slack SDK. Everything that reaches Slack as `mrkdwn` and came
 from a person (titles, snippets, contacts, questions, the text handed back after an error) goes
-through `escape_mrkdwn`; `plain_text` objects are never parsed by Slack, so they only obey
-length limits.
+through `escape_mrkdwn`; `plain_text` objects are never parsed by Slack, so they are only
+cut to length and lose what hides or reorders text (`text_safety.visible`).
 
 Limits are from https://api.slack.com/reference/block-kit/blocks and the composition-object
 pages. Lengths are counted in UTF-16 code units (`_size`), which is never less than the
@@ -18,9 +19,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from adapters.text_safety import neutralised
-from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
+from adapters.text_safety import cut_at_word, neutralised, prefix_within, visible
+from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply
 from bot.text import CODE_END, CODE_START, spans
+from bot.view import (
+    CONTACT_LABEL,
+    AnswerView,
+    CardView,
+    shown_actions,
+    shown_fields,
+    usage_lines,
+)
 
 MAX_BLOCKS = 50  # per message
 MAX_VIEW_BLOCKS = 100  # per modal or App Home
@@ -53,13 +62,11 @@ NOTICE_ROOM = 60  # room kept in a section for "…and N more characters (trunca
 MIN_CHUNK = 200  # below this a further section is not worth its block
 MIN_SNIPPET = 80
 URL_TEXT = 500  # a longer link is shown as plain title rather than crowding the card
-MAX_USAGE_LINES = 20
 
 ELLIPSIS = "…"
 ZWSP = "\u200b"
-NOTHING_HEADING = "Closest, though probably not it"
 HOME_EMPTY = "None yet."
-PROJECT_FIELD = "project"  # the form field filled from the register with an external_select
+PROJECT_FIELD = "project"  # action_id of the register's external_select (project_options)
 ACTIONS_BLOCK = "hasanyone-actions"
 SETTLING_BLOCK = "hasanyone-settles"  # buttons whose press decides what the message asked
 LONG_INPUT_HINT = (
@@ -113,8 +120,8 @@ def _code(text: str) -> str:
 def to_message(reply: Reply) -> dict[str, Any]:
     """`{"text": fallback, "blocks": [...]}` for chat.postMessage, respond() and friends.
 
-    An answer (a reply with results) shows the first line of `reply.text` as its summary and
-    then one card per result; any other reply shows its text, fields, usage and the user's own
+    An answer with results shows its intro and then one card per result, as the core's
+    `AnswerView` says; any other reply shows its text, fields, usage and the user's own
     text handed back (`extra_lines`), cut to fit Slack's limits with a note saying how much
     was left out.
     """
@@ -122,7 +129,10 @@ def to_message(reply: Reply) -> dict[str, Any]:
     actions = _actions(reply.actions)
     room = MAX_BLOCKS - len(head) - len(actions)
     budget = MESSAGE_TEXT - _text_size([*head, *actions])
-    body = _answer(reply, room=room, budget=budget) if reply.results else _body(reply, room, budget)
+    if reply.answer is not None and reply.answer.cards:
+        body = _answer(reply.answer, room=room, budget=budget)
+    else:
+        body = _body(reply, room, budget)
     blocks = [*head, *body, *actions]
     fallback = _fallback(reply)
     if not blocks:
@@ -158,35 +168,31 @@ def _body(reply: Reply, room: int, budget: int) -> list[dict[str, Any]]:
     return [*text, *fields, *usage, *extra]
 
 
-def _answer(reply: Reply, *, room: int, budget: int) -> list[dict[str, Any]]:
-    lines = reply.text.strip().splitlines()
-    intro = _fit(lines[0], SECTION_TEXT)[0] if lines else ""
+def _answer(view: AnswerView, *, room: int, budget: int) -> list[dict[str, Any]]:
+    intro = _fit(view.intro, SECTION_TEXT)[0]
     out = [_section(intro)] if intro.strip() else []
-    if reply.tone == "nothing":
-        out.append(_context(NOTHING_HEADING))
+    if view.heading:
+        out.append(_context(view.heading))
     budget -= _text_size(out)
-    cards = reply.results[: max(0, (room - len(out) + 1) // 3)]
+    cards = view.cards[: max(0, (room - len(out) + 1) // 3)]
     each = min(SECTION_TEXT, budget // max(1, len(cards)) - 40)
     for n, card in enumerate(cards):
         if n:
             out.append({"type": "divider"})
         out.append(_section(_card_text(card, each)))
-        if card.kind == "project" and card.weeknote_ids:
-            count = len(card.weeknote_ids)
-            out.append(_context(f"Also in {count} weeknote{'' if count == 1 else 's'}"))
+        if card.also_in:
+            out.append(_context(card.also_in))
     return out
 
 
-def _card_text(card: ResultCard, limit: int) -> str:
+def _card_text(card: CardView, limit: int) -> str:
     """Title (linked when the card has a web page), where and when, the snippet, who to ask."""
     url = _link_target(card.url)
-    title = _bold(card.title or card.id, 200)
+    title = _bold(card.title, 200)
     heading = f"*<{url}|{title}>*" if url else f"*{title}*"
-    when = card.updated.isoformat() if card.updated else "unknown"
-    parts = (card.organisation.strip(), card.stage.strip(), f"last activity {when}")
-    meta = _fit(" · ".join(p for p in parts if p), 300)[0]
-    contact = "Contact: " + _fit(" ".join(card.contact.split()) or "not given", 300)[0]
-    snippet = " ".join(card.snippet.split())
+    meta = _fit(card.meta, 300)[0]
+    contact = CONTACT_LABEL + _fit(card.contact, 300)[0]
+    snippet = card.snippet
     if not snippet:
         return "\n".join((heading, meta, contact))
     more = f" <{url}|more>" if url else ""
@@ -212,12 +218,10 @@ def _bold(raw: str, limit: int) -> str:
 
 def _fields(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     texts = []
-    for label, value in pairs:
-        if not (label.strip() or value.strip()):
-            continue
+    for label, value in shown_fields(pairs):
         name = _bold(label, 200)
         head = f"*{name}*\n" if name else ""
-        texts.append(head + _fit(value.strip() or "—", FIELD_TEXT - _size(head))[0])
+        texts.append(head + _fit(value, FIELD_TEXT - _size(head))[0])
     return [
         {"type": "section", "fields": [_mrkdwn(t) for t in texts[i : i + MAX_FIELDS]]}
         for i in range(0, len(texts), MAX_FIELDS)
@@ -225,7 +229,7 @@ def _fields(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 def _usage(usage: str) -> list[dict[str, Any]]:
-    lines = [line.strip() for line in usage.splitlines() if line.strip()][:MAX_USAGE_LINES]
+    lines = usage_lines(usage)
     if not lines:
         return []
     each = (SECTION_TEXT - 20) // len(lines) - 2
@@ -244,29 +248,37 @@ def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
 
 
 def _buttons(actions: Sequence[Action], block_id: str) -> list[dict[str, Any]]:
-    """A button Slack would refuse (a value too long to carry, an action_id already used in
-    the block) is left out rather than cut, because a cut value names the wrong thing."""
-    seen: set[str] = set()
-    buttons = []
-    for action in actions:
-        if not action.name or len(action.name) > ACTION_ID or action.name in seen:
-            continue
-        if _size(action.value) > BUTTON_VALUE:
-            continue
-        seen.add(action.name)
-        button: dict[str, Any] = {
-            "type": "button",
-            "action_id": action.name,
-            "text": _plain(_shorten(" ".join(action.label.split()) or action.name, BUTTON_TEXT)),
-        }
-        if action.value:
-            button["value"] = action.value
-        if action.style in ("primary", "danger"):  # Slack rejects "default"
-            button["style"] = action.style
-        buttons.append(button)
+    """The block's buttons; Slack wants action_ids distinct within a block."""
+    buttons = [_button(a) for a in shown_actions(actions, fits=_slack_can_carry)]
     if not buttons:
         return []
     return [{"type": "actions", "block_id": block_id, "elements": buttons[:MAX_BUTTONS]}]
+
+
+def _slack_can_carry(action: Action) -> bool:
+    return len(action.name) <= ACTION_ID and _size(action.value) <= BUTTON_VALUE
+
+
+def _button(action: Action) -> dict[str, Any]:
+    """The button's action_id names the action and its value is the action's value, both as
+    the core gave them: `pressed` reads them back."""
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action.name,
+        "text": _plain(_shorten(" ".join(action.label.split()) or action.name, BUTTON_TEXT)),
+    }
+    if action.value:
+        button["value"] = action.value
+    if action.style in ("primary", "danger"):  # Slack rejects "default"
+        button["style"] = action.style
+    return button
+
+
+def pressed(element: Mapping[str, Any]) -> ActionPayload:
+    """The core's action from one of `body["actions"]` in a block_actions payload."""
+    return ActionPayload(
+        name=str(element.get("action_id", "")), value=str(element.get("value", ""))
+    )
 
 
 def _chunks(
@@ -374,7 +386,7 @@ def _input(field: FormField) -> dict[str, Any]:
 
 def _element(field: FormField) -> tuple[dict[str, Any], list[str]]:
     """The input element for a field, and anything its hint should add."""
-    if field.name == PROJECT_FIELD:
+    if field.lookup == "projects":
         return _project_select(field), []
     if field.kind == "date":
         picker: dict[str, Any] = {"type": "datepicker", "action_id": field.name}
@@ -552,7 +564,8 @@ def _bullets(heading: str, items: Sequence[str]) -> str:
 
 
 def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
+    """Slack never parses plain_text, but it shows what reorders or hides text."""
+    return {"type": "plain_text", "text": visible(text), "emoji": True}
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -602,7 +615,7 @@ def _fit_escaped(text: str, limit: int) -> str:
     """Text already escaped, cut to `limit` without splitting an entity."""
     if _size(text) <= limit:
         return text
-    cut = _code_points(text, limit - len(ELLIPSIS))
+    cut = prefix_within(text, limit - len(ELLIPSIS), size=_size)
     amp = text.rfind("&", max(0, cut - 5), cut)
     if amp != -1 and ";" not in text[amp:cut]:
         cut = amp
@@ -638,18 +651,6 @@ def _break_before(raw: str, n: int) -> int:
     return n
 
 
-def _code_points(text: str, units: int) -> int:
-    """The longest prefix of `text` (in characters) within `units` UTF-16 code units."""
-    n = min(len(text), units)
-    while n > 0 and _size(text[:n]) > units:
-        n -= max(1, _size(text[:n]) - units)
-    return n
-
-
 def _shorten(text: str, limit: int) -> str:
-    """Plain text cut at a word end with "…" to fit `limit`."""
-    if _size(text) <= limit:
-        return text
-    cut = _code_points(text, limit - len(ELLIPSIS))
-    ends = (i for i in range(cut, cut // 2, -1) if i < len(text) and text[i].isspace())
-    return text[: next(ends, cut)].rstrip() + ELLIPSIS
+    """Plain text cut at a word end with "…" to fit `limit` UTF-16 code units."""
+    return cut_at_word(text, limit, size=_size)

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.model import ActionPayload, ConversationRef, Incoming, Person
+from adapters.slack.blocks import pressed
+from bot.model import ConversationRef, Incoming, Person
 
 PLATFORM = "slack"
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -216,9 +217,7 @@ def action_to_incoming(body: Mapping[str, Any], *, now: datetime) -> Incoming:
         ),
         conversation=conversation(team, channel_id, kind, thread_id=container.get("thread_ts")),
         received_at=now,
-        action=ActionPayload(
-            name=str(action.get("action_id", "")), value=str(action.get("value", ""))
-        ),
+        action=pressed(action),
     )
 
 

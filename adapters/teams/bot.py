@@ -335,7 +335,9 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             action = action.serialize()
         data = dict(action.get("data")) if isinstance(action.get("data"), dict) else {}
         if cards.FORM_FIELD_KEY not in data:
-            data = {**data, "action": str(data.get("action") or action.get("verb", ""))}
+            # a press whose data lost the action's name still has its verb
+            name = data.get(cards.ACTION_KEY) or action.get("verb", "")
+            data = {**data, cards.ACTION_KEY: str(name)}
         raw = {**turn_context.activity.serialize(), "value": data}
         incoming = message_to_incoming(raw, now=self.core.clock.now())
         if incoming.form is not None and not await self._first_submission(raw, incoming):
@@ -347,7 +349,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             return AdaptiveCardInvokeResponse(
                 status_code=200, type=cards.CARD_CONTENT_TYPE, value=card
             )
-        if reply.actions or reply.results:  # more to press or read: a message of its own
+        results = reply.answer.cards if reply.answer is not None else ()
+        if reply.actions or results:  # more to press or read: a message of its own
             await self.send(turn_context, reply)
             return _message("Done.")
         return _message(reply.text)

@@ -1,12 +1,14 @@
 """The core's values as Adaptive Cards 1.5 inside Bot Framework message activities.
 
-Pure translation to plain dicts: no botbuilder here, so this module is tested on its own and
+Pure translation to plain dicts: what a reply shows is decided in the core (bot.view) and
+only laid out here. No botbuilder here, so this module is tested on its own and
 survives a move off the archived Python SDK. Every card is checked against the official
 Adaptive Card 1.5 JSON schema in the tests.
 
 Text that came from a person reaches Teams as TextBlock markdown only through
-`escape_markdown`. Input values, labels and choice titles are plain text to Teams (it never
-parses them), so they are only cut to size.
+`escape_markdown`. Labels, choice and button titles and the summary are plain text to
+Teams (it never parses them), so they are only cut to size and lose what hides or reorders
+text (`text_safety.visible`); input values are the person's own, handed back as typed.
 
 Teams shows an activity's `text` *and* its card, as two messages (MicrosoftDocs/msteams-docs
 #1998), so a card activity carries its plain fallback in `summary` (the notification and chat
@@ -21,9 +23,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from adapters.text_safety import neutralised
-from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
+from adapters.text_safety import cut_at_word, neutralised, visible
+from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply, ResultCard
 from bot.text import CODE_END, CODE_START, plain, spans
+from bot.view import NO_VALUE, CardView, shown_actions, shown_fields, usage_lines
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 THUMBNAIL_CONTENT_TYPE = "application/vnd.microsoft.card.thumbnail"
@@ -53,19 +56,17 @@ URL_TEXT = 500
 MAX_RESULTS = 10
 MAX_ACTIONS = 6  # Teams renders at most six card actions
 MAX_FACTS = 20
-MAX_USAGE_LINES = 20
 MAX_CHOICES = 100
 MIN_CHOICES = 10
 
 ELLIPSIS = "…"
 ZWSP = "\u200b"
 NBSP = "\u00a0"
-NOTHING_HEADING = "Closest, though probably not it"
 FORM_FIELD_KEY = "form"  # Action.Submit data naming the form; inputs are merged beside it
 SUBMISSION_KEY = "submission"  # Action.Submit data naming the one card a form was sent on
 SETTLES_KEY = "settles"  # a button whose press replaces its card with the outcome
+ACTION_KEY, VALUE_KEY = "action", "value"  # a button's data: which action, about what
 FORM_VERB = "form"  # Action.Execute verb of every form's submit button
-PROJECT_FIELD = "project"
 PROJECT_DATASET = "projects"  # the Data.Query dataset the project picker's typeahead asks for
 FIX_FIELDS = "Please fix the fields marked below."
 CUT_VALUE_NOTE = "What you wrote was longer than this card can carry: {n:,} characters were cut."
@@ -135,10 +136,10 @@ def _code(text: str) -> str:
 def to_activity(reply: Reply, *, submission: str = "") -> dict[str, Any]:
     """A Bot Framework message activity with one Adaptive Card for any reply.
 
-    A reply with a form shows the form (its text above the inputs); a reply with results is an
-    answer, one container per result; anything else shows its title, text, fields, usage and
-    the user's own text handed back (`extra_lines`). Texts are cut with "…" until the whole
-    activity fits Teams' size limit, saying how many characters were cut.
+    A reply with a form shows the form (its text above the inputs); an answer with results is
+    laid out as the core's `AnswerView` says, one container per card; anything else shows its
+    title, text, fields, usage and the user's own text handed back (`extra_lines`). Texts are
+    cut with "…" until the whole activity fits Teams' size limit, saying how many were cut.
     """
     if reply.form is not None:
         card = to_form_card(
@@ -152,7 +153,7 @@ def to_activity(reply: Reply, *, submission: str = "") -> dict[str, Any]:
 def _reply_card(reply: Reply) -> dict[str, Any]:
     actions = _actions(reply.actions)
     fallback = _fallback(reply)
-    body = _answer if reply.results else _body
+    body = _answer if reply.answer is not None and reply.answer.cards else _body
     return _fitted(
         lambda limit: _card(body(reply, limit), actions, fallback=fallback, limit=limit),
         last_resort=lambda: _last_resort(fallback, actions),
@@ -221,7 +222,7 @@ def _summary(reply: Reply) -> str:
     for raw in (reply.text, reply.title, *reply.extra_lines):
         line = next((" ".join(x.split()) for x in plain(raw).splitlines() if x.strip()), "")
         if line:
-            return _cut(line, SUMMARY_TEXT)[0]
+            return _plain_cut(line, SUMMARY_TEXT)
     return "hasanyone"
 
 
@@ -235,33 +236,27 @@ def _fallback(reply: Reply) -> str:
 
 
 def _answer(reply: Reply, limit: int) -> list[dict[str, Any]]:
-    lines = reply.text.strip().splitlines()
-    body = _paragraph(lines[0], limit=limit) if lines else []
-    if reply.tone == "nothing":
-        body.append(_text_block(NOTHING_HEADING, limit=TITLE_TEXT, isSubtle=True))
-    for n, card in enumerate(reply.results[:MAX_RESULTS]):
+    view = reply.answer
+    assert view is not None  # _reply_card lays out an answer only when there is one
+    body = _paragraph(view.intro, limit=limit)
+    if view.heading:
+        body.append(_text_block(view.heading, limit=TITLE_TEXT, isSubtle=True))
+    for n, card in enumerate(view.cards[:MAX_RESULTS]):
         body.append(_result(card, limit=limit, first=n == 0))
     return body
 
 
-def _result(card: ResultCard, *, limit: int, first: bool) -> dict[str, Any]:
+def _result(card: CardView, *, limit: int, first: bool) -> dict[str, Any]:
     """Title (linked when the card has a web page), where and when, snippet, who to ask."""
-    when = card.updated.isoformat() if card.updated else "unknown"
-    parts = (card.organisation.strip(), card.stage.strip(), f"last activity {when}")
-    meta = " · ".join(p for p in parts if p)
     items = [
         _title(card, limit=min(limit, TITLE_TEXT)),
-        _text_block(meta, limit=min(limit, META_TEXT), isSubtle=True, spacing="none"),
+        _text_block(card.meta, limit=min(limit, META_TEXT), isSubtle=True, spacing="none"),
     ]
-    snippet = " ".join(card.snippet.split())
-    if snippet:
-        items.append(_text_block(snippet, limit=limit, isSubtle=True))
-    contact = " ".join(card.contact.split()) or "not given"
-    items.append(_text_block("Contact: " + contact, limit=min(limit, META_TEXT)))
-    if card.kind == "project" and card.weeknote_ids:
-        count = len(card.weeknote_ids)
-        also = f"Also in {count} weeknote{'' if count == 1 else 's'}"
-        items.append(_text_block(also, limit=TITLE_TEXT, isSubtle=True, size="small"))
+    if card.snippet:
+        items.append(_text_block(card.snippet, limit=limit, isSubtle=True))
+    items.append(_text_block(card.contact_line, limit=min(limit, META_TEXT)))
+    if card.also_in:
+        items.append(_text_block(card.also_in, limit=TITLE_TEXT, isSubtle=True, size="small"))
     container: dict[str, Any] = {"type": "Container", "items": items, "spacing": "medium"}
     if not first:
         container["separator"] = True
@@ -273,7 +268,10 @@ def result_card(result: ResultCard) -> dict[str, Any]:
     fallback = " · ".join(p for p in (result.title, result.organisation) if p.strip())
     return _fitted(
         lambda limit: _card(
-            [_result(result, limit=limit, first=True)], [], fallback=fallback, limit=limit
+            [_result(CardView.of(result), limit=limit, first=True)],
+            [],
+            fallback=fallback,
+            limit=limit,
         )
     )
 
@@ -301,12 +299,13 @@ def note_preview(text: str) -> dict[str, Any]:
 
 
 def _plain_cut(text: str, limit: int) -> str:
-    """Thumbnail card fields are plain text to Teams: one line, cut to size."""
-    return _cut(" ".join(text.split()), limit)[0]
+    """Text Teams never parses (thumbnail fields, labels, button titles, the notification
+    summary): one line, cut to size, with nothing that hides or reorders it."""
+    return visible(_cut(" ".join(text.split()), limit)[0])
 
 
-def _title(card: ResultCard, *, limit: int) -> dict[str, Any]:
-    label = escape_markdown(_cut(" ".join((card.title or card.id).split()), limit)[0])
+def _title(card: CardView, *, limit: int) -> dict[str, Any]:
+    label = escape_markdown(_cut(card.title, limit)[0])
     url = _link_target(card.url)
     if url:
         # a bracket inside the label would end the link text early
@@ -358,19 +357,19 @@ def _paragraph(raw: str, *, limit: int, **style: Any) -> list[dict[str, Any]]:
 
 
 def _facts(pairs: Sequence[tuple[str, str]], *, limit: int) -> list[dict[str, Any]]:
+    # escaping can leave nothing (a lone zero-width space), and Teams wants some text
     facts = [
         {
-            "title": escape_markdown(_cut(" ".join(k.split()), min(limit, FACT_TITLE))[0]) or "—",
-            "value": escape_markdown(_cut(v.strip(), min(limit, FACT_VALUE))[0]) or "—",
+            "title": escape_markdown(_cut(k, min(limit, FACT_TITLE))[0]) or NO_VALUE,
+            "value": escape_markdown(_cut(v, min(limit, FACT_VALUE))[0]) or NO_VALUE,
         }
-        for k, v in pairs
-        if k.strip() or v.strip()
+        for k, v in shown_fields(pairs)
     ]
     return [{"type": "FactSet", "facts": facts[:MAX_FACTS]}] if facts else []
 
 
 def _usage(usage: str, *, limit: int) -> list[dict[str, Any]]:
-    lines = [line.strip() for line in usage.splitlines() if line.strip()][:MAX_USAGE_LINES]
+    lines = usage_lines(usage)
     if not lines:
         return []
     each = max(20, min(limit, 2_000) // len(lines))
@@ -381,28 +380,40 @@ def _usage(usage: str, *, limit: int) -> list[dict[str, Any]]:
 
 
 def _actions(actions: Sequence[Action]) -> list[dict[str, Any]]:
-    """Buttons. One whose value is too long to carry, or whose name is empty or already
-    used, is left out rather than cut: a cut value names the wrong thing."""
-    seen: set[str] = set()
-    out = []
-    for action in actions:
-        if not action.name or action.name in seen or len(action.value) > ACTION_VALUE:
-            continue
-        seen.add(action.name)
-        title = _cut(" ".join(action.label.split()) or action.name, ACTION_TITLE)[0]
-        data: dict[str, Any] = {"action": action.name, "value": action.value}
-        if action.settles:
-            data[SETTLES_KEY] = True
-        button: dict[str, Any] = {
-            "type": "Action.Execute",
-            "verb": action.name,
-            "title": title,
-            "data": data,
-        }
-        if action.style in _STYLES:
-            button["style"] = _STYLES[action.style]
-        out.append(button)
-    return out[:MAX_ACTIONS]
+    return [_button(a) for a in shown_actions(actions, fits=_teams_can_carry)][:MAX_ACTIONS]
+
+
+def _teams_can_carry(action: Action) -> bool:
+    return len(action.value) <= ACTION_VALUE
+
+
+def _button(action: Action) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "Action.Execute",
+        "verb": action.name,
+        "title": _plain_cut(action.label or action.name, ACTION_TITLE),
+        "data": action_data(action),
+    }
+    if action.style in _STYLES:
+        button["style"] = _STYLES[action.style]
+    return button
+
+
+def action_data(action: Action) -> dict[str, Any]:
+    """What a button carries back (Action.Execute `data`, a message's `value`): the action's
+    name and value as the core gave them, and whether it settles its card. `pressed` reads
+    it back."""
+    data: dict[str, Any] = {ACTION_KEY: action.name, VALUE_KEY: action.value}
+    if action.settles:
+        data[SETTLES_KEY] = True
+    return data
+
+
+def pressed(data: Mapping[str, Any]) -> ActionPayload | None:
+    """The core's action from a button's data, or None when it is not a button's."""
+    if ACTION_KEY not in data:
+        return None
+    return ActionPayload(name=str(data[ACTION_KEY]), value=str(data.get(VALUE_KEY, "")))
 
 
 # -- forms -------------------------------------------------------------------------------------
@@ -430,7 +441,7 @@ def to_form_card(
     submit = {
         "type": "Action.Execute",
         "verb": FORM_VERB,
-        "title": _cut(" ".join(form.submit_label.split()) or "Submit", ACTION_TITLE)[0],
+        "title": _plain_cut(form.submit_label.strip() or "Submit", ACTION_TITLE),
         "style": "positive",
         "data": data,
     }
@@ -457,7 +468,7 @@ def _form_body(form: Form, intro: str, alert: bool, limit: int) -> list[dict[str
 def _field(field: FormField, limit: int) -> list[dict[str, Any]]:
     """The input, then its hint, then (when the form came back) its error."""
     element, cut = _input(field, limit)
-    label = _cut(" ".join(field.label.split()) or field.name, LABEL_TEXT)[0]
+    label = _plain_cut(field.label.strip() or field.name, LABEL_TEXT)
     element |= {"id": field.name, "label": label, "isRequired": field.required}
     if field.required:
         element["errorMessage"] = _cut(f"{label} is required.", LABEL_TEXT)[0]
@@ -475,7 +486,7 @@ def _field(field: FormField, limit: int) -> list[dict[str, Any]]:
 def _input(field: FormField, limit: int) -> tuple[dict[str, Any], int]:
     """The input element for a field and how many characters of its value were cut."""
     choices = _choices(field.choices, field.value, limit)
-    if field.kind == "choice" and field.name == PROJECT_FIELD:
+    if field.kind == "choice" and field.lookup == PROJECT_DATASET:
         # Teams' typeahead: as someone types, Teams asks the bot (an `application/search`
         # invoke for this dataset), so the whole register is searched, not only the choices
         # listed here. Teams' own extension to Input.ChoiceSet, not in the card schema.
@@ -512,7 +523,7 @@ def _text_input(field: FormField, limit: int) -> tuple[dict[str, Any], int]:
     if field.max_length is not None and field.max_length > 0:
         element["maxLength"] = field.max_length
     if field.kind == "choice":  # a choice with nothing to choose from: type the id instead
-        element["placeholder"] = "Project id" if field.name == PROJECT_FIELD else "Type a value"
+        element["placeholder"] = "Project id" if field.lookup else "Type a value"
     room = min(limit, element.get("maxLength", limit))
     value = field.value[:room] if len(field.value) > room else field.value
     if value:
@@ -530,7 +541,7 @@ def _choices(choices: Iterable[Choice], chosen: str, limit: int) -> list[dict[st
         if not choice.value or len(choice.value) > CHOICE_VALUE or choice.value in seen:
             continue
         seen.add(choice.value)
-        title = _cut(" ".join(choice.label.split()) or choice.value, min(limit, CHOICE_TITLE))[0]
+        title = _plain_cut(choice.label.strip() or choice.value, min(limit, CHOICE_TITLE))
         out.append({"title": title, "value": choice.value})
     room = max(MIN_CHOICES, min(MAX_CHOICES, limit // 30))
     kept = out[:room]
@@ -564,8 +575,5 @@ def _cut(text: str, limit: int) -> tuple[str, int]:
     characters of the original were left out (0 when it fits)."""
     if len(text) <= limit:
         return text, 0
-    room = max(1, limit - len(ELLIPSIS))
-    ends = (i for i in range(room, room // 2, -1) if text[i].isspace())
-    end = next(ends, room)
-    kept = text[:end].rstrip()
-    return kept + ELLIPSIS, len(text) - len(kept)
+    shown = cut_at_word(text, limit)
+    return shown, len(text) - (len(shown) - len(ELLIPSIS))

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from adapters.teams.cards import pressed
 from bot.clock import zone_named
-from bot.model import ActionPayload, ConversationRef, Incoming, Person
+from bot.model import ConversationRef, Incoming, Person
 
 PLATFORM = "teams"
 AT_TAG = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
@@ -158,8 +159,8 @@ def message_to_incoming(activity: Mapping[str, Any], *, now: datetime) -> Incomi
             and (v is None or isinstance(v, str | int | float | bool))
         }
         return Incoming(text="", form_id=str(value["form"]), form=fields, **base)  # type: ignore[arg-type]
-    if isinstance(value, Mapping) and "action" in value:
-        action = ActionPayload(name=str(value["action"]), value=str(value.get("value", "")))
+    action = pressed(value) if isinstance(value, Mapping) else None
+    if action is not None:
         return Incoming(text="", action=action, **base)  # type: ignore[arg-type]
     people = tuple(p for p in mentioned(activity) if p.key)
     bot_name = str((activity.get("recipient") or {}).get("name") or "hasanyone")

@@ -16,6 +16,7 @@ from bot.model import (
     ResultCard,
 )
 from bot.ports import NotAllowed, NotFound
+from bot.view import CLOSEST_HEADING, AnswerRef, AnswerView, question_of
 
 MAX_QUESTION = 2_000
 RELATIVE_FLOOR = 0.65  # below this share of the best score a result is noise, not an answer
@@ -63,8 +64,10 @@ def handle_share_answer(action: ActionPayload, incoming: Incoming, services: Ser
         return error("Only the person who asked can share this answer.")
     finding = services.finder.find(text[:MAX_QUESTION], limit=5)
     reply = answer_reply(finding, question_id=int(action.value), logged=False)
-    shared_by = incoming.sender.name or "Someone"
-    return replace(reply, text=f"{shared_by} asked: “{text}”\n{reply.text}", private=False)
+    said = f"{incoming.sender.name or 'Someone'} asked: “{text}”"
+    # Who shared it and what they asked lead the message, where the answer's intro would be.
+    view = replace(reply.answer, intro=said) if reply.answer is not None else None
+    return replace(reply, text=f"{said}\n{reply.text}", answer=view, private=False)
 
 
 def answer_reply(
@@ -77,14 +80,11 @@ def answer_reply(
         floor = finding.results[0].score * RELATIVE_FLOOR if finding.results else 0
         shown = tuple(r for r in finding.results if r.score >= floor)
         count = len(shown)
-        text = (
-            f"{count} {'match' if count == 1 else 'matches'} for “{finding.query}”:\n"
-            + "\n".join(_line(r) for r in shown)
-        )
+        intro = f"{count} {'match' if count == 1 else 'matches'} for “{finding.query}”:"
         return Reply(
-            text=text,
+            text=intro + "\n" + "\n".join(_line(r) for r in shown),
             tone="answer",
-            results=shown,
+            answer=AnswerView.of("confident", intro, shown),
             actions=_buttons(question_id, shown),
             question_id=question_id,
         )
@@ -99,9 +99,10 @@ def answer_reply(
         actions = (Action("Share this question", SHARE, str(question_id), style="primary"),)
     elif logged and question_id is not None:
         text += " I've logged the question so it appears under “Can you help?” in the digest."
+    view = AnswerView.of("closest" if near else "nothing", text, near)
     if near:
-        text += "\nClosest, though probably not it:\n" + "\n".join(_line(r) for r in near)
-    return Reply(text=text, tone="nothing", results=near, actions=actions, question_id=question_id)
+        text += f"\n{CLOSEST_HEADING}:\n" + "\n".join(_line(r) for r in near)
+    return Reply(text=text, tone="nothing", answer=view, actions=actions, question_id=question_id)
 
 
 def _line(result: ResultCard) -> str:
@@ -115,24 +116,10 @@ SHARE_ANSWER = "share_answer"
 INTRODUCE = "introduce"
 
 
-def about(question_id: int, card: ResultCard) -> str:
-    """The value an answer's buttons carry: which question, and which result it is about."""
-    return f"{question_id}:{card.kind}:{card.id}"
-
-
-def parse_about(value: str) -> tuple[int, str, str] | None:
-    """(question id, result kind, result id) from `about`, or None for anything else."""
-    question_id, _, rest = value.partition(":")
-    kind, _, target_id = rest.partition(":")
-    if not question_id.isdigit() or kind not in ("project", "weeknote") or not target_id:
-        return None
-    return int(question_id), kind, target_id
-
-
 def _buttons(question_id: int | None, results: tuple[ResultCard, ...]) -> tuple[Action, ...]:
     if question_id is None or not results:
         return ()
-    value = about(question_id, results[0])
+    value = AnswerRef.about(question_id, results[0]).encode()
     return (
         Action("Helpful", "helpful", value, style="primary"),
         Action("Not what I meant", "not_what_i_meant", value),
@@ -143,11 +130,11 @@ def _buttons(question_id: int | None, results: tuple[ResultCard, ...]) -> tuple[
 def handle_feedback(action: ActionPayload, incoming: Incoming, services: Services) -> Reply:
     """A Helpful / Not what I meant press: this person's vote on the answer (a later press by
     the same person changes it; other people's votes are their own)."""
-    question_id, _, _ = action.value.partition(":")
-    if action.name not in FEEDBACK or not question_id.isdigit():
+    question_id = question_of(action.value)
+    if action.name not in FEEDBACK or question_id is None:
         return error("That button has expired. Ask me again?")
     stored = services.questions.record_feedback(
-        int(question_id), action.name, by=incoming.sender, at=services.clock.now()
+        question_id, action.name, by=incoming.sender, at=services.clock.now()
     )
     if not stored:
         return error("I can't find that question any more. Ask me again?")
@@ -178,10 +165,10 @@ def handle_introduce(action: ActionPayload, incoming: Incoming, services: Servic
     """The contact route to the team behind a result, and who to introduce the asker to where
     the platform can open a conversation: the project's owner, else the weeknote's author.
     Once per person and question, however often the button is pressed."""
-    parsed = parse_about(action.value)
-    if parsed is None:
+    about = AnswerRef.decode(action.value)
+    if about is None:
         return error("That button has expired. Ask me again?")
-    question_id, kind, target_id = parsed
+    question_id, kind, target_id = about.question_id, about.kind, about.target_id
     note = services.weeknotes.get_weeknote(target_id) if kind == "weeknote" else None
     project_id = note.project_id if note is not None else target_id
     project = services.projects.get_project(project_id) if project_id else None

@@ -233,6 +233,7 @@ def weeknote_form(
                 value=values.get("project", ""),
                 choices=tuple(Choice(p.id, f"{p.title} ({p.organisation_name})") for p in projects),
                 error=errors.get("project", ""),
+                lookup="projects",
             ),
             FormField(
                 "week",

@@ -134,7 +134,8 @@ def test_a_confident_answer_shows_results_and_buttons_and_is_logged(
 ) -> None:
     reply = say(bot, "bulky waste booking")
     assert reply.tone == "answer"
-    assert [r.id for r in reply.results] == ["bulky-waste"]
+    assert reply.answer is not None
+    assert [c.id for c in reply.answer.cards] == ["bulky-waste"]
     assert [a.name for a in reply.actions] == ["helpful", "not_what_i_meant", "introduce"]
     assert register.questions[0][0] == "bulky waste booking"
     assert "#bulky-waste" in reply.text
@@ -616,13 +617,15 @@ def test_answer_if_confident_stays_quiet_and_unlogged_when_unsure(
             text="bulky waste booking", sender=ALICE, conversation=CHANNEL, received_at=CLOCK.now()
         )
     )
-    assert answer is not None and answer.results[0].id == "bulky-waste"
+    assert answer is not None and answer.answer is not None
+    assert answer.answer.cards[0].id == "bulky-waste"
     assert len(register.questions) == 1
 
 
 def test_an_unprompted_answer_needs_the_stricter_bar(bot: Bot, register: FakeRegister) -> None:
     asked = say(bot, "ask parking permit renewals")
-    assert asked.tone == "answer" and asked.results[0].id == "parking-permits"
+    assert asked.tone == "answer" and asked.answer is not None
+    assert asked.answer.cards[0].id == "parking-permits"
     logged = len(register.questions)
     overheard = bot.answer_if_confident(
         Incoming(

@@ -210,6 +210,8 @@ async def test_a_slash_question_is_answered_privately_and_can_be_shared_in_the_c
     )
     shared, removed = await slack.responses("share", count=2)
     assert shared["response_type"] == "in_channel" and "Budgetron" in text_of(shared)
+    # who shared it and what they asked lead the answer, where its intro would be
+    assert shared["blocks"][0]["text"]["text"].startswith("alice asked: “has anyone made")
     assert removed == {"delete_original": True}
 
 

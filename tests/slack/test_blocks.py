@@ -35,6 +35,7 @@ from bot.model import (
     Reply,
     ResultCard,
 )
+from bot.view import AnswerView
 
 ZWSP = "\u200b"
 CARD_URL = "https://register.example.gov.uk/p/1?a=1&b=2"
@@ -152,7 +153,8 @@ BUTTONS = (
 def answer(*cards: ResultCard, **kw: Any) -> Reply:
     lines = "\n".join(f"• {c.title}" for c in cards)
     fields: dict[str, Any] = {"text": f"{len(cards)} matches for “bulky waste”:\n{lines}"}
-    fields |= {"tone": "answer", "results": cards, "actions": BUTTONS} | kw
+    view = AnswerView.of("confident", f"{len(cards)} matches for “bulky waste”:", cards)
+    fields |= {"tone": "answer", "answer": view, "actions": BUTTONS} | kw
     return Reply(**fields)
 
 
@@ -336,7 +338,11 @@ def test_a_nothing_reply_shows_near_misses_under_a_gentle_heading() -> None:
         text="Nobody has registered anything like “llamas” yet. I've logged the question.\n"
         "Closest, though probably not it:\n• Bulky waste booking 1",
         tone="nothing",
-        results=(card(),),
+        answer=AnswerView.of(
+            "closest",
+            "Nobody has registered anything like “llamas” yet. I've logged the question.",
+            (card(),),
+        ),
     )
     message = checked(to_message(reply))
     assert [b["type"] for b in message["blocks"][:3]] == ["section", "context", "section"]
@@ -391,7 +397,11 @@ def test_title_fields_and_fallback() -> None:
         Reply(text=" ", title="  ", extra_lines=("  ", "")),
         Reply(text="\u200b\u2060"),
         Reply(text="", fields=(("", ""),), usage="  \n "),
-        Reply(text="", tone="answer", results=(card(title="", snippet="", contact=""),)),
+        Reply(
+            text="",
+            tone="answer",
+            answer=AnswerView.of("confident", "", (card(title="", snippet="", contact=""),)),
+        ),
     ],
 )
 def test_empty_and_blank_replies_never_send_an_empty_text(reply: Reply) -> None:
@@ -477,6 +487,7 @@ WEEKNOTE_FORM = Form(
             kind="choice",
             value="p-1",
             choices=(Choice("p-1", "Bulky waste (Hackney)"),),
+            lookup="projects",
         ),
         FormField("week", "Week beginning", kind="date", value="2025-03-10"),
         FormField(
@@ -552,12 +563,16 @@ def test_an_unknown_project_value_is_shown_as_itself() -> None:
     form = Form(
         "weeknote",
         "Post a weeknote",
-        (FormField("project", "Project", kind="choice", value="p-9"),),
+        (FormField("project", "Project", kind="choice", value="p-9", lookup="projects"),),
     )
     element = checked_view(to_modal(form, callback_id="weeknote"))["blocks"][0]["element"]
     assert element["initial_option"]["value"] == "p-9"
     assert element["initial_option"]["text"]["text"] == "p-9"
-    empty = Form("weeknote", "Post a weeknote", (FormField("project", "Project", kind="choice"),))
+    empty = Form(
+        "weeknote",
+        "Post a weeknote",
+        (FormField("project", "Project", kind="choice", lookup="projects"),),
+    )
     assert (
         "initial_option"
         not in checked_view(to_modal(empty, callback_id="w"))["blocks"][0]["element"]
@@ -767,7 +782,9 @@ REAL = [
 def test_real_replies_render_valid_blocks(demo_app: App, clock: FixedClock, text: str) -> None:
     reply = ask(demo_app, clock, text)
     message = checked(to_message(reply))
-    assert_inert(mrkdwn(message), links=tuple(r.url for r in reply.results))
+    assert_inert(
+        mrkdwn(message), links=tuple(c.url for c in (reply.answer.cards if reply.answer else ()))
+    )
     if reply.form is not None:
         view = checked_view(to_modal(reply.form, callback_id=reply.form.id))
         assert modal_values(submitted_state(view)) == {f.name: f.value for f in reply.form.fields}
@@ -777,7 +794,10 @@ def test_a_real_answer_has_cards_and_feedback_buttons(demo_app: App, clock: Fixe
     reply = ask(demo_app, clock, "ask brownfield register")
     assert reply.tone == "answer"
     message = checked(to_message(reply))
-    assert len([b for b in message["blocks"] if b["type"] == "section"]) == len(reply.results) + 1
+    assert (
+        len([b for b in message["blocks"] if b["type"] == "section"])
+        == len(reply.answer.cards if reply.answer else ()) + 1
+    )
     assert [b["action_id"] for b in message["blocks"][-1]["elements"]] == [
         "helpful",
         "not_what_i_meant",

@@ -24,6 +24,7 @@ from adapters.teams.cards import (
 from adapters.teams.incoming import message_to_incoming
 from bot.commands.project import project_form
 from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
+from bot.view import CLOSEST_HEADING, AnswerView
 
 TEAMS_MAX_BYTES = 28 * 1024  # Teams refuses a message over about 28 KB
 ZWSP = "\u200b"
@@ -118,14 +119,22 @@ BUTTONS = (
 
 
 def answer(*results: ResultCard, tone: Any = "answer") -> Reply:
-    return Reply(text="1 match for “bins”:\n• details", tone=tone, results=results, actions=BUTTONS)
+    view = AnswerView.of(
+        "closest" if tone == "nothing" else "confident", "1 match for “bins”:", results
+    )
+    return Reply(text="1 match for “bins”:\n• details", tone=tone, answer=view, actions=BUTTONS)
 
 
 def weeknote_form(**kw: Any) -> Form:
     projects = (Choice("pl-1", "Bulky waste (Hackney)"), Choice("pl-2", "Bins (Leeds)"))
     fields = (
         FormField(
-            "project", "Project", kind="choice", value=kw.get("project", ""), choices=projects
+            "project",
+            "Project",
+            kind="choice",
+            value=kw.get("project", ""),
+            choices=projects,
+            lookup="projects",
         ),
         FormField("week", "Week beginning", kind="date", value=kw.get("week", "2025-03-10")),
         FormField(
@@ -144,7 +153,9 @@ def weeknote_form(**kw: Any) -> Form:
 REPLIES: dict[str, Callable[[], Reply]] = {
     "answer": lambda: answer(result(1), result(2, url="", weeknote_ids=())),
     "nothing": lambda: answer(result(1), tone="nothing"),
-    "answer without buttons": lambda: Reply(text="1 match", tone="answer", results=(result(),)),
+    "answer without buttons": lambda: Reply(
+        text="1 match", tone="answer", answer=AnswerView.of("confident", "1 match", (result(),))
+    ),
     "weeknote result": lambda: answer(
         result(kind="weeknote", snippet="", contact="", updated=None)
     ),
@@ -331,7 +342,7 @@ def test_buttons_that_cannot_be_carried_whole_are_left_out() -> None:
 
 def test_a_nothing_answer_says_the_results_are_probably_not_it() -> None:
     card = checked(to_activity(answer(result(), tone="nothing")))
-    assert cards.NOTHING_HEADING in text_blocks(card)
+    assert CLOSEST_HEADING in text_blocks(card)
 
 
 def test_only_plain_web_links_are_linked_and_parentheses_are_encoded() -> None:
@@ -469,7 +480,11 @@ def test_a_bad_date_or_unknown_choice_is_not_prefilled() -> None:
 
 
 def test_the_project_field_searches_the_whole_register_as_you_type() -> None:
-    form = Form(id="f", title="T", fields=(FormField("project", "Project", kind="choice"),))
+    form = Form(
+        id="f",
+        title="T",
+        fields=(FormField("project", "Project", kind="choice", lookup="projects"),),
+    )
     found = inputs(checked_card(to_form_card(form)))
     assert found["project"]["type"] == "Input.ChoiceSet" and found["project"]["choices"] == []
     assert found["project"]["choices.data"] == {"type": "Data.Query", "dataset": "projects"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -709,6 +709,11 @@ class FakeReminders:
 
     def set_reminders(self, person_key: str, on: bool, *, now: datetime) -> None:
         self.state.people.setdefault(person_key, PersonRow.from_key(person_key)).reminders = on
+
+    def opted_out(self, keys: Iterable[str]) -> set[str]:
+        """What the Friday job reads back (ReminderStore.opted_out)."""
+        people = self.state.people
+        return {key for key in keys if key in people and not people[key].reminders}
 
 
 @dataclass

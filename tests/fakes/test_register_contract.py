@@ -4,7 +4,7 @@ When the two disagree, the real store is right and the fake is changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -45,6 +45,7 @@ class Register:
 
     services: Services
     votes: Callable[[int], dict[str, str]]
+    opted_out: Callable[[Iterable[str]], set[str]]
 
 
 @pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -53,7 +54,8 @@ def register(
 ) -> Iterator[Register]:
     if request.param == "fake":
         fake = FakeRegister()
-        yield Register(services(fake, FakeFinder(), clock), fake.questions.votes)
+        ports = services(fake, FakeFinder(), clock)
+        yield Register(ports, fake.questions.votes, fake.reminders.opted_out)
         return
     url = (
         f"sqlite:///{tmp_path}/contract.db"
@@ -61,7 +63,8 @@ def register(
         else str(request.getfixturevalue("postgres_url"))
     )
     app = build_app(Settings(env="test", database_url=url, demo_data=False), clock=clock)
-    yield Register(app.services, app.questions.votes)
+    reminders = app.services.reminders  # the store the Friday job reads, too
+    yield Register(app.services, app.questions.votes, reminders.opted_out)  # type: ignore[attr-defined]
     app.engine.dispose()
 
 
@@ -593,3 +596,16 @@ def test_forgetting_a_person_removes_what_is_keyed_on_them(
     assert ports.questions.asked(asked) == ("Bins app?", "")
     assert register.votes(asked) == {}
     assert ports.people.forget(ALICE.key, now=clock.now()) == Forgotten(False, 0, 0, 0)
+
+
+def test_a_reminder_choice_is_kept_on_the_person_and_forgotten_with_them(
+    register: Register, clock: FixedClock
+) -> None:
+    ports = register.services
+    ports.reminders.set_reminders(BOB.key, False, now=clock.now())  # never seen: recorded now
+    ports.reminders.set_reminders(CAROL.key, False, now=clock.now())
+    ports.reminders.set_reminders(CAROL.key, True, now=clock.now())
+    assert register.opted_out([ALICE.key, BOB.key, CAROL.key]) == {BOB.key}
+
+    assert ports.people.forget(BOB.key, now=clock.now()) == Forgotten(True, 0, 0, 0)
+    assert register.opted_out([BOB.key]) == set()

@@ -25,7 +25,7 @@ from bot.model import (
     Subscription,
 )
 from bot.text import plain
-from tests.core.fakes import FakeFinder, FakeRegister, a_project, services
+from tests.fakes.register import FakeFinder, FakeRegister, a_project, services
 
 ALICE = Person("console:alice", "Alice")
 BOB = Person("console:bob", "Bob")
@@ -37,7 +37,7 @@ MONDAY = date(2025, 3, 10)
 @pytest.fixture
 def register() -> FakeRegister:
     register = FakeRegister()
-    register.projects["bulky-waste"] = a_project()
+    register.state.projects["bulky-waste"] = a_project()
     return register
 
 
@@ -137,7 +137,7 @@ def test_a_confident_answer_shows_results_and_buttons_and_is_logged(
     assert reply.answer is not None
     assert [c.id for c in reply.answer.cards] == ["bulky-waste"]
     assert [a.name for a in reply.actions] == ["helpful", "not_what_i_meant", "introduce"]
-    assert register.questions[0][0] == "bulky waste booking"
+    assert register.state.questions[0].text == "bulky waste booking"
     assert "#bulky-waste" in reply.text
 
 
@@ -145,7 +145,7 @@ def test_nothing_found_says_so_and_logs_the_question(bot: Bot, register: FakeReg
     reply = say(bot, "has anyone built a cemetery plot finder?")
     assert reply.tone == "nothing"
     assert "Nobody has registered" in reply.text
-    assert register.questions[0][2].confident is False
+    assert register.state.questions[0].finding.confident is False
 
 
 @pytest.mark.parametrize("text", ["ask", "ask    ", "ask \n\t"])
@@ -159,14 +159,14 @@ def test_feedback_buttons_are_stored_with_the_question(bot: Bot, register: FakeR
     answer = say(bot, "bulky waste booking")
     helpful = answer.actions[0]
     reply = say(bot, "", action=ActionPayload(helpful.name, helpful.value))
-    assert register.feedback == [(1, "helpful")]
+    assert register.questions.feedback == [(1, "helpful")]
     assert "glad" in reply.text
 
 
 def test_an_expired_feedback_button_is_explained(bot: Bot, register: FakeRegister) -> None:
     reply = say(bot, "", action=ActionPayload("helpful", "99:project:x"))
     assert reply.tone == "error"
-    assert register.feedback == []
+    assert register.questions.feedback == []
 
 
 def test_introduce_me_gives_the_contact_route(bot: Bot) -> None:
@@ -178,7 +178,7 @@ def test_introduce_me_gives_the_contact_route(bot: Bot) -> None:
 def test_weeknote_inline_posts_for_this_week(bot: Bot, register: FakeRegister) -> None:
     reply = say(bot, "weeknote bulky-waste: We ran 5 user research sessions.")
     assert reply.tone == "done"
-    note = register.weeknotes["bulky-waste-2025-03-10"]
+    note = register.state.weeknotes["bulky-waste-2025-03-10"]
     assert note.week == MONDAY
     assert note.text == "We ran 5 user research sessions."
     assert note.author_key == ALICE.key
@@ -189,7 +189,7 @@ def test_weeknote_without_a_project_uses_your_only_project(
 ) -> None:
     say(bot, "weeknote add Tested the booking form with residents")
     assert (
-        register.weeknotes["bulky-waste-2025-03-10"].text
+        register.state.weeknotes["bulky-waste-2025-03-10"].text
         == "Tested the booking form with residents"
     )
 
@@ -200,7 +200,7 @@ def test_weeknote_without_a_project_asks_which_and_keeps_the_text(
     reply = say(bot, "Tested the booking form", who=BOB, command="weeknote")
     assert reply.tone == "error"
     assert "Tested the booking form" in "\n".join(reply.extra_lines)
-    assert register.weeknotes == {}
+    assert register.state.weeknotes == {}
 
 
 @pytest.mark.parametrize(
@@ -235,11 +235,11 @@ def test_a_too_long_weeknote_is_refused_and_handed_back(bot: Bot, register: Fake
     reply = say(bot, f"weeknote bulky-waste: {text}")
     assert "limit" in reply.text
     assert text in reply.extra_lines[0]
-    assert register.weeknotes == {}
+    assert register.state.weeknotes == {}
 
 
 def test_a_failed_save_says_so_and_keeps_the_text(bot: Bot, register: FakeRegister) -> None:
-    register.fail_writes = True
+    register.weeknotes.fail_writes = True
     reply = say(bot, "weeknote bulky-waste: Important notes")
     assert "couldn't save" in reply.text
     assert "Important notes" in reply.extra_lines[0]
@@ -249,11 +249,11 @@ def test_only_the_author_may_edit_or_delete_a_weeknote(bot: Bot, register: FakeR
     say(bot, "weeknote bulky-waste: first")
     assert "only edit" in say(bot, "weeknote edit bulky-waste-2025-03-10: hacked", who=BOB).text
     assert "only delete" in say(bot, "weeknote delete bulky-waste-2025-03-10", who=BOB).text
-    assert register.weeknotes["bulky-waste-2025-03-10"].text == "first"
+    assert register.state.weeknotes["bulky-waste-2025-03-10"].text == "first"
     say(bot, "weeknote edit bulky-waste-2025-03-10: second")
-    assert register.weeknotes["bulky-waste-2025-03-10"].text == "second"
+    assert register.state.weeknotes["bulky-waste-2025-03-10"].text == "second"
     say(bot, "weeknote delete bulky-waste-2025-03-10")
-    assert register.weeknotes == {}
+    assert register.state.weeknotes == {}
 
 
 def test_weeknote_with_no_text_opens_the_form(bot: Bot) -> None:
@@ -274,7 +274,7 @@ def test_weeknote_form_errors_keep_what_was_typed(bot: Bot, register: FakeRegist
         bot, "", form_id="weeknote", form={**values, "project": "bulky-waste", "week": "2025-03-13"}
     )
     assert fixed.tone == "done"
-    assert register.weeknotes["bulky-waste-2025-03-10"].text == "Lots happened"
+    assert register.state.weeknotes["bulky-waste-2025-03-10"].text == "Lots happened"
 
 
 def test_project_add_by_lines_registers_and_mine_lists_it(bot: Bot, register: FakeRegister) -> None:
@@ -285,7 +285,7 @@ def test_project_add_by_lines_registers_and_mine_lists_it(bot: Bot, register: Fa
     reply = say(bot, text, who=BOB)
     assert reply.tone == "done"
     assert (
-        register.projects["pest-control-booking"].description
+        register.state.projects["pest-control-booking"].description
         == "Book pest control\nonline, pay by card"
     )
     assert "pest-control-booking" in say(bot, "project mine", who=BOB).text
@@ -299,7 +299,7 @@ def test_project_add_with_missing_fields_returns_the_form_with_errors(
     errors = {f.name for f in reply.form.fields if f.error}
     assert errors == {"organisation", "description", "contact"}
     assert reply.form.fields[0].value == "Pest control booking"
-    assert "pest-control-booking" not in register.projects
+    assert "pest-control-booking" not in register.state.projects
 
 
 def test_project_add_rejects_a_bad_web_address(bot: Bot) -> None:
@@ -316,12 +316,12 @@ def test_project_add_rejects_a_bad_web_address(bot: Bot) -> None:
 
 
 def test_stage_changes_are_for_the_owner(bot: Bot, register: FakeRegister) -> None:
-    register.people[ALICE.key] = "Alice"
+    register.people.seen(ALICE, HERE, now=CLOCK.now())
     refused = say(bot, "project stage bulky-waste live", who=BOB)
     assert refused.tone == "error" and "It belongs to Alice" in refused.text
-    assert register.projects["bulky-waste"].stage.value == "beta"
+    assert register.state.projects["bulky-waste"].stage.value == "beta"
     assert say(bot, "project stage bulky-waste live").tone == "done"
-    assert register.projects["bulky-waste"].stage.value == "live"
+    assert register.state.projects["bulky-waste"].stage.value == "live"
 
 
 def test_a_crash_inside_a_command_is_an_apology_not_a_stack_trace(register: FakeRegister) -> None:
@@ -356,17 +356,23 @@ def in_channel(bot: Bot, text: str, command: str, *, roles: frozenset[str] = fro
 ADMIN = frozenset({CHANNEL_ADMIN})
 
 
+def digest_here(register: FakeRegister) -> Subscription:
+    sub = register.subscriptions.subscription(CHANNEL)
+    assert sub is not None, "the channel has no digest"
+    return sub
+
+
 def test_listen_turns_plain_question_answering_on_and_off(bot: Bot, register: FakeRegister) -> None:
     assert in_channel(bot, "listen on", "hasanyone", roles=ADMIN).tone == "done"
-    assert register.listening == {"C1"}
+    assert register.channels.listening == {("slack", "T1", "C1")}
     in_channel(bot, "listen off", "hasanyone", roles=ADMIN)
-    assert register.listening == set()
+    assert register.channels.listening == set()
     assert bot.route_text("hasanyone", "listen maybe")[0] == "ask"
 
 
 def test_listen_is_refused_in_a_direct_message(bot: Bot, register: FakeRegister) -> None:
     assert say(bot, "on", command="listen").tone == "error"
-    assert register.listening == set()
+    assert register.channels.listening == set()
 
 
 @pytest.mark.parametrize(
@@ -381,7 +387,8 @@ def test_digest_time_sets_the_schedule(
     bot: Bot, register: FakeRegister, args: str, expected: tuple[str, str, str]
 ) -> None:
     assert in_channel(bot, args, "digest", roles=ADMIN).tone == "done"
-    sub = register.subscribed["C1"]
+    sub = register.subscriptions.subscription(CHANNEL)
+    assert sub is not None
     assert (sub.day, sub.time, sub.timezone) == expected
 
 
@@ -400,13 +407,13 @@ def test_digest_time_rejects_bad_schedules(
 ) -> None:
     reply = in_channel(bot, args, "digest", roles=ADMIN)
     assert reply.tone == "error" and complaint in reply.text
-    assert register.subscribed == {}
+    assert register.subscriptions.kept == {}
 
 
 def test_digest_on_then_off(bot: Bot, register: FakeRegister) -> None:
     on = in_channel(bot, "on", "digest", roles=ADMIN)
     assert "every Mon at 09:00 (Europe/London)" in on.text
-    assert "C1" in register.subscribed
+    assert register.subscriptions.subscription(CHANNEL) is not None
     assert "no longer" in in_channel(bot, "off", "digest", roles=ADMIN).text
     assert "was not getting" in in_channel(bot, "off", "digest", roles=ADMIN).text
 
@@ -418,7 +425,7 @@ def test_digest_quiet_says_whether_a_week_with_no_news_gets_a_line(
 
     skip = in_channel(bot, "quiet skip", "digest", roles=ADMIN)
     assert (skip.tone, skip.text) == ("done", "A week with no news gets no digest here.")
-    assert register.subscribed["C1"] == Subscription(
+    assert replace(digest_here(register), id=None, created_at=None) == Subscription(
         where=CHANNEL, day="fri", time="16:00", post_when_quiet=False
     )
     on = in_channel(bot, "on", "digest", roles=ADMIN)  # turning it on again keeps the choice
@@ -426,7 +433,7 @@ def test_digest_quiet_says_whether_a_week_with_no_news_gets_a_line(
 
     line = in_channel(bot, "QUIET Line", "digest", roles=ADMIN)
     assert (line.tone, line.text) == ("done", "A week with no news gets one line here saying so.")
-    assert register.subscribed["C1"].post_when_quiet is True
+    assert digest_here(register).post_when_quiet is True
 
 
 @pytest.mark.parametrize(
@@ -446,21 +453,21 @@ def test_digest_quiet_rejects_anything_but_line_or_skip(
 
     assert reply.tone == "error" and complaint in reply.text
     assert reply.usage == "digest quiet line|skip"
-    assert register.subscribed["C1"].post_when_quiet is True
+    assert digest_here(register).post_when_quiet is True
 
 
 def test_digest_quiet_needs_the_digest_on_first(bot: Bot, register: FakeRegister) -> None:
     reply = in_channel(bot, "quiet skip", "digest", roles=ADMIN)
 
     assert reply.tone == "error" and "say `digest on` first" in reply.text
-    assert register.subscribed == {}
+    assert register.subscriptions.kept == {}
 
 
 def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
     bot: Bot, register: FakeRegister
 ) -> None:
-    register.projects["bulky-waste"] = replace(a_project(), service_area="waste")
-    register.projects["planning"] = replace(
+    register.state.projects["bulky-waste"] = replace(a_project(), service_area="waste")
+    register.state.projects["planning"] = replace(
         a_project("planning"),
         service_area="Planning",
         organisation_id="armagh",
@@ -471,7 +478,7 @@ def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
     areas = in_channel(bot, "only area planning, WASTE", "digest", roles=ADMIN)
     assert areas.tone == "done"
     assert "every Mon at 09:00 (Europe/London), only for Planning or waste" in areas.text
-    assert register.subscribed["C1"].only == DigestFilter(service_areas=("Planning", "waste"))
+    assert digest_here(register).only == DigestFilter(service_areas=("Planning", "waste"))
 
     # A council whose name holds a comma is one organisation, not two.
     orgs = in_channel(
@@ -481,7 +488,7 @@ def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
         roles=ADMIN,
     )
     assert "only for Planning or waste, only from armagh" in orgs.text
-    assert register.subscribed["C1"].only == DigestFilter(
+    assert digest_here(register).only == DigestFilter(
         service_areas=("Planning", "waste"), organisations=("armagh",)
     )
     preview = in_channel(bot, "preview", "digest")
@@ -493,7 +500,7 @@ def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
 
     back = in_channel(bot, "only everything", "digest", roles=ADMIN)
     assert back.text == "This channel will get the digest again every Mon at 09:00 (Europe/London)."
-    assert register.subscribed["C1"].only == DigestFilter()
+    assert digest_here(register).only == DigestFilter()
 
 
 @pytest.mark.parametrize(
@@ -511,21 +518,21 @@ def test_digest_only_narrows_to_service_areas_and_organisations_then_back(
 def test_digest_only_explains_what_it_cannot_narrow_to(
     bot: Bot, register: FakeRegister, args: str, complaint: str
 ) -> None:
-    register.projects["bulky-waste"] = replace(a_project(), service_area="waste")
+    register.state.projects["bulky-waste"] = replace(a_project(), service_area="waste")
     in_channel(bot, "on", "digest", roles=ADMIN)
 
     reply = in_channel(bot, args, "digest", roles=ADMIN)
 
     assert reply.tone == "error" and complaint in reply.text, reply.text
     assert reply.usage.startswith("digest only area")
-    assert register.subscribed["C1"].only == DigestFilter()
+    assert digest_here(register).only == DigestFilter()
 
 
 def test_digest_only_needs_the_digest_on_first(bot: Bot, register: FakeRegister) -> None:
     reply = in_channel(bot, "only organisation hackney", "digest", roles=ADMIN)
 
     assert reply.tone == "error" and "say `digest on` first" in reply.text
-    assert register.subscribed == {}
+    assert register.subscriptions.kept == {}
 
 
 @pytest.mark.parametrize(
@@ -535,14 +542,14 @@ def test_digest_only_needs_the_digest_on_first(bot: Bot, register: FakeRegister)
 def test_only_a_channel_admin_may_change_the_digest(
     bot: Bot, register: FakeRegister, args: str, roles: frozenset[str]
 ) -> None:
-    register.subscribed["C1"] = Subscription(where=CHANNEL, day="fri")
+    before = register.subscriptions.subscribe(CHANNEL, by=ALICE.key, now=CLOCK.now(), day="fri")
     reply = in_channel(bot, args, "digest", roles=roles)
     assert (reply.tone, reply.private) == ("error", True)
     assert reply.text == (
         "Only this channel's admins can change its digest — ask a workspace admin, the "
         "channel's creator or a community manager. Anyone can use `digest preview`."
     )
-    assert register.subscribed == {"C1": Subscription(where=CHANNEL, day="fri")}
+    assert register.subscriptions.subscriptions(paused=True) == [before]
 
 
 @pytest.mark.parametrize("roles", [frozenset(), ADMIN])
@@ -558,7 +565,7 @@ def test_a_digest_cannot_be_changed_in_a_direct_message(
 ) -> None:
     reply = say(bot, args, command="digest", roles=ADMIN)
     assert reply.tone == "error" and "for channels" in reply.text
-    assert register.subscribed == {}
+    assert register.subscriptions.kept == {}
 
 
 @pytest.mark.parametrize(
@@ -611,7 +618,7 @@ def test_answer_if_confident_stays_quiet_and_unlogged_when_unsure(
             received_at=CLOCK.now(),
         )
     )
-    assert quiet is None and register.questions == []
+    assert quiet is None and register.state.questions == []
     answer = bot.answer_if_confident(
         Incoming(
             text="bulky waste booking", sender=ALICE, conversation=CHANNEL, received_at=CLOCK.now()
@@ -619,14 +626,14 @@ def test_answer_if_confident_stays_quiet_and_unlogged_when_unsure(
     )
     assert answer is not None and answer.answer is not None
     assert answer.answer.cards[0].id == "bulky-waste"
-    assert len(register.questions) == 1
+    assert len(register.state.questions) == 1
 
 
 def test_an_unprompted_answer_needs_the_stricter_bar(bot: Bot, register: FakeRegister) -> None:
     asked = say(bot, "ask parking permit renewals")
     assert asked.tone == "answer" and asked.answer is not None
     assert asked.answer.cards[0].id == "parking-permits"
-    logged = len(register.questions)
+    logged = len(register.state.questions)
     overheard = bot.answer_if_confident(
         Incoming(
             text="parking permit renewals",
@@ -635,9 +642,9 @@ def test_an_unprompted_answer_needs_the_stricter_bar(bot: Bot, register: FakeReg
             received_at=CLOCK.now(),
         )
     )
-    assert overheard is None and len(register.questions) == logged
+    assert overheard is None and len(register.state.questions) == logged
 
 
 def test_everyone_who_speaks_is_remembered(bot: Bot, register: FakeRegister) -> None:
     say(bot, "help", who=BOB)
-    assert register.people == {BOB.key: "Bob"}
+    assert register.people.names == {BOB.key: "Bob"}

@@ -19,6 +19,7 @@ from knowledge.leader import Leadership
 
 if TYPE_CHECKING:
     from adapters.slack.poster import Tokens
+    from jobs.reminders import ReminderReport
 
 log = logging.getLogger(__name__)
 LEADER_CHECK_SECONDS = 30
@@ -106,17 +107,22 @@ async def deliver_outbox(app: App, direct: dict[str, DirectMessenger]) -> str:
 async def remind(app: App, *, teams_endpoint: Any = None, now: datetime | None = None) -> str:
     """The weeknote reminders due now: Friday 14:00 in each owner's timezone, never on a bank
     holiday, once a week (the job checks all of that itself)."""
+    return (await remind_report(app, teams_endpoint=teams_endpoint, now=now)).summary()
+
+
+async def remind_report(
+    app: App, *, teams_endpoint: Any = None, now: datetime | None = None
+) -> ReminderReport:
     from jobs.holidays import BankHolidays
     from jobs.reminders import send_reminders
     from knowledge.reminders import ReminderStore
 
-    report = await send_reminders(
+    return await send_reminders(
         now=now or app.clock.now(),
         store=ReminderStore(app.engine),
         messengers=messengers(app, teams_endpoint=teams_endpoint),
         holidays=BankHolidays.load(),
     )
-    return report.summary()
 
 
 def attach_scheduler(
@@ -124,8 +130,11 @@ def attach_scheduler(
 ) -> Leadership:
     """On start: wait to lead, then run the scheduler; on stop: shut it down and resign.
     The lock is taken over `app.locks` (HASANYONE_LEADER_DATABASE_URL when set)."""
+    from adapters.observability.routes import METRICS_KEY
+
     leadership = Leadership(app.locks)
     state: dict[str, Any] = {}
+    metrics = web_app.get(METRICS_KEY)
 
     async def lead_then_schedule() -> None:
         from jobs.scheduler import make_scheduler, sync_subscriptions
@@ -143,6 +152,8 @@ def attach_scheduler(
             report = await run_due(job, now=app.clock.now())
             if report.outcomes:
                 log.info("digests: %s", report.summary())
+            if metrics is not None:
+                metrics.digests(report.outcomes)
             await outbox()
 
         async def outbox() -> None:
@@ -154,7 +165,9 @@ def attach_scheduler(
             await asyncio.sleep(LEADER_CHECK_SECONDS)
 
         async def reminders() -> None:
-            await remind(app, teams_endpoint=teams_endpoint)  # it logs what it did
+            report = await remind_report(app, teams_endpoint=teams_endpoint)  # it logs itself
+            if metrics is not None:
+                metrics.reminders(report)
 
         scheduler = make_scheduler(
             sweep=sweep, reminders=reminders, outbox=outbox, timezone=app.settings.timezone

@@ -51,10 +51,16 @@ class Both:
 
 @contextlib.asynccontextmanager
 async def running_both(
-    database_url: str, clock: FixedClock, *, sync: bool = True, **settings: Any
+    database_url: str,
+    clock: FixedClock,
+    *,
+    sync: bool = True,
+    scheduler: bool = False,
+    **settings: Any,
 ) -> AsyncIterator[Both]:
     """The server's web app as `hasanyone serve` builds it (its index loaded first when
-    `sync`), with Slack in HTTP mode and Teams in local mode."""
+    `sync`, its scheduler on when `scheduler`), with Slack in HTTP mode and Teams in local
+    mode."""
     async with FakeSlack() as fake, FakeConnector() as connector:
         config = Settings(
             env="test",
@@ -68,7 +74,7 @@ async def running_both(
         app = build_app(config, clock=clock)
         if sync:
             app.finder.sync()
-        web_app = make_web_app(app)
+        web_app = make_web_app(app, scheduler=scheduler)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -3,15 +3,20 @@ text format, on the app's own registry."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter as Tally
+from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.app import App
 from adapters.observability.metrics import Metrics
+from bot.clock import FixedClock
+from bot.model import ConversationRef
 from jobs.reminders import ReminderReport
-from tests.operability.conftest import Both
-from tests.slack.conftest import sign
+from tests.operability.conftest import Both, running_both
+from tests.slack.conftest import TEAM, sign
 from tests.teams.test_behaviour import text_of
 
 QUESTION = "has anyone made a game for budget consultations?"
@@ -79,6 +84,25 @@ async def test_a_refused_slack_request_is_counted_with_its_status(both: Both) ->
     _, text, _ = await both.get("/metrics")
     assert value(text, "hasanyone_requests_total", platform="slack", status="401") == 1
     assert value(text, "hasanyone_answers_total", confident="true") == 0
+
+
+async def test_the_leaders_digest_runs_are_counted(
+    demo_app: App, database_url: str, clock: FixedClock
+) -> None:
+    where = ConversationRef("slack", "C0DIGEST", TEAM)
+    last_week = clock.now() - timedelta(days=7)
+    demo_app.subscriptions.subscribe(where, by="test", now=last_week, day="wed", time="10:00")
+    demo_app.engine.dispose()
+    async with running_both(database_url, clock, scheduler=True) as both:
+        [digest] = await both.slack.fake.wait_for("chat.postMessage", timeout=60)
+        assert digest.params["channel"] == "C0DIGEST"
+        for _ in range(100):  # the run is counted once the sweep has its report
+            _, text, _ = await both.get("/metrics")
+            if value(text, "hasanyone_digests_total", outcome="sent"):
+                break
+            await asyncio.sleep(0.1)
+    assert value(text, "hasanyone_digests_total", outcome="sent") == 1
+    assert value(text, "hasanyone_digests_total", outcome="failed") == 0
 
 
 def test_digest_and_reminder_reports_become_outcome_counters() -> None:

@@ -95,7 +95,7 @@ def _teams_id(body: str) -> str | None:
 def _json_object(text: str) -> dict[str, Any] | None:
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # unsigned junk: nested deep enough to overflow
         return None
     return parsed if isinstance(parsed, dict) else None
 

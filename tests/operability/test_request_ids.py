@@ -57,6 +57,9 @@ async def test_ids_that_are_not_short_and_plain_are_replaced(both: Both) -> None
     assert unsigned.status == 401 and unsigned.headers["X-Request-Id"] == "Ev2"  # still traced
     not_json = await both.teams.send({"type": "message", "id": ["a", "list"]}, token=None)
     assert FRESH.fullmatch(not_json.headers["X-Request-Id"])
+    nested = "[" * 100_000 + "]" * 100_000  # before the signature check, so never trusted
+    deep = await both.slack.post(nested, "application/json", headers={})
+    assert deep.status == 401 and FRESH.fullmatch(deep.headers["X-Request-Id"])
 
 
 async def test_other_routes_get_a_fresh_id_each(both: Both) -> None:

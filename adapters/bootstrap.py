@@ -33,6 +33,7 @@ from bot.ports import Clock, DirectMessenger, Poster
 from bot.ports import ReminderStore as ReminderJobStore
 from jobs.digests import DigestJob, RunReport, run_due
 from jobs.outbox import deliver
+from jobs.reminders import ReminderReport
 from knowledge import db
 from knowledge import tables as t
 from knowledge.channels import ChannelStore
@@ -225,18 +226,21 @@ class Runtime:
         return report.summary()
 
     async def remind(self, *, now: datetime | None = None) -> str:
+        """The weeknote reminders due now, as one line (see `remind_report`)."""
+        return (await self.remind_report(now=now)).summary()
+
+    async def remind_report(self, *, now: datetime | None = None) -> ReminderReport:
         """The weeknote reminders due now: Friday 14:00 in each owner's timezone, never on a
         bank holiday, once a week (the job checks all of that itself)."""
         from jobs.holidays import BankHolidays
         from jobs.reminders import send_reminders
 
-        report = await send_reminders(
+        return await send_reminders(
             now=now or self.core.clock.now(),
             store=self.reminders,
             messengers=self.messengers,
             holidays=BankHolidays.load(),
         )
-        return report.summary()
 
     def _paused(self, sub: Subscription, reason: str) -> None:
         """Tell the community managers (through the outbox: once each, surviving restarts);

@@ -75,7 +75,9 @@ def _settings() -> Settings:
         for problem in error.problems:
             _err(problem)
         raise typer.Exit(2) from None
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    from adapters.observability.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # knowledge.db says when it upgrades
     for warning in settings.warnings:
         log.warning("%s", warning)

@@ -22,8 +22,11 @@ LEADER_CHECK_SECONDS = 30
 
 def attach_scheduler(web_app: web.Application, runtime: Runtime) -> Leadership:
     """On start: wait to lead, then run the scheduler; on stop: shut it down and resign."""
+    from adapters.observability.routes import METRICS_KEY
+
     leadership = runtime.leadership
     state: dict[str, Any] = {}
+    metrics = web_app.get(METRICS_KEY)
 
     async def lead_then_schedule() -> None:
         from jobs.timetable import make_scheduler, sync_subscriptions
@@ -37,6 +40,8 @@ def attach_scheduler(web_app: web.Application, runtime: Runtime) -> Leadership:
             report = await runtime.run_digests()
             if report.outcomes:
                 log.info("digests: %s", report.summary())
+            if metrics is not None:
+                metrics.digests(report.outcomes)
             await outbox()
 
         async def outbox() -> None:
@@ -45,7 +50,9 @@ def attach_scheduler(web_app: web.Application, runtime: Runtime) -> Leadership:
                 log.info("direct messages: %s", summary)
 
         async def reminders() -> None:
-            await runtime.remind()  # it logs what it did
+            report = await runtime.remind_report()  # it logs itself
+            if metrics is not None:
+                metrics.reminders(report)
 
         while not await asyncio.to_thread(leadership.try_lead):  # noqa: ASYNC110 (polls PostgreSQL)
             await asyncio.sleep(LEADER_CHECK_SECONDS)

@@ -1,4 +1,5 @@
-"""The one aiohttp server: `/healthz`, Slack at `/slack/events`, Teams at `/api/messages`."""
+"""The one aiohttp server: `/healthz`, `/readyz`, `/metrics`, Slack at `/slack/events`,
+Teams at `/api/messages`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.bootstrap import Runtime
+from adapters.observability.routes import observe
 from adapters.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ def make_web_app(runtime: Runtime, *, scheduler: bool = False) -> web.Applicatio
         return web.json_response(body)
 
     web_app.router.add_get("/healthz", healthz)
+    observe(web_app, app)  # request ids and metrics for every route, /metrics and /readyz
     _mount_slack(web_app, runtime)
     _mount_teams(web_app, runtime)
     if scheduler:
@@ -208,4 +211,12 @@ def serve(runtime: Runtime, *, host: str, port: int) -> None:
         await runtime.aclose()
 
     web_app.on_cleanup.append(close)
-    web.run_app(web_app, host=host, port=port, print=lambda s: log.info("%s", s))
+    from adapters.observability.requests import AccessLog
+
+    web.run_app(
+        web_app,
+        host=host,
+        port=port,
+        print=lambda s: log.info("%s", s),
+        access_log_class=AccessLog,  # no query strings: an OAuth redirect's carries its code
+    )

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     demo_data: bool = True  # in production only when set explicitly
     timezone: str = "Europe/London"
     log_level: str = "INFO"
+    # json: one object a line, for a log collector; text: one readable line, for a terminal.
+    log_format: Literal["text", "json"] = "text"
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
     teams_enabled: bool = True
@@ -146,6 +148,15 @@ class Settings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _a_log_format(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("text", "json"):
+            return value.strip().lower()
+        if isinstance(value, str):
+            raise ValueError("must be json or text")
+        return value
 
     @field_validator("community_managers", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ import pickle
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -79,8 +79,27 @@ class IndexedFinder:
         self.last_scanned = 0  # change rows the last sync read: the cost of a sync
         self._stale = True
         self._last_sync = 0.0
+        self._synced_at: float | None = None  # monotonic time of the last sync that succeeded
         self._lock = threading.Lock()
+        self._search_listeners: list[Callable[[float], None]] = []
         repo.on_change(self.mark_stale)
+
+    def on_search(self, listener: Callable[[float], None]) -> None:
+        """Call `listener` with the seconds each `find` took (for the server's metrics)."""
+        self._search_listeners.append(listener)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the index has been built (or restored) and follows the change feed."""
+        return self._feed is not None
+
+    def sync_age(self) -> float | None:
+        """Seconds since the index last caught up with the database, or None before the first
+        time. A question syncs first when this is over `sync_interval`, and the embedding
+        worker syncs as it goes; so it grows on an idle replica, and keeps growing on one whose
+        syncs fail."""
+        synced = self._synced_at
+        return None if synced is None else time.monotonic() - synced
 
     def mark_stale(self) -> None:
         self._stale = True
@@ -88,13 +107,17 @@ class IndexedFinder:
             self.worker.wake()
 
     def find(self, question: str, *, limit: int = 5) -> Finding:
+        started = time.perf_counter()
         result = self.search(question, limit=limit)
-        return Finding(
+        finding = Finding(
             query=question,
             confident=result.confident,
             results=self._cards(result),
             sure=result.sure,
         )
+        for listener in self._search_listeners:
+            listener(time.perf_counter() - started)
+        return finding
 
     def search(self, question: str, *, limit: int = 5) -> SearchResult:
         with self._lock:
@@ -112,6 +135,12 @@ class IndexedFinder:
             return self._sync()
 
     def _sync(self) -> int:
+        started = time.monotonic()
+        count = self._catch_up()
+        self._synced_at = started
+        return count
+
+    def _catch_up(self) -> int:
         self._stale, self._last_sync = False, time.monotonic()
         restored = self._feed is None and self._restore()
         if self._feed is None:

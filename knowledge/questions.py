@@ -9,7 +9,7 @@ so a private question never leaves the database on a read path meant for others.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -33,6 +33,12 @@ class QuestionStore:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self._listeners: list[Callable[[Finding], None]] = []
+
+    def on_recorded(self, listener: Callable[[Finding], None]) -> None:
+        """Call `listener` with what was found for every question recorded (an answer given:
+        for the server's metrics)."""
+        self._listeners.append(listener)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -63,7 +69,9 @@ class QuestionStore:
             s.add(row)
             s.commit()
             assert row.id is not None
-            return row.id
+        for listener in self._listeners:
+            listener(finding)
+        return row.id
 
     def record_feedback(
         self, question_id: int, verdict: str, *, by: model.Person, at: datetime

@@ -37,7 +37,7 @@ What it does, in order:
    default), Teams at most 7 operations a second and 8 per 2 seconds per conversation (else
    429, Retry-After: 1).
 5. **One sweep**: jobs.digests.run_due at `--monday` 09:05 Europe/London, with the posters built
-   by adapters.scheduling.digest_job (SlackPoster on slack_sdk's AsyncWebClient; TeamsPoster on
+   by adapters.bootstrap (the Runtime's digest job: SlackPoster on slack_sdk's AsyncWebClient; TeamsPoster on
    TeamsEndpoint, in local mode: no app id, so no tokens). jobs.digests.load_activity (once
    per period, in a worker thread) and jobs.digests.digest_for (once per channel) are wrapped
    to time every call (wall, and CPU via time.thread_time).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.app import build_app
+from adapters.bootstrap import build_app
 from adapters.settings import Settings
 from bot.clock import FixedClock
 from bot.commands import Services

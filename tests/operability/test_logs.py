@@ -92,7 +92,7 @@ def test_the_command_line_logs_text_with_timestamps_by_default(tmp_path: Path) -
     done = run(env, "db", "stats")
     assert done.returncode == 0, done.stderr
     [loaded] = [line for line in done.stderr.splitlines() if "loaded the demo data set" in line]
-    assert ISO_UTC.fullmatch(loaded.split(" ", 1)[0]) and " INFO adapters.app: " in loaded
+    assert ISO_UTC.fullmatch(loaded.split(" ", 1)[0]) and " INFO adapters.bootstrap: " in loaded
 
 
 async def wait_up(url: str, process: asyncio.subprocess.Process, output: Callable[[], str]) -> None:

@@ -505,7 +505,8 @@ async def test_app_home_shows_my_projects_weeknotes_and_unanswered_questions(
     slack.own("pl-17")
     _, rid = await slack.slash("/hasanyone", "has anyone built a cemetery burial plot search?")
     await slack.responses(rid)
-    await slack.slash("/weeknote", "pl-17: home test")
+    _, posted = await slack.slash("/weeknote", "pl-17: home test")
+    await slack.responses(posted)  # saved (the ack comes first, the work after it)
     await slack.event(
         {"type": "app_home_opened", "user": "UALICE", "channel": "D0ALICE", "tab": "home"}
     )

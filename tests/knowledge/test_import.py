@@ -160,3 +160,9 @@ def test_reimporting_an_unchanged_file_writes_nothing(empty_app: App) -> None:
     assert report.unchanged == {"organisation": 1, "project": 4, "weeknote": 3}
     assert rows(empty_app) == before  # changed_at untouched
     assert changed_since(empty_app, position) == []  # nothing for search indexes to redo
+
+
+def test_progress_counts_every_line_of_the_file(empty_app: App) -> None:
+    done: list[int] = []
+    import_records(empty_app.repo, MIXED, now=empty_app.clock.now(), progress=done.append)
+    assert sum(done) == len(MIXED)  # blank and unreadable lines included: the bar ends at 100%

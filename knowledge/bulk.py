@@ -11,6 +11,7 @@ every project and weeknote an import creates or changes, as before.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
@@ -72,7 +73,10 @@ class Rows:
             stamps["created_at"] = now
         if self._created:
             new = [{**self.rows[key], **stamps} for key in self._created]
-            connection.execute(sa.insert(self.table), new)
+            if connection.dialect.name == "postgresql":
+                _copy(connection, self.table, new)
+            else:
+                connection.execute(sa.insert(self.table), new)
         by_id = self.table.c.id == sa.bindparam("row_id")
         if self._updated:
             connection.execute(
@@ -105,3 +109,20 @@ def _read(
         for row in connection.execute(sa.select(*chosen).where(table.c.id.in_(chunk))):
             found[row.id] = dict(row._mapping)
     return found
+
+
+def _copy(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """New rows by COPY, PostgreSQL's own bulk load (a multi-row INSERT took three times as
+    long), in the connection's transaction. Values go in as SQLAlchemy would bind them: JSON
+    columns as json.dumps text, timestamps timezone-aware."""
+    from psycopg import sql
+
+    names = list(rows[0])
+    as_json = {name for name in names if isinstance(table.c[name].type, sa.JSON)}
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    driver: Any = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(v) if k in as_json else v for k, v in row.items()])

@@ -65,7 +65,7 @@ KNOWN = {
 ORDER = ("organisation", "project", "weeknote")
 # Personal keys an open-data file may still carry (an older export): never applied from one.
 PERSONAL = {"organisation": frozenset(), "project": {"owner"}, "weeknote": {"author_key"}}
-BATCH = 5_000  # records a transaction: each batch is a few statements, whatever its size
+BATCH = 500  # records a transaction: what a search index catching up takes in at once
 
 
 class Reject(ValueError):

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import IO, Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.model import Stage
 from bot.text import one_line, without_marks
 from knowledge import tables as t
+from knowledge.bulk import Rows
 from knowledge.repository import Repository
 
 KNOWN = {
@@ -63,7 +65,7 @@ KNOWN = {
 ORDER = ("organisation", "project", "weeknote")
 # Personal keys an open-data file may still carry (an older export): never applied from one.
 PERSONAL = {"organisation": frozenset(), "project": {"owner"}, "weeknote": {"author_key"}}
-BATCH = 500
+BATCH = 500  # records a transaction: what a search index catching up takes in at once
 
 
 class Reject(ValueError):
@@ -135,25 +137,38 @@ def import_records(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Organisations first, then projects, then weeknotes, so a file may list them in any order.
-    A backup (its first line says so) is restored exactly instead."""
+    A backup (its first line says so) is restored exactly instead. `progress` is told of every
+    line of the file, blank and unreadable ones included, so its total is the line count."""
     lines = list(stream)
+    counter = _Progress(progress)
     if is_backup(lines):
         from knowledge.backup import restore
 
-        report = restore(repo.engine, lines, now=now, progress=progress)
-        repo.changed()
-        return report
-    report = ImportReport()
-    by_type = read_lines(lines, report)
-    for kind in ORDER:
-        for start in range(0, len(by_type[kind]), BATCH):
-            batch = by_type[kind][start : start + BATCH]
-            _import_batch(repo, kind, batch, report, now=now)
-            if progress:
-                progress(len(batch))
-    report.rejected.sort()
+        report = restore(repo.engine, lines, now=now, progress=counter)
+    else:
+        report = ImportReport()
+        by_type = read_lines(lines, report)
+        organisations: dict[str, str] = {}
+        for kind in ORDER:
+            for start in range(0, len(by_type[kind]), BATCH):
+                batch = by_type[kind][start : start + BATCH]
+                _import_batch(repo, kind, batch, report, now=now, organisations=organisations)
+                counter(len(batch))
+        report.rejected.sort()
+    counter(len(lines) - counter.done)
     repo.changed()
     return report
+
+
+class _Progress:
+    def __init__(self, callback: Callable[[int], None] | None) -> None:
+        self.callback, self.done = callback, 0
+
+    def __call__(self, lines: int) -> None:
+        if lines > 0:
+            self.done += lines
+            if self.callback:
+                self.callback(lines)
 
 
 def is_backup(lines: Iterable[str]) -> bool:
@@ -169,13 +184,68 @@ def is_backup(lines: Iterable[str]) -> bool:
     return False
 
 
+TABLES: dict[str, sa.Table] = {
+    "organisation": t.Organisation.__table__,  # type: ignore[attr-defined]
+    "project": t.Project.__table__,  # type: ignore[attr-defined]
+    "weeknote": t.Weeknote.__table__,  # type: ignore[attr-defined]
+}
+# What a weeknote needs of its project.
+PROJECT_OF_NOTE = ("organisation_id", "updated", "deleted_at")
+
+
+@dataclass
+class Batch:
+    """One batch of records of one kind, applied in memory to the rows it may touch (read in
+    one query each) and then written at once (knowledge/bulk.py)."""
+
+    repo: Repository
+    s: Session
+    now: datetime
+    rows: Rows
+    projects: Rows | None  # for weeknotes: their projects
+    organisations: dict[str, str]  # name -> id, for the whole import
+    known: set[str]  # the organisations' ids, read once
+
+    def organisation(self, record: dict[str, Any]) -> str:
+        """The id of the organisation a record names, created if it is new. Names are resolved
+        once per import, unless resolving one created an organisation: it is resolved again
+        next time, so the outcome is the one each record used to get on its own."""
+        name = one_line(_text(record, "organisation", required=True, limit=300))
+        found = self.organisations.get(name)
+        if found is not None:
+            return found
+        if name in self.known:
+            self.organisations[name] = name
+            return name
+        org = self.repo.organisation_for(self.s, name, now=self.now)
+        if org.id in self.known:
+            self.organisations[name] = org.id
+        self.known.add(org.id)
+        return org.id
+
+
 def _import_batch(
-    repo: Repository, kind: str, batch: list[Line], report: ImportReport, *, now: datetime
+    repo: Repository,
+    kind: str,
+    batch: list[Line],
+    report: ImportReport,
+    *,
+    now: datetime,
+    organisations: dict[str, str],
 ) -> None:
     with repo.session() as s:
+        connection = s.connection()
+        records = [line.record for line in batch]
+        projects = None
+        if kind == "weeknote":
+            keys = _peek(records, "project")
+            projects = Rows(connection, TABLES["project"], keys, columns=PROJECT_OF_NOTE)
+        known = set(s.exec(select(t.Organisation.id)))
+        rows = Rows(connection, TABLES[kind], _peek(records, "id"))
+        work = Batch(repo, s, now, rows, projects, organisations, known)
         for line in batch:
             try:
-                outcome = UPSERT[kind](repo, s, line.record, now)
+                outcome = UPSERT[kind](work, line.record)
             except Reject as exc:
                 report.rejected.append((line.number, str(exc)))
                 continue
@@ -189,7 +259,24 @@ def _import_batch(
                         "only restored from a backup (hasanyone export --backup)",
                     )
                 )
+        rows.write(connection, now=now)
+        if projects is not None:
+            projects.write(connection, now=now)
         s.commit()
+
+
+def _peek(records: list[dict[str, Any]], name: str) -> list[str]:
+    """The ids a batch's records name in `name`, to read their rows up front (a record whose
+    value is unusable is rejected later, with the reason, by the same check)."""
+    found = []
+    for record in records:
+        try:
+            value = _text(record, name, limit=120)
+        except Reject:
+            continue
+        if value:
+            found.append(value)
+    return found
 
 
 def _text(
@@ -237,48 +324,26 @@ def _extra(record: dict[str, Any], kind: str) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in KNOWN[kind]}
 
 
-def _apply(s: Session, table: Any, key: str, values: dict[str, Any], now: datetime) -> str:
-    """Insert or update one row; 'unchanged' when every value is already what it would become,
-    so a re-import does not touch anything (nor wake up search indexes). A row someone deleted
-    stays deleted: open data never brings it back."""
-    row = s.get(table, key)
-    if row is None:
-        extra = {"created_at": now} if "created_at" in table.model_fields else {}
-        s.add(table(id=key, changed_at=now, **extra, **values))
-        return "created"
-    if getattr(row, "deleted_at", None) is not None:
-        return "deleted"
-    if all(getattr(row, k) == v for k, v in values.items()):
-        return "unchanged"
-    for k, v in values.items():
-        setattr(row, k, v)
-    row.changed_at = now
-    s.add(row)
-    return "updated"
-
-
-def _upsert_organisation(
-    repo: Repository, s: Session, record: dict[str, Any], now: datetime
-) -> str:
+def _upsert_organisation(work: Batch, record: dict[str, Any]) -> str:
     key, name = _id(record), one_line(_text(record, "name", required=True, limit=300))
     code = _text(record, "code", limit=40) or None
     if code is None:
-        authority = repo.authorities.match(name)
+        authority = work.repo.authorities.match(name)
         code = authority.gss or None if authority else None
     values = {"name": name, "code": code, "extra": _extra(record, "organisation")}
-    return _apply(s, t.Organisation, key, values, now)
+    return work.rows.apply(key, values)
 
 
-def _upsert_project(repo: Repository, s: Session, record: dict[str, Any], now: datetime) -> str:
+def _upsert_project(work: Batch, record: dict[str, Any]) -> str:
     key = _id(record)
     stage_text = _text(record, "stage") or "discovery"
     stage = Stage.parse(stage_text)
     if stage is None:
         raise Reject(f"stage {stage_text!r} is not one of {', '.join(x.value for x in Stage)}")
-    org = _organisation(repo, s, record, now)
+    organisation_id = work.organisation(record)
     values = {
         "title": one_line(_text(record, "title", required=True, limit=300)),
-        "organisation_id": org.id,
+        "organisation_id": organisation_id,
         "stage": stage.value,
         "description": _text(record, "description"),
         "summary": _text(record, "summary", limit=2000),
@@ -294,32 +359,22 @@ def _upsert_project(repo: Repository, s: Session, record: dict[str, Any], now: d
         "outcomes": _text(record, "outcomes") or None,
         "extra": _extra(record, "project"),
     }
-    return _apply(s, t.Project, key, values, now)
+    return work.rows.apply(key, values)
 
 
-def _organisation(
-    repo: Repository, s: Session, record: dict[str, Any], now: datetime
-) -> t.Organisation:
-    name = one_line(_text(record, "organisation", required=True, limit=300))
-    return s.get(t.Organisation, name) or repo.organisation_for(s, name, now=now)
-
-
-def _upsert_weeknote(repo: Repository, s: Session, record: dict[str, Any], now: datetime) -> str:
+def _upsert_weeknote(work: Batch, record: dict[str, Any]) -> str:
+    assert work.projects is not None
     key = _id(record)
     project_id = _text(record, "project", limit=120) or None
-    project = s.get(t.Project, project_id) if project_id else None
-    if project is not None and project.deleted_at is not None:
+    project = work.projects.get(project_id) if project_id else None
+    if project is not None and project["deleted_at"] is not None:
         return "deleted"  # its project was deleted, and its weeknotes with it
     if project_id and project is None:
         raise Reject(
             f"project {project_id!r} is not in the register "
             "(import it first, or leave 'project' empty)"
         )
-    org = (
-        s.get(t.Organisation, project.organisation_id)
-        if project
-        else _organisation(repo, s, record, now)
-    )
+    organisation_id = project["organisation_id"] if project else work.organisation(record)
     week = _day(record, "week")
     if week is None:
         raise Reject("missing 'week' (the Monday of the week, like 2025-01-06)")
@@ -327,8 +382,8 @@ def _upsert_weeknote(repo: Repository, s: Session, record: dict[str, Any], now: 
     if not isinstance(internal, bool):
         raise Reject("'internal' must be true or false")
     values = {
-        "project_id": project.id if project else None,
-        "organisation_id": org.id if org else None,
+        "project_id": project_id if project else None,
+        "organisation_id": organisation_id,
         "author": one_line(_text(record, "author", limit=300)),
         "week": week - timedelta(days=week.weekday()),
         "title": one_line(_text(record, "title", limit=500)),
@@ -337,14 +392,13 @@ def _upsert_weeknote(repo: Repository, s: Session, record: dict[str, Any], now: 
         "internal": internal,
         "extra": _extra(record, "weeknote"),
     }
-    outcome = _apply(s, t.Weeknote, key, values, now)
-    if project and (project.updated is None or project.updated < week):
-        project.updated = week
-        s.add(project)
+    outcome = work.rows.apply(key, values)
+    if project_id and project and (project["updated"] is None or project["updated"] < week):
+        work.projects.touch(project_id, "updated", week)  # its last activity, not a change
     return outcome
 
 
-UPSERT: dict[str, Callable[[Repository, Session, dict[str, Any], datetime], str]] = {
+UPSERT: dict[str, Callable[[Batch, dict[str, Any]], str]] = {
     "organisation": _upsert_organisation,
     "project": _upsert_project,
     "weeknote": _upsert_weeknote,

@@ -85,3 +85,11 @@ def test_the_digest_bench_posts_exactly_once_to_every_due_channel(tmp_path: Path
     )  # fmt: skip
     assert "exactly one post per due channel: YES (23/23 exactly once" in out, out
     assert re.search(r"compose: \d+ loads? of a period's activity", out), out
+
+
+def test_the_import_bench_imports_every_record_and_reimports_none(tmp_path: Path) -> None:
+    out = run_bench("import.py", "--projects", "20", tmp_path=tmp_path)
+    assert re.search(r"^import\s+240\s.*progress 240/240$", out, re.M), out
+    assert "re-import:    organisations: 0 new, 0 updated, 20 unchanged" in out, out
+    assert "weeknotes: 0 new, 0 updated, 200 unchanged; 0 rejected" in out, out
+    assert re.search(r"^import / reference: [\d.]+x wall", out, re.M), out

@@ -3,13 +3,17 @@ while a person's backticks stay inert (issue 13, item 12)."""
 
 from __future__ import annotations
 
+import re
+import sys
+import unicodedata
+
 import pytest
 
 from adapters.slack.blocks import escape_mrkdwn, to_message
 from adapters.teams.cards import escape_markdown, to_activity
 from adapters.text_safety import neutralised
 from bot.model import Reply
-from bot.text import code, marked, plain, without_marks
+from bot.text import code, marked, one_line, plain, without_marks
 
 TROJAN = "\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u202e"
 
@@ -58,3 +62,12 @@ def test_no_renderer_shows_bidi_controls_or_hidden_characters_anywhere(case: str
     for text in _strings(rendered(REPLIES[case])):
         assert not any(ch in text for ch in TROJAN + hidden), text
         assert "admin\u200b" not in text and "Tax\u200b" not in text, text
+
+
+def test_one_line_folds_every_control_character_and_line_break_and_nothing_else() -> None:
+    every = "".join(map(chr, range(sys.maxunicode + 1)))  # every code point, in one string
+    folds = [ch in "\u2028\u2029" or unicodedata.category(ch) == "Cc" for ch in every]
+    expected = re.sub(
+        r"\s+", " ", "".join(" " if f else ch for ch, f in zip(every, folds, strict=True))
+    )
+    assert one_line(every) == expected.strip()

@@ -16,7 +16,10 @@ def to_text(reply: Reply) -> str:
 
 
 def _laid_out(reply: Reply) -> str:
-    parts = [plain(reply.text)]
+    """Title, fields, text, usage, the user's own text and the buttons: the order Slack and
+    Teams lay them out in (a text that already opens with its title does not get it twice)."""
+    title = "" if reply.text.startswith(reply.title) else reply.title
+    parts = [plain(title), *(f"{k}: {plain(v)}" for k, v in reply.fields), plain(reply.text)]
     if reply.usage:
         parts.append("Usage: " + reply.usage.replace("\n", "\n       "))
     parts.extend(plain(line) for line in reply.extra_lines)

@@ -75,8 +75,8 @@ def project_card(project: Project) -> Reply:
     )
     extra = tuple(v for v in (project.url, ", ".join(project.tags)) if v)
     body = project.summary or project.description[:600]
-    text = "\n".join([project.title, *(f"{k}: {v}" for k, v in fields), body, *extra])
-    return Reply(text=text, title=project.title, fields=fields)
+    # The title and the fields are the reply's own: every renderer lays them out once.
+    return Reply(text="\n".join([body, *extra]), title=project.title, fields=fields)
 
 
 def _stage(rest: str, incoming: Incoming, services: Services) -> Reply:

@@ -484,3 +484,76 @@ def test_version_falls_back_to_pyprojects(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(importlib.metadata, "version", not_installed)
     pyproject = tomllib.loads((HERE.parent.parent / "pyproject.toml").read_text("utf-8"))
     assert _version() == pyproject["project"]["version"]
+
+
+def test_digest_filters_are_checked_and_previewed_and_a_digest_can_be_paused_and_stopped(
+    tmp_path: Path,
+) -> None:
+    """Issue 13 item 15 through the command: an unknown organisation is refused with the
+    nearest names; a channel's preview applies its own filter; pause, resume, unsubscribe
+    and `list --paused` do what they say."""
+    import sqlite3
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.digest_schedule import last_fire, period
+
+    db = tmp_path / "digest.db"
+    fresh = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "HASANYONE_DEMO_DATA": "false",
+        "HASANYONE_SEMANTIC": "false",
+        "HASANYONE_LOG_LEVEL": "WARNING",
+    }
+    start, end = period(last_fire("mon", "09:00", "Europe/London", datetime.now(ZoneInfo("UTC"))))
+    middle = start + (end - start) / 2
+    records = [
+        {
+            "type": "project",
+            "id": pid,
+            "title": title,
+            "organisation": "Leeds City Council",
+            "service_area": area,
+            "description": f"{title}, started this week.",
+            "started": middle.date().isoformat(),
+        }
+        for pid, title, area in (
+            ("plan-1", "Planning applications tracker", "planning"),
+            ("house-1", "Housing repairs booking", "housing"),
+        )
+    ]
+    data = tmp_path / "two.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    hasanyone(fresh, "import", str(data))
+    with sqlite3.connect(db) as c:  # as if they were registered in the middle of last week
+        c.execute(
+            "UPDATE project SET created_at = ?",
+            (middle.astimezone(ZoneInfo("UTC")).replace(tzinfo=None).isoformat(" "),),
+        )
+
+    unknown = subprocess.run(
+        [sys.executable, "-m", "adapters", "digest", "subscribe", "--platform", "slack",
+         "--channel", "C0PLAN", "--organisation", "Leeds Citty Counsel"],
+        capture_output=True, text=True, env=fresh, timeout=120, check=False,
+    )  # fmt: skip
+    assert unknown.returncode == 2, unknown.stdout
+    assert "I don't know an organisation called “Leeds Citty Counsel”" in unknown.stderr
+    assert "Did you mean Leeds City Council" in unknown.stderr, unknown.stderr
+    hasanyone(fresh, "digest", "subscribe", "--platform", "slack", "--channel", "C0PLAN",
+              "--service-area", "planning")  # fmt: skip
+
+    everything = hasanyone(fresh, "digest", "preview")
+    assert "Planning applications tracker" in everything and "Housing repairs" in everything
+    planning = hasanyone(fresh, "digest", "preview", "--channel", "C0PLAN")
+    assert "Planning applications tracker" in planning and "Housing repairs" not in planning
+
+    assert "paused (away)" in hasanyone(fresh, "digest", "pause", "--channel", "C0PLAN",
+                                        "--reason", "away")  # fmt: skip
+    assert "C0PLAN" not in hasanyone(fresh, "digest", "list")
+    assert "PAUSED (away)" in hasanyone(fresh, "digest", "list", "--paused")
+    resumed = hasanyone(fresh, "digest", "resume", "--channel", "C0PLAN")
+    assert "only service areas: planning" in resumed and "PAUSED" not in resumed
+    assert "C0PLAN" in hasanyone(fresh, "digest", "list")
+    hasanyone(fresh, "digest", "unsubscribe", "--channel", "C0PLAN")
+    assert "C0PLAN" not in hasanyone(fresh, "digest", "list")

@@ -319,6 +319,20 @@ async def test_project_list_and_find_help_people_find_ids(slack: SlackHarness) -
     assert "I don't know an organisation" in text_of(await slack.responses(rid))
 
 
+async def test_project_show_says_the_title_and_each_field_once(slack: SlackHarness) -> None:
+    """The card's title is its header and its fields a fields block: the text below them
+    used to say all five again."""
+    _, rid = await slack.slash("/project", "show pl-17")
+    [message] = await slack.responses(rid)
+    shown = text_of(message["blocks"])
+    assert [b for b in message["blocks"] if b["type"] == "header"][0]["text"]["text"] == (
+        "The Budgetron"
+    )
+    assert "The Budgetron\\n" not in shown, shown  # not as a line of its own again
+    for label in ("Organisation", "Stage", "Last activity", "Contact"):
+        assert shown.count(label) == 1, (label, shown)
+
+
 async def test_project_edit_opens_the_filled_form_and_saves_every_field(
     slack: SlackHarness,
 ) -> None:

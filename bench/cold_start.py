@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bench.search import make_projects, make_weeknotes, pseudo_words  # noqa: E402
@@ -119,8 +120,8 @@ def _as_indexed(p: Document) -> Document:
     )
 
 
-def _save(engine: object, model: str, batch: list[StoredVectors], now: datetime) -> None:
-    with Session(engine) as s:  # type: ignore[call-overload]
+def _save(engine: Engine, model: str, batch: list[StoredVectors], now: datetime) -> None:
+    with Session(engine) as s:
         save_vectors(s, model, batch, now=now)
         s.commit()
     batch.clear()

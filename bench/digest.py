@@ -39,8 +39,8 @@ What it does, in order:
 5. **One sweep**: jobs.digests.run_due at `--monday` 09:05 Europe/London, with the posters built
    by adapters.bootstrap (the Runtime's digest job: SlackPoster on slack_sdk's AsyncWebClient; TeamsPoster on
    TeamsEndpoint, in local mode: no app id, so no tokens). jobs.digests.load_activity (once
-   per period, in a worker thread) and jobs.digests.digest_for (once per channel) are wrapped
-   to time every call (wall, and CPU via time.thread_time).
+   per period, in a worker thread) and bot.digest.digest_for (once per channel, as jobs.digests
+   calls it) are wrapped to time every call (wall, and CPU via time.thread_time).
 6. **A compose-only pass** without the sweep's sharing, over `--compose-sample` due
    subscriptions spread over the mix: each loads its period itself, the worst case.
 
@@ -72,6 +72,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +119,7 @@ class RateLimitedSlack(FakeSlack):
         self.limited: Counter[str] = Counter()  # channel -> 429s
         self.limited_why: Counter[str] = Counter()
 
-    async def _handle_api(self, request: web.Request) -> web.Response:
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["method"] == "chat.postMessage":
             params = await _read_params(request)
             channel = str(params.get("channel", ""))
@@ -550,7 +551,8 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
     from adapters.bootstrap import build
     from adapters.settings import Settings, SlackSettings, TeamsSettings
     from bot.clock import FixedClock
-    from bot.digest_schedule import last_fire, period
+    from bot.digest import digest_for
+    from bot.digest_schedule import CATCH_UP, last_fire, period
 
     monday = datetime.combine(args.monday, dtime(9, 0), tzinfo=LONDON)
     now = monday + timedelta(minutes=5)
@@ -575,9 +577,7 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
         f"{seeded['new_projects']} new projects, {seeded['new_weeknotes']:,} weeknotes, "
         f"{seeded['stage_changes']} stage changes, {seeded['questions']} unanswered questions"
     )
-    due_ids = {
-        s.id for s in subs if now - last_fire(s.day, s.time, s.timezone, now) <= digests.CATCH_UP
-    }
+    due_ids = {s.id for s in subs if now - last_fire(s.day, s.time, s.timezone, now) <= CATCH_UP}
     by_channel = {(s.platform, s.channel_id): s for s in subs}
     print(
         f"subscribed {args.slack:,} Slack channels + {args.teams:,} Teams conversations; "
@@ -589,14 +589,17 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
         job.concurrency = args.concurrency
     timed = {name: TimedPoster(p) for name, p in job.posters.items()}
     job.posters = timed
-    loads, composes = Timed(digests.load_activity), Timed(digests.digest_for)
-    digests.load_activity, digests.digest_for = loads, composes
+    # wrapped where jobs.digests looks them up (digest_for is bot.digest's, imported there)
+    loads, composes = Timed(digests.load_activity), Timed(digest_for)
     rss_before = maxrss_mb()
     cpu1 = cpu_now()
     t1 = time.perf_counter()
-    report = await digests.run_due(job, now=now)
+    with (
+        mock.patch.object(digests, "load_activity", loads),
+        mock.patch.object(digests, "digest_for", composes),
+    ):
+        report = await digests.run_due(job, now=now)
     run_s, run_cpu = time.perf_counter() - t1, cpu_now() - cpu1
-    digests.load_activity, digests.digest_for = loads.original, composes.original
     rss_after = maxrss_mb()
 
     fakes.send("report")
@@ -688,7 +691,7 @@ async def sweep(args: argparse.Namespace, db: Path, urls: dict[str, str], fakes:
 
     def compose_alone(s: Any) -> Any:
         fire = last_fire(s.day, s.time, s.timezone, now)
-        return digests.digest_for(s, digests.load_activity(job, fire))
+        return digest_for(s, digests.load_activity(job, fire))
 
     if sample:
         cpus = []

@@ -104,7 +104,7 @@ def embed_corpus(
         for d in todo:
             stored[digest(texts[d])] = vectors[at : at + len(texts[d])]
             at += len(texts[d])
-        np.savez(file, **stored)
+        np.savez(file, allow_pickle=False, **stored)
     for d in docs:
         index.set_vectors(d.kind, d.id, stored[digest(texts[d])])
     return time.perf_counter() - started

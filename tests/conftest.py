@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,18 +30,18 @@ LOOPBACK = ("127.", "::1", "localhost")
 _real_connect = socket.socket.connect
 
 
-def _guarded_connect(self: socket.socket, address: object) -> object:
+def _guarded_connect(self: socket.socket, address: Any) -> None:
     host = address[0] if isinstance(address, tuple) else str(address)
     if self.family in (socket.AF_INET, socket.AF_INET6) and not str(host).startswith(LOOPBACK):
         raise RuntimeError(f"test tried to reach {address!r}: tests never leave this machine")
-    return _real_connect(self, address)  # type: ignore[arg-type]
+    _real_connect(self, address)
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_internet() -> Iterator[None]:
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    yield
-    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", _guarded_connect)
+        yield
 
 
 def postgres_answers() -> str | None:

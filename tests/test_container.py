@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -117,18 +118,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class RunAs(TypedDict, total=False):
+    """Popen's user and group: the image's unprivileged USER (empty: as whoever runs us)."""
+
+    user: int
+    group: int
+
+
 @dataclass
 class Installed:
     venv: Path
-    as_user: dict[str, int]  # Popen's user and group: the image's unprivileged USER
+    as_user: RunAs
 
 
-def unprivileged_python() -> tuple[str, dict[str, int]]:
+def unprivileged_python() -> tuple[str, RunAs]:
     """A Python of this version that an unprivileged user can run, and that user. As root,
     pyenv's interpreters under /root are out of a user's reach; the system's may not be."""
     if os.geteuid() != 0:
         return sys.executable, {}
-    as_nobody = {"user": NOBODY, "group": NOBODY}
+    as_nobody: RunAs = {"user": NOBODY, "group": NOBODY}
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     for candidate in (sys.executable, f"/usr/local/bin/{version}", f"/usr/bin/{version}"):
         try:

@@ -84,7 +84,7 @@ def export(source: Path, target: Path) -> None:
     import torch
     from transformers import AutoModel
 
-    class Encoder(torch.nn.Module):
+    class Encoder(torch.nn.Module):  # type: ignore[misc]  # torch is not installed for mypy
         """The three inputs fastembed feeds, by name (forward's positional order varies)."""
 
         def __init__(self) -> None:
@@ -153,7 +153,8 @@ def check(source: Path, onnx_path: Path, *, max_length: int) -> float:
 def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     weights = mask[..., None].astype(np.float32)
     pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-    return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    unit: np.ndarray = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    return unit
 
 
 if __name__ == "__main__":

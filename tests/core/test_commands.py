@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -80,7 +81,7 @@ def bot(register: FakeRegister, finder: FakeFinder) -> Bot:
 
 
 def say(
-    bot: Bot, text: str, *, who: Person = ALICE, command: str | None = None, **extra: object
+    bot: Bot, text: str, *, who: Person = ALICE, command: str | None = None, **extra: Any
 ) -> Reply:
     reply = bot.handle(
         Incoming(
@@ -89,9 +90,9 @@ def say(
             conversation=HERE,
             received_at=CLOCK.now(),
             command=command,
-            **extra,
+            **extra,  # more Incoming fields
         )
-    )  # type: ignore[arg-type]
+    )
     assert reply.text.strip(), f"the bot said nothing to {text!r}"
     return replace(reply, text=plain(reply.text))  # as the terminal shows it
 

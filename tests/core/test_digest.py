@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -58,7 +59,7 @@ def question(text: str, times: int = 1) -> UnansweredQuestion:
 
 BIN = project(1, title="Bin day finder")
 TREES = project(2, title="Tree map", org="Bristol City Council")
-ONE_OF_EACH = {
+ONE_OF_EACH: dict[str, Any] = {  # an Activity field -> one item of it, for replace(**)
     "new_projects": (BIN,),
     "stage_changes": (StageChange(BIN, Stage.ALPHA, Stage.BETA, AT),),
     "weeknotes": ((BIN, (note(title="Sprint 4"),)),),

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,7 +99,11 @@ def test_a_new_project_is_found_by_id_owner_list_and_match(
     register: Register, clock: FixedClock
 ) -> None:
     projects = register.services.projects
-    extra = {"service_area": "Waste", "tags": ("bins",), "url": "https://example.org/bulky"}
+    extra: dict[str, Any] = {
+        "service_area": "Waste",
+        "tags": ("bins",),
+        "url": "https://example.org/bulky",
+    }
     project = projects.add_project(draft(**extra), now=clock.now())
 
     assert project.id == "bulky-waste-booking"
@@ -294,10 +299,11 @@ def test_only_the_author_edits_and_a_deleted_weeknote_is_gone(
     assert weeknotes.delete_weeknote(posted.id, now=clock.now()).text == "Edited."
     assert weeknotes.get_weeknote(posted.id) is None
     assert list(weeknotes.weeknotes_of(ALICE.key)) == []
-    for gone in (
+    attempts: tuple[Callable[[], object], ...] = (
         lambda: weeknotes.edit_weeknote(posted.id, "again", by=ALICE, now=clock.now()),
         lambda: weeknotes.delete_weeknote(posted.id, now=clock.now()),
-    ):
+    )
+    for gone in attempts:
         with pytest.raises(NotFound):
             gone()
     assert weeknotes.add_weeknote(note(project.id), now=clock.now()).id == f"{posted.id}-2"

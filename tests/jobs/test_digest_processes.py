@@ -15,7 +15,7 @@ import pytest
 
 from adapters.app import App
 from adapters.settings import SlackSettings
-from adapters.slack.app import web_client
+from adapters.slack.client import web_client
 from adapters.slack.poster import SlackPoster
 from bot.model import ConversationRef
 from jobs.digests import DigestJob, run_due

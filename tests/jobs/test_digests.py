@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -108,17 +109,18 @@ def store(empty_app: App) -> SubscriptionStore:
     return SubscriptionStore(empty_app.engine)
 
 
-def subscribe(store: SubscriptionStore, channel: str = "C1", **kw: object) -> int:
+def subscribe(store: SubscriptionStore, channel: str = "C1", **kw: Any) -> int:
     sub = store.subscribe(
         ConversationRef("slack", channel, "T1"), by="test", now=MONDAY - timedelta(days=30), **kw
-    )  # type: ignore[arg-type]
+    )
+    assert sub.id is not None, "a stored subscription has an id"
     return sub.id
 
 
-def job_for(app: App, store: SubscriptionStore, poster: FakePoster, **kw: object) -> DigestJob:
+def job_for(app: App, store: SubscriptionStore, poster: FakePoster, **kw: Any) -> DigestJob:
     return DigestJob(
         subscriptions=store, runs=store, activity=app.repo, posters={"slack": poster}, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 async def test_a_due_digest_is_posted_once_however_often_the_sweep_runs(

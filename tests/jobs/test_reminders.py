@@ -51,11 +51,14 @@ class RecordingMessenger:
         self.zones = zones or {}  # what the platform answers when asked a person's timezone
         self.asked: list[str] = []
 
-    async def send_dm(self, person_key: str, reply: Reply) -> None:
+    async def send_dm(self, person_key: str, reply: Reply, *, key: str = "") -> None:
         await asyncio.sleep(0)  # give a concurrent run the chance to interleave
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((person_key, reply))
+
+    async def already_sent(self, person_key: str, *, key: str, since: datetime) -> bool | None:
+        return None  # as a platform that cannot tell (reminders do not ask)
 
     async def timezone_of(self, person_key: str) -> str | None:
         self.asked.append(person_key)

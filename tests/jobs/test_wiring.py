@@ -41,7 +41,7 @@ async def fixed(workspace_id: str) -> str:
 
 
 async def test_a_slack_dm_goes_to_the_user_and_a_gone_user_is_reported(database_url: str) -> None:
-    from adapters.slack.app import web_client
+    from adapters.slack.client import web_client
     from adapters.slack.poster import SlackMessenger
 
     async with FakeSlack() as fake:

@@ -48,4 +48,5 @@ class ConceptEmbedder:
                 else:
                     rows[i, axis] += 1.0
             rows[i, -1] += 0.05  # never the zero vector
-        return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+        unit: npt.NDArray[np.float32] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return unit.astype(np.float32)

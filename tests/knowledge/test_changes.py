@@ -108,7 +108,7 @@ def test_postgresql_a_long_transaction_committing_a_lower_id_is_not_lost(
         insert_project(c, "quick-post")
     assert read(feed, engine) == [("project", "quick-post")]
     with engine.connect() as c:
-        ids = dict(c.execute(sa.text("SELECT key, id FROM search_change")).all())
+        ids: dict[str, int] = dict(c.execute(sa.text("SELECT key, id FROM search_change")).all())
     assert "slow-import" not in ids  # not visible yet
     long.commit()
     long.close()

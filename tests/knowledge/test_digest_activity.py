@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+from rapidfuzz import fuzz
 from sqlmodel import Session
 
 from adapters.app import App
@@ -251,7 +252,7 @@ def test_the_title_index_finds_what_scoring_every_title_finds(demo_app: App) -> 
         words = set(key.split())
         found = []
         for i, choice in enumerate(index.keys):
-            score = similar.fuzz.token_set_ratio(key, choice, processor=None)
+            score = fuzz.token_set_ratio(key, choice, processor=None)
             shared = len(words & set(choice.split()))
             if score >= similar.LOOK_ALIKE and (shared >= 2 or choice == key):
                 found.append((-score, -shared, i))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from knowledge.embedding import SHIPPED_MODEL, FastEmbedder
 
 
 @pytest.fixture
-def no_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+def no_connections(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Record every connect, loopback included: loading the model must make none."""
     tried: list[object] = []
     real = socket.socket.connect

@@ -186,15 +186,17 @@ def test_the_projected_search_of_a_large_store_finds_what_exact_search_finds() -
     overlap = []
     for noisy in rows[rng.integers(0, 6_000, 20)] + 0.3 * rng.standard_normal((20, 384)):
         q = (noisy / np.linalg.norm(noisy)).astype(np.float32)
-        want = exact.similarities(q).best_documents(50, alive)  # type: ignore[union-attr]
+        exact_sims = exact.similarities(q)
+        assert exact_sims is not None
+        want = exact_sims.best_documents(50, alive)
         got_sims = projected.similarities(q)
         assert got_sims is not None and got_sims.block_best is None  # really projected
         got = got_sims.best_documents(50, alive)
         overlap.append(len(set(want.tolist()) & set(got.tolist())) / 50)
         docs = np.arange(0, 2_000, 7, dtype=np.int32)
         assert np.allclose(
-            exact.similarities(q).of_documents(docs),
+            exact_sims.of_documents(docs),
             got_sims.of_documents(docs),
-            atol=1e-5,  # type: ignore[union-attr]
+            atol=1e-5,
         )
     assert min(overlap) >= 0.9, overlap

@@ -16,13 +16,12 @@ import sqlalchemy as sa
 from adapters.app import App
 from bot.model import Person
 from knowledge import interchange
-from knowledge import tables as t
 from knowledge.interchange import import_records
 
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "import-mixed.json"
 ALICE = Person("slack:T1:UALICE", "Alice")
 
-FIRST = [
+FIRST: list[dict[str, Any]] = [
     {"type": "organisation", "id": "leeds", "name": "Leeds City Council"},
     {
         "type": "project",
@@ -96,8 +95,9 @@ def prepared(app: App) -> int:
 
 
 def feed_position(app: App) -> int:
+    position = sa.text("SELECT coalesce(max(id), 0) FROM search_change")
     with app.engine.connect() as c:
-        return int(c.execute(sa.text("SELECT coalesce(max(id), 0) FROM search_change")).scalar())
+        return int(c.execute(position).scalar_one())
 
 
 def changed_since(app: App, position: int) -> list[list[str]]:
@@ -112,9 +112,9 @@ def rows(app: App) -> dict[str, list[dict[str, Any]]]:
     """Every column of every organisation, project and weeknote, in plain JSON terms."""
     found: dict[str, list[dict[str, Any]]] = {}
     with app.engine.connect() as c:
-        for table in (t.Organisation, t.Project, t.Weeknote):
-            result = c.execute(sa.select(table.__table__).order_by(sa.text("id")))  # type: ignore[attr-defined]
-            found[table.__tablename__] = [
+        for table in interchange.TABLES.values():  # organisation, project, weeknote
+            result = c.execute(sa.select(table).order_by(sa.text("id")))
+            found[table.name] = [
                 {name: _plain(value) for name, value in row._mapping.items()} for row in result
             ]
     return found

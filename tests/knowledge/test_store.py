@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from adapters.app import App
-from bot.model import Person, ProjectDraft, Stage, WeeknoteDraft
+from bot.model import ConversationRef, Incoming, Person, ProjectDraft, Stage, WeeknoteDraft
 from knowledge import db
 from knowledge import tables as t
 from knowledge.interchange import export_records, import_records, write_jsonl
@@ -236,9 +236,7 @@ def test_questions_and_feedback_are_kept_and_unanswered_ones_reach_the_digest(
         assert question.confident is False and question.public is True
 
 
-def _incoming(app: App, text: str) -> object:
-    from bot.model import ConversationRef, Incoming
-
+def _incoming(app: App, text: str) -> Incoming:
     return Incoming(
         text=text,
         sender=ALICE,

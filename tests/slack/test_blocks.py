@@ -23,7 +23,7 @@ from adapters.slack.blocks import (
     to_modal,
 )
 from bot.clock import FixedClock
-from bot.commands.project import project_form
+from bot.commands.project_form import project_form
 from bot.model import (
     Action,
     Choice,

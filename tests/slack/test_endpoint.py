@@ -99,7 +99,7 @@ async def test_weeknote_modal_round_trip_with_an_inline_error_then_success(
     assert view["callback_id"] == "weeknote" and opened.params["trigger_id"].startswith("trigger.")
     project = next(b for b in view["blocks"] if b.get("block_id") == "project")
     assert project["element"]["type"] == "external_select"
-    values = {
+    values: dict[str, dict[str, Any]] = {  # view_submission state: block -> action -> value
         "project": {"project": {"type": "external_select", "selected_option": None}},
         "week": {"week": {"type": "datepicker", "selected_date": "2025-03-10"}},
         "text": {"text": {"type": "plain_text_input", "value": "Ran a show and tell"}},
@@ -140,7 +140,7 @@ async def test_project_add_modal_registers_and_show_stage_mine_work(slack: Slack
     await slack.slash("/project", "add")
     [opened] = await slack.fake.wait_for("views.open")
     assert opened.params["view"]["callback_id"] == "project"
-    values = {
+    values: dict[str, dict[str, Any]] = {
         name: {name: {"type": "plain_text_input", "value": value}}
         for name, value in {
             "title": "Pest control booking",

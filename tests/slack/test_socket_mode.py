@@ -94,7 +94,7 @@ async def socket_slack(
             await runtime.aclose()
             left_open = [c for c in socket_clients if not c.closed]
             for client in left_open:  # so a failure is reported, not a reconnect loop
-                await client.close()
+                await client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves it bare
         assert len(socket_clients) == 1
         assert not left_open, "the server stopped without closing its Socket Mode client"
         assert all(c.aiohttp_client_session.closed for c in socket_clients)

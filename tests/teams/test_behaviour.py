@@ -155,6 +155,7 @@ async def test_a_form_card_refreshes_in_place_and_cannot_be_sent_twice(teams: Te
     teams.own("pl-17")
     await teams.send(teams.activity("weeknote"))
     [opened] = await teams.replies(1)
+    assert opened.activity is not None
     card = opened.activity["attachments"][0]["content"]
     [submit] = card["actions"]
     assert submit["type"] == "Action.Execute" and submit["verb"] == "form"
@@ -185,6 +186,7 @@ async def test_a_feedback_button_answers_the_presser_and_leaves_the_answer(
 ) -> None:
     await teams.send(teams.activity("has anyone made a game for budget consultations?"))
     [answer] = await teams.replies(1)
+    assert answer.activity is not None
     helpful = answer.activity["attachments"][0]["content"]["actions"][0]
     assert helpful["type"] == "Action.Execute"
     body = json.loads(

@@ -22,7 +22,7 @@ from adapters.teams.cards import (
     to_form_card,
 )
 from adapters.teams.incoming import message_to_incoming
-from bot.commands.project import project_form
+from bot.commands.project_form import project_form
 from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
 from bot.view import CLOSEST_HEADING, AnswerView
 
@@ -56,7 +56,7 @@ def without_teams_extensions(card: dict[str, Any]) -> dict[str, Any]:
     """The card as this schema knows it: Teams' typeahead (`choices.data`, a Data.Query, and
     the "filtered" style it goes with, which Teams documents and this copy of the 1.5 schema
     does not list) is checked here and taken out."""
-    plain = json.loads(json.dumps(card))
+    plain: dict[str, Any] = json.loads(json.dumps(card))
     for node in walk(plain):
         data = node.pop("choices.data", None)
         if data is not None:

@@ -17,7 +17,8 @@ from tests.teams.conftest import APP_ID, TENANT, TeamsHarness, new_conversation,
 FORBIDDEN = ("](https://evil", "<at>", "**boom**")
 
 
-def card_text(activity: dict[str, Any]) -> str:
+def card_text(activity: dict[str, Any] | None) -> str:
+    assert activity is not None, "the call carried no activity"
     return json.dumps(activity, ensure_ascii=False)
 
 
@@ -31,6 +32,7 @@ async def test_a_question_in_personal_chat_gets_an_answer_card(teams: TeamsHarne
     [reply] = await teams.replies(1)
     assert reply.conversation_id == "a:personal-alice"
     assert "The Budgetron" in card_text(reply.activity)
+    assert reply.activity is not None
     attachment = reply.activity["attachments"][0]
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert reply.token, "replies must carry the bot's token when auth is on"
@@ -51,8 +53,10 @@ async def test_hasanyone_help_lists_the_commands(teams: TeamsHarness) -> None:
     assert "weeknote" in card_text(reply.activity) and "digest" in card_text(reply.activity)
 
 
-def form_of(activity: dict[str, Any]) -> dict[str, Any]:
-    return activity["attachments"][0]["content"]
+def form_of(activity: dict[str, Any] | None) -> dict[str, Any]:
+    assert activity is not None, "the call carried no activity"
+    content: dict[str, Any] = activity["attachments"][0]["content"]
+    return content
 
 
 async def test_weeknote_form_submit_shows_field_errors_then_posts(teams: TeamsHarness) -> None:
@@ -236,6 +240,7 @@ async def test_card_markdown_injection_is_inert(teams: TeamsHarness) -> None:
     calls = await teams.replies(3)
     for call in calls:
         # The card is rendered as markdown; `summary` is a plain-text notification preview.
+        assert call.activity is not None
         text = card_text(call.activity["attachments"])
         for bad in FORBIDDEN:
             assert bad not in text, f"{bad!r} reached Teams: {text[:400]}"

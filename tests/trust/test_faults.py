@@ -28,6 +28,7 @@ from jobs.digests import DigestJob, run_due
 from knowledge.subscriptions import SubscriptionStore
 from tests.conftest import make_app
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_faults import Drop
 from tests.slack.conftest import TEAM, SlackHarness, running_slack
 
 LONDON = ZoneInfo("Europe/London")
@@ -90,7 +91,7 @@ async def test_a_digest_that_landed_before_a_5xx_is_not_posted_again(
 
 @pytest.mark.parametrize("how", ["close", "reset", "partial"])
 async def test_a_digest_whose_connection_dropped_after_landing_is_posted_once(
-    database_url: str, fake: FakeSlack, how: str
+    database_url: str, fake: FakeSlack, how: Drop
 ) -> None:
     job, app = job_on(database_url, fake)
     fake.drop_next("chat.postMessage", after_landing=True, how=how)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.clock import FixedClock
 from knowledge import tables as t
@@ -55,7 +55,7 @@ async def test_a_newline_in_a_title_cannot_forge_digest_lines(slack: SlackHarnes
     await slack.interact(payload)
     await slack.fake.wait_for("chat.postEphemeral")
     with Session(slack.app.engine) as s:
-        [row] = s.exec(select(t.Project).where(t.Project.title.startswith("Bins app"))).all()  # type: ignore[attr-defined]
+        [row] = s.exec(select(t.Project).where(col(t.Project.title).startswith("Bins app"))).all()
     assert "\n" not in row.title and "Stage changes" in row.title
     assert row.contact == "#bins team" and row.description == "Two\n\nparagraphs"
     org = slack.app.repo.resolve_organisation(row.organisation_id)

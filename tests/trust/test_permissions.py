@@ -209,6 +209,7 @@ async def test_feedback_is_one_vote_per_person_and_an_introduction_is_made_once(
 async def test_teams_feedback_is_per_person(teams: TeamsHarness) -> None:
     await teams.send(teams.activity("has anyone made a game for budget consultations?"))
     [answer] = await teams.replies(1)
+    assert answer.activity is not None
     actions = answer.activity["attachments"][0]["content"]["actions"]
     data = {a["data"]["action"]: a["data"] for a in actions}
     await teams.send(teams.activity(value=data["helpful"], user="aad-alice"))

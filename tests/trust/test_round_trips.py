@@ -213,6 +213,7 @@ async def test_a_double_clicked_teams_form_stores_one_weeknote(teams: TeamsHarne
     teams.own("pl-17")
     await teams.send(teams.activity("weeknote"))
     [opened] = await teams.replies(1)
+    assert opened.activity is not None
     card = opened.activity["attachments"][0]["content"]
     [submit] = [a for a in card["actions"] if a["data"].get("form") == "weeknote"]
     assert submit["data"]["submission"]  # a token naming this one card

@@ -534,9 +534,20 @@ def answers(traffic: Traffic) -> dict[str, Any]:
     }
 
 
-def delivered(traffic: Traffic) -> bool:
+def unanswered(traffic: Traffic) -> int:
     got = answers(traffic)
-    return got["mentions_missing"] == 0 and got["commands_missing"] == 0
+    return int(got["mentions_missing"] + got["commands_missing"])
+
+
+async def settle(traffic: Traffic, *, quiet: float = 20.0, limit: float = 600.0) -> None:
+    """Wait for the answers still on their way: until all came, or none came for `quiet`
+    seconds (a replica that fell behind is still working through its backlog until then)."""
+    waiting, since, deadline = unanswered(traffic), time.monotonic(), time.monotonic() + limit
+    while waiting and time.monotonic() - since < quiet and time.monotonic() < deadline:
+        await asyncio.sleep(1)
+        now_waiting = unanswered(traffic)
+        if now_waiting < waiting:
+            waiting, since = now_waiting, time.monotonic()
 
 
 def weeknotes_stored(database_url: str, markers: list[str]) -> Counter[str]:
@@ -677,9 +688,7 @@ async def traffic_and_checks(
     with (replicas[0].log.parent / "rss.csv").open("w") as out:
         out.write("seconds,replica 1 KiB,replica 2 KiB\n")
         out.writelines(f"{t:.1f},{','.join(map(str, kib))}\n" for t, kib in samples)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not delivered(traffic):
-        await asyncio.sleep(0.2)
+    await settle(traffic)
     settle_until = max((s.scheduled for s in subs if s.scheduled), default=None)
     if settle_until is not None and datetime.now(UTC) < settle_until + timedelta(seconds=15):
         await asyncio.sleep(

@@ -1,7 +1,8 @@
 """A soak: two `hasanyone serve` replicas on one PostgreSQL schema under mixed traffic for a while,
 then checks that nothing went wrong, went missing, happened twice or kept growing.
 
-    .venv/bin/python bench/soak.py [--duration 1800] [--rate 20] [--seed 7]
+    .venv/bin/python bench/soak.py [--duration 1800] [--rate 20] [--seed 7] [--channels 4]
+                                   [--digest-rounds 3] [--mix weeknote=0,stage=0]
                                    [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Setup, all through the command line as a deployment does it: a fresh schema, `hasanyone db
@@ -449,19 +450,36 @@ class Traffic:
         await self._slash("stage", i, replica, self.projects[project], text)
 
 
-def kinds(rng: random.Random, total: int) -> list[str]:
-    names = list(MIX)
-    return rng.choices(names, weights=[MIX[n] for n in names], k=total)
+def kinds(rng: random.Random, total: int, mix: dict[str, int]) -> list[str]:
+    names = list(mix)
+    return rng.choices(names, weights=[mix[n] for n in names], k=total)
+
+
+def parse_mix(text: str) -> dict[str, int]:
+    """ "weeknote=0,stage=0": MIX with those shares changed."""
+    mix = dict(MIX)
+    for part in filter(None, text.split(",")):
+        name, _, share = part.partition("=")
+        if name.strip() not in MIX:
+            raise argparse.ArgumentTypeError(f"{name!r} is not one of {', '.join(MIX)}")
+        mix[name.strip()] = int(share)
+    return mix
 
 
 async def drive(
-    traffic: Traffic, *, rate: float, duration: float, race: DigestRace, rounds: int
+    traffic: Traffic,
+    *,
+    rate: float,
+    duration: float,
+    race: DigestRace,
+    rounds: int,
+    mix: dict[str, int],
 ) -> tuple[float, float]:
     """Send `rate * duration` requests open-loop (each on time, however long the last takes);
     start the digest rounds on the way. Returns the seconds it took to send them all, and
     until the last was acked (answers may still be on their way)."""
     total = int(rate * duration)
-    plan = kinds(traffic.rng, total)
+    plan = kinds(traffic.rng, total, mix)
     round_at = {int(total * (k + 1) / (rounds + 1)): k for k in range(rounds)}
     racing = []
     began = time.perf_counter()
@@ -680,7 +698,12 @@ async def traffic_and_checks(
     samples: list[tuple[float, list[int]]] = []
     sampler = asyncio.create_task(sample_rss(replicas, args.sample_every, samples))
     elapsed, acked = await drive(
-        traffic, rate=args.rate, duration=args.duration, race=race, rounds=args.digest_rounds
+        traffic,
+        rate=args.rate,
+        duration=args.duration,
+        race=race,
+        rounds=args.digest_rounds,
+        mix=args.mix,
     )
     sampler.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -807,6 +830,9 @@ def main() -> None:
     parser.add_argument("--digest-rounds", type=int, default=3, help="raced `digest run`s")
     parser.add_argument(
         "--sample-every", type=float, default=2.0, help="seconds between RSS samples"
+    )
+    parser.add_argument(
+        "--mix", type=parse_mix, default=dict(MIX), help="change shares: weeknote=0,stage=0"
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(

@@ -325,7 +325,7 @@ async def test_project_show_says_the_title_and_each_field_once(slack: SlackHarne
     _, rid = await slack.slash("/project", "show pl-17")
     [message] = await slack.responses(rid)
     shown = text_of(message["blocks"])
-    assert [b for b in message["blocks"] if b["type"] == "header"][0]["text"]["text"] == (
+    assert next(b for b in message["blocks"] if b["type"] == "header")["text"]["text"] == (
         "The Budgetron"
     )
     assert "The Budgetron\\n" not in shown, shown  # not as a line of its own again

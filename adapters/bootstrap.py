@@ -257,6 +257,8 @@ class Runtime:
         worker and every database connection. Safe to call twice."""
         if self.tokens is not None:
             await self.tokens.close()
+        if self.slack is not None:
+            await asyncio.to_thread(self.slack.close)
         await asyncio.to_thread(self.core.close)
 
     def close(self) -> None:

@@ -60,7 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.slack_load import SECRET, TOKEN, free_port  # noqa: E402
-from bot.schedule import DAYS, last_fire  # noqa: E402
+from bot.digest_schedule import DAYS, last_fire  # noqa: E402
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 TEAM = "T0001"

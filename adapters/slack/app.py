@@ -13,11 +13,13 @@ claimed in the database before anything is done. Posts are never repeated by the
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -63,6 +65,7 @@ COMMANDS = ("/hasanyone", "/weeknote", "/project", "/digest")
 EVENTS = ("app_mention", "message", "app_home_opened", "app_uninstalled", "tokens_revoked")
 SHORTCUTS = ("ask_about_message", "post_weeknote")  # app.yaml's shortcuts' callback ids
 ONCE_COMMAND, ONCE_VIEW = "slack-command", "slack-view"  # processed_event.platform
+CLAIM_THREADS = 2  # for the exactly-once claims that come before an ack
 NOT_DELIVERED = (
     "Slack had a problem delivering my answer just now. If you can't see it above, "
     "please ask again."
@@ -108,6 +111,7 @@ class SlackBot:
             logger=_bolt_logger(),
             oauth_flow=self.oauth.flow if self.oauth else None,
         )
+        self._claims = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="slack-claims")
         self._kinds: dict[tuple[str, str], Kind] = {}  # (team, channel) → what kind it is
         self._register()
 
@@ -152,9 +156,16 @@ class SlackBot:
         return self.core.clock.now()
 
     async def _first_time(self, kind: str, key: str) -> bool:
-        return await asyncio.to_thread(
+        """Claim an event, command or submission id in the database. On threads of its own: an
+        event is acked only after this, and the default executor may be full of slow answers
+        (Slack gives up after 3 s and sends the event again, adding to the queue)."""
+        claim = functools.partial(
             self.core.channels.first_time_for_event, kind, key[:200], now=self._now()
         )
+        return await asyncio.get_running_loop().run_in_executor(self._claims, claim)
+
+    def close(self) -> None:
+        self._claims.shutdown(wait=True, cancel_futures=True)
 
     # -- middleware --------------------------------------------------------------------------
 

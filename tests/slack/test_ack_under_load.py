@@ -39,11 +39,6 @@ async def test_a_slash_command_is_acked_while_the_executor_is_full(slack: SlackH
     assert time.monotonic() - start < BUSY_FOR / 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the retried-event check (SlackBot._drop_retried_events) claims the event id through "
-    "asyncio.to_thread before Bolt acks, so the ack waits for a free executor thread",
-)
 @pytest.mark.usefixtures("executor_full")
 async def test_an_event_is_acked_while_the_executor_is_full(slack: SlackHarness) -> None:
     start = time.monotonic()

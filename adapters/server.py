@@ -88,6 +88,7 @@ def _mount_slack(web_app: web.Application, runtime: Runtime) -> None:
         )
 
     web_app.router.add_post("/slack/events", events)
+    web_app.on_shutdown.append(_finish_acked_work)
     flow = slack.bolt.oauth_flow
     if flow is not None:
         # These are browser visits, not signed Slack requests: they go to the OAuth flow itself.
@@ -113,6 +114,26 @@ def _mount_slack(web_app: web.Application, runtime: Runtime) -> None:
     log.info(
         "Slack is on (%s).", "Socket Mode" if settings.app_token else "HTTP mode at /slack/events"
     )
+
+
+DRAIN_SECONDS = 25.0  # within the 30 s a container platform waits between SIGTERM and SIGKILL
+
+
+async def _finish_acked_work(_web_app: web.Application) -> None:
+    """Bolt acks and then works in tasks of its own; on a stop they would be cancelled with
+    the loop, and Slack, which has its ack, never sends the request again. So a stop waits
+    for them (the listener stopped taking requests already)."""
+    running = [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done()
+        and getattr(task.get_coro(), "__qualname__", "").endswith("run_ack_function_asynchronously")
+    ]
+    if running:
+        log.info("finishing %d acknowledged Slack requests before stopping", len(running))
+        _done, pending = await asyncio.wait(running, timeout=DRAIN_SECONDS)
+        if pending:
+            log.warning("stopped with %d Slack requests unfinished", len(pending))
 
 
 async def _refusal(request: web.Request, verifier: Any) -> web.Response | None:

@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,7 @@ from bot.access import Access
 from bot.clock import SystemClock
 from bot.commands import Services
 from bot.dispatch import Bot
-from bot.model import Reply, Subscription
+from bot.model import ConversationRef, Finding, Person, Reply, Subscription
 from bot.ports import Clock, DirectMessenger, Poster
 from bot.ports import ReminderStore as ReminderJobStore
 from jobs.digests import DigestJob, RunReport, run_due
@@ -331,3 +331,39 @@ def _slack_installations(settings: Settings) -> Any:
     from adapters.slack.installations import installation_store
 
     return installation_store(settings.database_url, settings.slack)
+
+
+RENDERED_QUESTION = 0  # logged questions are numbered from 1, so no button can press on one
+
+
+def services_logging_nothing(app: App) -> Services:
+    """The core's services with a question log that records nothing (`hasanyone render`)."""
+    return replace(app.services, questions=_Unlogged())
+
+
+class _Unlogged:  # the Questions port
+    """The question log `render` answers through: it records nothing, and every question has
+    the id RENDERED_QUESTION."""
+
+    def record_question(
+        self,
+        question: str,
+        *,
+        asker: Person,
+        where: ConversationRef,
+        finding: Finding,
+        at: datetime,
+    ) -> int:
+        return RENDERED_QUESTION
+
+    def record_feedback(self, question_id: int, verdict: str, *, by: Person, at: datetime) -> bool:
+        return False
+
+    def share_question(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        return False
+
+    def first_introduction(self, question_id: int, *, by: Person, at: datetime) -> bool:
+        return False
+
+    def asked(self, question_id: int) -> tuple[str, str] | None:
+        return None

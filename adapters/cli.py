@@ -18,7 +18,7 @@ from adapters.bootstrap import Runtime, build, load_demo, make_engines
 from adapters.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from bot.model import ConversationRef, DigestFilter, Finding, Person, Subscription
+    from bot.model import DigestFilter, Subscription
 
 log = logging.getLogger("hasanyone")
 cli = typer.Typer(
@@ -273,9 +273,6 @@ def _cannot_write(path: Path) -> Iterator[None]:
 PLATFORMS = ("text", "slack", "teams")
 
 
-RENDERED_QUESTION = 0  # logged questions are numbered from 1, so no button can press on one
-
-
 @cli.command()
 def render(
     question: Annotated[str, typer.Argument(help="The question.")],
@@ -287,8 +284,7 @@ def render(
 
     Nothing is logged: the buttons carry question id 0, never a logged question's, and a
     "nobody yet" answer says it logged the question, as the posted one does, though it did not."""
-    from dataclasses import replace
-
+    from adapters.bootstrap import services_logging_nothing
     from adapters.console.render import to_text
     from bot.commands.ask import handle_ask
     from bot.model import ConversationRef, Incoming, Person
@@ -299,7 +295,7 @@ def render(
     app = _app()
     where = ConversationRef(platform, "CRENDER", "TRENDER", thread_id="1", is_public=True)
     asked = Incoming(question, Person(f"{platform}:TRENDER:URENDER"), where, app.clock.now())
-    reply = handle_ask(question, asked, replace(app.services, questions=_Unlogged()))
+    reply = handle_ask(question, asked, services_logging_nothing(app))
     if platform == "slack":
         from adapters.slack.blocks import to_message
 
@@ -310,34 +306,6 @@ def render(
         print(json.dumps(to_activity(reply), ensure_ascii=False, indent=2))
     else:
         print(to_text(reply))
-
-
-class _Unlogged:
-    """The question log `render` answers through: it records nothing, and every question has
-    the id RENDERED_QUESTION."""
-
-    def record_question(
-        self,
-        question: str,
-        *,
-        asker: Person,
-        where: ConversationRef,
-        finding: Finding,
-        at: datetime,
-    ) -> int:
-        return RENDERED_QUESTION
-
-    def record_feedback(self, question_id: int, verdict: str, *, by: Person, at: datetime) -> bool:
-        return False
-
-    def share_question(self, question_id: int, *, by: Person, at: datetime) -> bool:
-        return False
-
-    def first_introduction(self, question_id: int, *, by: Person, at: datetime) -> bool:
-        return False
-
-    def asked(self, question_id: int) -> tuple[str, str] | None:
-        return None
 
 
 manifest_cli = typer.Typer(help="App manifests for Slack (and Teams).", no_args_is_help=True)

@@ -596,3 +596,16 @@ async def test_render_prints_the_message_a_mention_is_answered_with(slack: Slack
     assert rendered["text"] == posted.params["text"]
     with Session(slack.app.engine) as s:
         assert len(s.exec(select(t.Question)).all()) == 1  # the mention's; render logs none
+
+
+async def test_the_bot_formats_its_own_code_and_escapes_only_what_people_typed(
+    slack: SlackHarness,
+) -> None:
+    """Issue 13 item 12, as Slack gets it: the bot's own `digest preview` is code, while
+    backticks a person typed are shown, never obeyed (ˋ, the look-alike Slack does not parse)."""
+    _, rid = await slack.slash("/digest", "")
+    usage = all_text((await slack.responses(rid))[0])
+    assert "`digest preview`" in usage and "ˋ" not in usage, usage
+    _, rid = await slack.slash("/project", "show `nope`")
+    refused = all_text((await slack.responses(rid))[0])
+    assert "ˋnopeˋ" in refused and "`nope`" not in refused, refused

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
+from bot.model import ProjectDraft, Stage
 from knowledge import tables as t
 from tests.fakes.bot_connector import teams_member
 from tests.teams.conftest import TENANT, TeamsHarness, new_conversation
@@ -133,6 +134,37 @@ async def test_the_message_extension_returns_cards_to_insert(teams: TeamsHarness
     checked_card(first["content"])
     with Session(teams.app.engine) as s:
         assert s.exec(select(t.Question)).all() == []  # a lookup, not a question
+
+
+async def test_the_project_pickers_typeahead_searches_the_whole_register(
+    teams: TeamsHarness,
+) -> None:
+    """Item 10 through /api/messages: the card lists at most 100 projects, and what a person
+    types is searched in the whole register (Teams' `application/search` invoke)."""
+    now = teams.app.clock.now()
+    for n in range(150):  # more recently active than core-lettings, and more than a card lists
+        teams.app.repo.add_project(
+            ProjectDraft(
+                title=f"Filler service {n}",
+                organisation="Leeds City Council",
+                stage=Stage.ALPHA,
+                description="x",
+                contact="#x",
+                owner_key="teams:x:filler",
+            ),
+            now=now + timedelta(seconds=n),
+        )
+    search = teams.activity(
+        type="invoke",
+        name="application/search",
+        value={"kind": "search", "queryText": "core", "dataset": "projects"},
+    )
+    search.pop("text")
+    response = await teams.send(search)
+    assert response.status == 200
+    body = json.loads(await response.text())
+    assert body["type"] == "application/vnd.microsoft.search.searchResponse"
+    assert body["value"]["results"][0]["value"] == "core-lettings", body
 
 
 # -- 4. universal actions ----------------------------------------------------------------------

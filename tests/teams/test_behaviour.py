@@ -241,6 +241,27 @@ async def test_the_app_says_hello_once_when_it_is_installed(teams: TeamsHarness)
         await teams.replies(2, timeout=1.0)
 
 
+async def test_added_to_a_team_it_says_hello_once_to_the_channel(teams: TeamsHarness) -> None:
+    """In a team the welcome is for the channel: it tells channel owners about `digest on`
+    and `listen on`, once however often Teams repeats the install."""
+    channel = new_conversation()
+    added = teams.activity(
+        type="installationUpdate",
+        action="add",
+        conversation=channel,
+        kind="channel",
+        channelData={"tenant": {"id": TENANT}, "team": {"id": channel}},
+    )
+    added.pop("text")
+    await teams.send(added)
+    [hello] = await teams.replies(1)
+    shown = text_of(hello.activity)
+    assert "digest on" in shown and "listen on" in shown, shown
+    await teams.send({**added, "id": "again"})
+    with pytest.raises(AssertionError):
+        await teams.replies(2, timeout=1.0)
+
+
 # -- 6. subscriptions the bot can post to ------------------------------------------------------
 
 

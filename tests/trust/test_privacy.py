@@ -4,9 +4,14 @@ their organisation; deleted and forgotten data stays gone. Through the real endp
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from adapters.app import App
@@ -198,6 +203,30 @@ def test_internal_weeknotes_stay_out_of_open_data_exports(demo_app: App) -> None
     assert note not in text_of(list(export_records(demo_app.repo)))
     backup = text_of(list(backup_records(demo_app.engine, now=demo_app.clock.now())))
     assert note in backup and "SECRET-BUDGET" in backup  # a backup holds everything
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_the_export_command_leaves_internal_weeknotes_and_people_out(
+    demo_app: App, database_url: str, tmp_path: Path, fmt: str
+) -> None:
+    """The same through `hasanyone export` (and only `--include-internal` or a backup adds
+    them)."""
+    note = internal_note(demo_app, "pl-17", Person("slack:T1:UOWNER", "Owner"))
+    env = {**os.environ, "DATABASE_URL": database_url, "HASANYONE_LOG_LEVEL": "WARNING"}
+
+    def export(*args: str) -> str:
+        out = tmp_path / f"export-{len(args)}.{fmt}"
+        subprocess.run(
+            [sys.executable, "-m", "adapters", "export", "--format", fmt, "--out", str(out), *args],
+            env=env, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        return out.read_text(encoding="utf-8")
+
+    public = export()
+    assert "SECRET-BUDGET" not in public and note not in public
+    assert "slack:T1:UOWNER" not in public  # no owners or authors' keys in open data
+    if fmt == "jsonl":
+        assert "SECRET-BUDGET" in export("--include-internal")
 
 
 # -- 4. deletion -------------------------------------------------------------------------------

@@ -301,6 +301,42 @@ def test_forget_me_removes_the_persons_data_and_keeps_no_name(demo_app: App) -> 
     assert "UALICE" not in backup and "Alice Example" not in backup
 
 
+async def test_forget_me_in_slack_takes_a_click_and_then_the_persons_data_goes(
+    slack: SlackHarness,
+) -> None:
+    slack.own("pl-17")
+    await slack.slash("/weeknote", "pl-17: Alice's note about the Budgetron")
+    await slack.fake.wait_for("response_url:r1")
+    _, rid = await slack.slash("/hasanyone", "forget me")
+    [confirm] = await slack.responses(rid)
+    [button] = [
+        e
+        for b in confirm["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "forget_me"
+    ]
+    key = f"slack:{TEAM}:UALICE"
+    assert slack.app.repo.weeknotes_of(key)  # nothing happens before the click
+    await slack.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": "UALICE"},
+            "channel": {"id": "C0GENERAL"},
+            "response_url": slack.fake.response_url("forget"),
+            "actions": [{"action_id": "forget_me", "value": button["value"]}],
+        }
+    )
+    assert "forgotten you" in text_of(await slack.responses("forget"))
+    assert not slack.app.repo.weeknotes_of(key)
+    with Session(slack.app.engine) as s:
+        assert s.exec(select(t.Person).where(t.Person.key == key)).first() is None
+        assert s.get_one(t.Project, "pl-17").owner_key is None
+        notes = s.exec(select(t.Weeknote).where(t.Weeknote.project_id == "pl-17")).all()
+        assert [n.author_key for n in notes if "Alice's note" in n.text] == [None]
+
+
 def test_the_cli_forgets_a_person_for_a_community_manager(
     database_url: str, clock: FixedClock, tmp_path: Any
 ) -> None:

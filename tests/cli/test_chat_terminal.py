@@ -118,3 +118,24 @@ def test_a_form_field_can_be_cleared(demo_app: App) -> None:
     assert "A web address starting with https://" in again
     assert "'-' to clear it" in again
     assert "Registered Pest control booking" in unique_reply(chat.feed("-"))
+
+
+def test_exit_leaves_and_the_up_arrow_brings_back_the_last_line(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/h.db",
+        "HASANYONE_LOG_LEVEL": "WARNING",
+        "HOME": str(tmp_path),
+        "TERM": "xterm",
+    }
+    terminal = Terminal([sys.executable, "-m", "adapters", "chat", "--user", "dan"], env)
+    terminal.read_until(b"you> ")
+    terminal.type("help foo")
+    assert "There is no command called “foo”" in terminal.last
+    start = len(terminal.seen)
+    os.write(terminal.master, b"\x1b[A\r")  # the line editor's history: the same line again
+    terminal.read_until(b"you> ", after=start)
+    assert "There is no command called “foo”" in terminal.seen[start:].decode(errors="replace")
+    os.write(terminal.master, b"exit\r")
+    terminal.read_until(b"Bye.")
+    assert terminal.close() == 0

@@ -139,6 +139,36 @@ async def test_introduce_me_on_a_weeknote_introduces_its_projects_owner(
     assert opened.params["users"] == "UALICE,UOWNER"
 
 
+async def test_introduce_me_on_a_weeknote_of_an_unowned_project_introduces_its_author(
+    slack: SlackHarness,
+) -> None:
+    author = Person(f"slack:{TEAM}:UAUTHOR")
+    assert slack.app.repo.get_project("dl-brownfield-sites").owner_key is None  # type: ignore[union-attr]
+    note = slack.app.repo.add_weeknote(
+        WeeknoteDraft("dl-brownfield-sites", slack.app.clock.now().date(), "notes", author),
+        now=slack.app.clock.now(),
+    )
+    await slack.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": "UALICE"},
+            "channel": {"id": "C0GENERAL"},
+            "response_url": slack.fake.response_url("intro"),
+            "actions": [
+                {
+                    "action_id": "introduce",
+                    "value": f"1:weeknote:{note.id}",
+                    "block_id": "hasanyone-actions",
+                }
+            ],
+        }
+    )
+    assert "I've started a conversation" in text_of(await slack.responses("intro"))
+    [opened] = slack.fake.calls_to("conversations.open")
+    assert opened.params["users"] == "UALICE,UAUTHOR"
+
+
 # -- 10. the picker searches the whole register ------------------------------------------------
 
 

@@ -54,15 +54,24 @@ def attach_scheduler(web_app: web.Application, runtime: Runtime) -> Leadership:
             if metrics is not None:
                 metrics.reminders(report)
 
-        while not await asyncio.to_thread(leadership.try_lead):  # noqa: ASYNC110 (polls PostgreSQL)
-            await asyncio.sleep(LEADER_CHECK_SECONDS)
-
-        scheduler = make_scheduler(
-            sweep=sweep, reminders=reminders, outbox=outbox, timezone=runtime.settings.timezone
-        )
-        scheduler.start()
-        state["scheduler"] = scheduler
-        await sweep()  # catch up on anything that fell due while no one was leading
+        while True:
+            while not await asyncio.to_thread(leadership.try_lead):  # noqa: ASYNC110 (polls PostgreSQL)
+                await asyncio.sleep(LEADER_CHECK_SECONDS)
+            scheduler = make_scheduler(
+                sweep=sweep, reminders=reminders, outbox=outbox, timezone=runtime.settings.timezone
+            )
+            scheduler.start()
+            state["scheduler"] = scheduler
+            await sweep()  # catch up on anything that fell due while no one was leading
+            # The lock lives with its connection: if that goes (a database restart, a network
+            # cut), another replica may take over, so this one stops its jobs and waits again.
+            while await asyncio.to_thread(leadership.still_leading):  # noqa: ASYNC110
+                await asyncio.sleep(LEADER_CHECK_SECONDS)
+            log.warning(
+                "lost the scheduler lock (its database connection went): the jobs stop here "
+                "until this process leads again"
+            )
+            state.pop("scheduler").shutdown(wait=False)
 
     async def start(_web_app: web.Application) -> None:
         state["task"] = asyncio.create_task(lead_then_schedule())

@@ -174,3 +174,54 @@ async def test_teams_dms_use_the_personal_chat_and_fail_clearly_without_one(team
     await asyncio.sleep(0)
     with Session(teams.app.engine) as s:
         assert s.get(t.ConversationReference, ("teams", "a:personal-alice")) is not None
+
+
+async def test_a_leader_that_loses_its_lock_stops_its_jobs_and_leads_again(
+    postgres_url: str,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The advisory lock lives with its connection. When PostgreSQL drops that connection (a
+    restart, a network cut, an operator's pg_terminate_backend) another replica may take the
+    lock, so the leader must notice, stop its scheduler, and wait to lead again."""
+    import logging
+
+    import sqlalchemy as sa
+    from aiohttp import web
+
+    import adapters.leading
+    from adapters.server import make_web_app
+
+    monkeypatch.setattr(adapters.leading, "LEADER_CHECK_SECONDS", 0.2)
+    caplog.set_level(logging.INFO, logger="adapters.leading")
+    settings = Settings(env="test", database_url=postgres_url, demo_data=False, teams_enabled=False)
+    runtime = build(settings, clock=clock)
+    runner = web.AppRunner(make_web_app(runtime, scheduler=True), access_log=None)
+    await runner.setup()
+    try:
+
+        async def leader_pid() -> int:
+            for _ in range(100):
+                connection = runtime.leadership._connection
+                if connection is not None:
+                    query = sa.text("SELECT pg_backend_pid()")
+                    pid = await asyncio.to_thread(connection.execute, query)
+                    return int(pid.scalar() or 0)
+                await asyncio.sleep(0.1)
+            raise AssertionError("never led")
+
+        first = await leader_pid()
+        admin = sa.create_engine(postgres_url)
+        with admin.begin() as c:
+            c.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        admin.dispose()
+        for _ in range(100):
+            if "lost the scheduler lock" in caplog.text:
+                break
+            await asyncio.sleep(0.1)
+        assert "lost the scheduler lock" in caplog.text
+        assert await leader_pid() != first  # leads again, on a new connection
+    finally:
+        await runner.cleanup()
+        await runtime.aclose()

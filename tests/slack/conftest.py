@@ -133,6 +133,30 @@ class SlackHarness:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return await self.post(body, "application/x-www-form-urlencoded")
 
+    async def press(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        reply_to: str,
+        user: str = "UALICE",
+        block_id: str | None = None,
+    ) -> aiohttp.ClientResponse:
+        """A person presses a button in a channel message; Slack's answer goes to `reply_to`."""
+        action = {"action_id": action_id, "value": value}
+        if block_id is not None:
+            action["block_id"] = block_id
+        return await self.interact(
+            {
+                "type": "block_actions",
+                "team": {"id": TEAM},
+                "user": {"id": user},
+                "channel": {"id": "C0GENERAL"},
+                "response_url": self.fake.response_url(reply_to),
+                "actions": [action],
+            }
+        )
+
     def own(self, project_id: str, user: str = "UALICE") -> None:
         """Make a Slack user the owner of a (demo) project, as an approved claim would."""
         self.app.repo.set_owner(project_id, f"slack:{TEAM}:{user}", now=self.app.clock.now())

@@ -121,18 +121,7 @@ async def test_introduce_me_on_a_weeknote_introduces_its_projects_owner(
         now=slack.app.clock.now(),
     )
     value = f"1:weeknote:{note.id}"
-    await slack.interact(
-        {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": "UALICE"},
-            "channel": {"id": "C0GENERAL"},
-            "response_url": slack.fake.response_url("intro"),
-            "actions": [
-                {"action_id": "introduce", "value": value, "block_id": "hasanyone-actions"}
-            ],
-        }
-    )
+    await slack.press("introduce", value, reply_to="intro", block_id="hasanyone-actions")
     [told] = await slack.responses("intro")
     assert "I've started a conversation" in text_of(told)
     [opened] = slack.fake.calls_to("conversations.open")
@@ -148,22 +137,8 @@ async def test_introduce_me_on_a_weeknote_of_an_unowned_project_introduces_its_a
         WeeknoteDraft("dl-brownfield-sites", slack.app.clock.now().date(), "notes", author),
         now=slack.app.clock.now(),
     )
-    await slack.interact(
-        {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": "UALICE"},
-            "channel": {"id": "C0GENERAL"},
-            "response_url": slack.fake.response_url("intro"),
-            "actions": [
-                {
-                    "action_id": "introduce",
-                    "value": f"1:weeknote:{note.id}",
-                    "block_id": "hasanyone-actions",
-                }
-            ],
-        }
-    )
+    value = f"1:weeknote:{note.id}"
+    await slack.press("introduce", value, reply_to="intro", block_id="hasanyone-actions")
     assert "I've started a conversation" in text_of(await slack.responses("intro"))
     [opened] = slack.fake.calls_to("conversations.open")
     assert opened.params["users"] == "UALICE,UAUTHOR"

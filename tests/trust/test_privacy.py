@@ -250,16 +250,7 @@ async def test_a_project_is_deleted_by_its_owner_after_a_confirmation_with_its_w
         for e in b["elements"]
         if e["action_id"] == "project_delete"
     ]
-    await slack.interact(
-        {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": "UOWNER"},
-            "channel": {"id": "C0GENERAL"},
-            "response_url": slack.fake.response_url("del"),
-            "actions": [{"action_id": "project_delete", "value": button["value"]}],
-        }
-    )
+    await slack.press("project_delete", button["value"], reply_to="del", user="UOWNER")
     assert "Deleted The Budgetron" in text_of(await slack.responses("del"))
     assert slack.app.repo.get_project("pl-17") is None
     with Session(slack.app.engine) as s:
@@ -318,16 +309,7 @@ async def test_forget_me_in_slack_takes_a_click_and_then_the_persons_data_goes(
     ]
     key = f"slack:{TEAM}:UALICE"
     assert slack.app.repo.weeknotes_of(key)  # nothing happens before the click
-    await slack.interact(
-        {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": "UALICE"},
-            "channel": {"id": "C0GENERAL"},
-            "response_url": slack.fake.response_url("forget"),
-            "actions": [{"action_id": "forget_me", "value": button["value"]}],
-        }
-    )
+    await slack.press("forget_me", button["value"], reply_to="forget")
     assert "forgotten you" in text_of(await slack.responses("forget"))
     assert not slack.app.repo.weeknotes_of(key)
     with Session(slack.app.engine) as s:

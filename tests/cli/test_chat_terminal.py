@@ -48,8 +48,9 @@ class Terminal:
     def type(self, text: str) -> None:
         start = len(self.seen)
         os.write(self.master, text.encode() + b"\r")
-        # the echo of what was typed, then the answer, then the next prompt
-        self.read_until(b"you> ", timeout=60, after=start + len(text))
+        # the echo of what was typed, then the answer, then the next prompt on a line of its
+        # own (the line editor redraws "you> " after a \r while keys like the arrows are typed)
+        self.read_until(b"\nyou> ", timeout=60, after=start + len(text))
         self.last = self.seen[start:].decode(errors="replace")
 
     def close(self) -> int:
@@ -134,7 +135,7 @@ def test_exit_leaves_and_the_up_arrow_brings_back_the_last_line(tmp_path: Path) 
     assert "There is no command called “foo”" in terminal.last
     start = len(terminal.seen)
     os.write(terminal.master, b"\x1b[A\r")  # the line editor's history: the same line again
-    terminal.read_until(b"you> ", after=start)
+    terminal.read_until(b"\nyou> ", after=start)
     assert "There is no command called “foo”" in terminal.seen[start:].decode(errors="replace")
     os.write(terminal.master, b"exit\r")
     terminal.read_until(b"Bye.")

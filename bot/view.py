@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.model import Action, ResultCard
+from bot.text import one_line
 
 CLOSEST_HEADING = "Closest, though probably not it"
 CONTACT_LABEL = "Contact: "
@@ -57,11 +58,11 @@ class CardView:
         return cls(
             kind=card.kind,
             id=card.id,
-            title=_one_line(card.title or card.id),
+            title=one_line(card.title or card.id),
             url=card.url,
             meta=" · ".join(p for p in parts if p),
-            snippet=_one_line(card.snippet),
-            contact=_one_line(card.contact) or NO_CONTACT,
+            snippet=one_line(card.snippet),
+            contact=one_line(card.contact) or NO_CONTACT,
             also_in=also_in,
         )
 
@@ -93,7 +94,7 @@ def shown_fields(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...
     """A notice's (label, value) pairs as shown: labels on one line, an empty value as "—",
     and a pair with neither left out."""
     return tuple(
-        (_one_line(label), value.strip() or NO_VALUE)
+        (one_line(label), value.strip() or NO_VALUE)
         for label, value in pairs
         if label.strip() or value.strip()
     )
@@ -149,7 +150,3 @@ def question_of(value: str) -> int | None:
     """The question a button's value names, whether it is an `AnswerRef` or a bare id."""
     question_id = value.partition(":")[0]
     return int(question_id) if question_id.isdigit() else None
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -7,7 +7,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from adapters.app import App
 from adapters.bootstrap import build_app
 from adapters.settings import Settings
 from bot.clock import FixedClock
+from bot.model import ProjectDraft, Stage
 
 LONDON = ZoneInfo("Europe/London")
 POSTGRES_URL = os.environ.get(
@@ -176,3 +177,20 @@ def empty_app(database_url: str, clock: FixedClock) -> Iterator[App]:
     app = make_app(database_url, clock, demo=False)
     yield app
     app.engine.dispose()
+
+
+def add_filler_projects(app: App, count: int, *, owner_key: str) -> None:
+    """`count` projects all more recently active than the demo data's (for the pickers)."""
+    now = app.clock.now()
+    for n in range(count):
+        app.repo.add_project(
+            ProjectDraft(
+                title=f"Filler service {n}",
+                organisation="Leeds City Council",
+                stage=Stage.ALPHA,
+                description="x",
+                contact="#x",
+                owner_key=owner_key,
+            ),
+            now=now + timedelta(seconds=n),
+        )

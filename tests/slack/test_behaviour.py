@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
 from adapters.manifest import load_manifest
-from bot.model import ConversationRef, Person, ProjectDraft, Stage, WeeknoteDraft
+from bot.model import ConversationRef, Person, WeeknoteDraft
 from knowledge import tables as t
 from knowledge.subscriptions import SubscriptionStore
+from tests.conftest import add_filler_projects
 from tests.slack.conftest import TEAM, SlackHarness
 from tests.slack.test_oauth import install, installable
 
@@ -150,19 +150,7 @@ async def test_introduce_me_on_a_weeknote_of_an_unowned_project_introduces_its_a
 async def test_the_project_picker_finds_a_project_beyond_the_most_recent_five_hundred(
     slack: SlackHarness,
 ) -> None:
-    now = slack.app.clock.now()
-    for n in range(600):  # 600 projects more recently active than core-lettings
-        slack.app.repo.add_project(
-            ProjectDraft(
-                title=f"Filler service {n}",
-                organisation="Leeds City Council",
-                stage=Stage.ALPHA,
-                description="x",
-                contact="#x",
-                owner_key="slack:T0001:UFILL",
-            ),
-            now=now + timedelta(seconds=n),
-        )
+    add_filler_projects(slack.app, 600, owner_key="slack:T0001:UFILL")  # all more recently active
     response = await slack.interact(
         {
             "type": "block_suggestion",

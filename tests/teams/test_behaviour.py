@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from bot.model import ProjectDraft, Stage
 from knowledge import tables as t
+from tests.conftest import add_filler_projects
 from tests.fakes.bot_connector import teams_member
 from tests.teams.conftest import TENANT, TeamsHarness, new_conversation
 
@@ -141,19 +141,7 @@ async def test_the_project_pickers_typeahead_searches_the_whole_register(
 ) -> None:
     """Item 10 through /api/messages: the card lists at most 100 projects, and what a person
     types is searched in the whole register (Teams' `application/search` invoke)."""
-    now = teams.app.clock.now()
-    for n in range(150):  # more recently active than core-lettings, and more than a card lists
-        teams.app.repo.add_project(
-            ProjectDraft(
-                title=f"Filler service {n}",
-                organisation="Leeds City Council",
-                stage=Stage.ALPHA,
-                description="x",
-                contact="#x",
-                owner_key="teams:x:filler",
-            ),
-            now=now + timedelta(seconds=n),
-        )
+    add_filler_projects(teams.app, 150, owner_key="teams:x:filler")  # all more recently active
     search = teams.activity(
         type="invoke",
         name="application/search",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from knowledge.subscriptions import SubscriptionStore
 from tests.conftest import make_app
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_faults import random_plan
+from tests.jobs.test_digest_processes import digest_run
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = datetime(2025, 3, 10, 9, 5, tzinfo=LONDON)
@@ -28,18 +28,7 @@ ROUNDS = 6  # sweeps; a fault leaves its run for the next one
 
 
 async def sweep(env: dict[str, str], at: datetime) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "adapters",
-        "digest",
-        "run",
-        "--at",
-        at.isoformat(),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await digest_run(env, at)
     out, err = await asyncio.wait_for(process.communicate(), 240)
     assert process.returncode == 0, err.decode()[-2000:]
     assert b"Traceback" not in err, err.decode()[-2000:]

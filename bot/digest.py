@@ -1,6 +1,7 @@
 """Composing the weekly digest from a period's activity. Pure: no I/O, no platform.
 
-The text is plain; each platform's renderer escapes it.
+The digest's layout is a `DigestView`; its text is the plain fallback. Each platform's
+renderer lays the view out and escapes it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Literal, TypeVar, overload
 from bot.model import DigestFilter, Project, Reply, Stage, Subscription, Weeknote
 from bot.ports import Activity
 from bot.text import one_line
+from bot.view import DigestView, ListSection
 
 MAX_ITEMS = 10  # lines per section before "…and N more"
 NOTES_NAMED = 3  # weeknote titles named per project before the rest are only counted
+QUIET_LINE = "a quiet week: nothing new."
 
 Quiet = Literal["line", "nothing"]
 T = TypeVar("T")
@@ -32,41 +35,38 @@ def compose_digest(activity: Activity, *, quiet: Quiet = "line") -> Reply | None
     """The digest for `activity`. A quiet period gives a one-line digest, or None when the
     subscription asked for nothing (`quiet="nothing"`)."""
     title = f"hasanyone digest: {activity.start:%d %b} – {activity.end:%d %b %Y}"
-    sections = [s for s in _sections(activity) if s]
-    if sections:
-        return Reply(text=title + "\n\n" + "\n\n".join(sections), title=title)
-    if quiet == "nothing":
+    sections = tuple(s for s in _sections(activity) if s.items)
+    if not sections and quiet == "nothing":
         return None
-    return Reply(text=f"{title} — a quiet week: nothing new.", title=title)
+    view = DigestView(title, sections, quiet="" if sections else QUIET_LINE)
+    return Reply(text=view.text(), title=title, digest=view)
 
 
-def _sections(activity: Activity) -> list[str]:
+def _sections(activity: Activity) -> list[ListSection]:
     once = [q for q in activity.unanswered if q.times <= 1]
     repeated = [q for q in activity.unanswered if q.times > 1]
     return [
         _section(
             "New projects",
             activity.new_projects,
-            lambda p: f"• {one_line(p.title)} — {one_line(p.organisation_name)} ({p.stage.value})",
+            lambda p: f"{one_line(p.title)} — {one_line(p.organisation_name)} ({p.stage.value})",
         ),
         _section(
             "Stage changes",
             activity.stage_changes,
-            lambda c: f"• {_named(c.project)}: {_stage(c.from_stage)} → {c.to_stage.value}",
+            lambda c: f"{_named(c.project)}: {_stage(c.from_stage)} → {c.to_stage.value}",
         ),
         _section("Weeknotes", activity.weeknotes, lambda group: _weeknotes(*group)),
-        _section(
-            "Can you help? Nobody had an answer for", once, lambda q: f"• “{one_line(q.text)}”"
-        ),
+        _section("Can you help? Nobody had an answer for", once, lambda q: f"“{one_line(q.text)}”"),
         _section(
             "Asked more than once, with nothing registered yet",
             repeated,
-            lambda q: f"• “{one_line(q.text)}” (asked {q.times} times)",
+            lambda q: f"“{one_line(q.text)}” (asked {q.times} times)",
         ),
         _section(
             "Looks alike",
             activity.similar_pairs,
-            lambda pair: f"• {_named(pair[0])} and {_named(pair[1])} look alike — worth a chat?",
+            lambda pair: f"{_named(pair[0])} and {_named(pair[1])} look alike — worth a chat?",
         ),
     ]
 
@@ -75,23 +75,20 @@ def _weeknotes(project: Project | None, notes: tuple[Weeknote, ...]) -> str:
     who = _named(project) if project else "Not linked to a project"
     labels = [one_line(n.title) or f"week of {n.week.isoformat()}" for n in notes[:NOTES_NAMED]]
     if len(notes) == 1:
-        return f"• {who}: {labels[0]}"
+        return f"{who}: {labels[0]}"
     rest = ", …" if len(notes) > NOTES_NAMED else ""
-    return f"• {who} — {len(notes)} weeknotes: {', '.join(labels)}{rest}"
+    return f"{who} — {len(notes)} weeknotes: {', '.join(labels)}{rest}"
 
 
 def _named(project: Project) -> str:
     return f"{one_line(project.title)} ({one_line(project.organisation_name)})"
 
 
-def _section(heading: str, items: Sequence[T], line: Callable[[T], str]) -> str:
+def _section(heading: str, items: Sequence[T], line: Callable[[T], str]) -> ListSection:
     """The heading and a line for each of the first MAX_ITEMS items (only those are written),
-    then how many more there are."""
-    if not items:
-        return ""
-    more = len(items) - MAX_ITEMS
-    shown = [line(item) for item in items[:MAX_ITEMS]] + ([f"…and {more} more"] if more > 0 else [])
-    return heading + "\n" + "\n".join(shown)
+    and how many more there are."""
+    shown = tuple(line(item) for item in items[:MAX_ITEMS])
+    return ListSection(heading, shown, more=max(0, len(items) - MAX_ITEMS))
 
 
 def _stage(stage: Stage | None) -> str:

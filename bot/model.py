@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from bot.view import AnswerView
+    from bot.view import AnswerView, DigestView
 
 
 class Stage(StrEnum):
@@ -278,13 +278,15 @@ class Introduction:
 class Reply:
     """What the bot says. `text` is plain text (renderers escape it for their platform) and is
     always a complete fallback on its own; the other parts let richer platforms do better.
-    `answer` is an answer's presentation (bot.view), decided once for every platform."""
+    `answer` and `digest` are an answer's and a digest's presentation (bot.view), decided once
+    for every platform."""
 
     text: str
     tone: Tone = "info"
     title: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     answer: AnswerView | None = None
+    digest: DigestView | None = None
     actions: tuple[Action, ...] = ()
     form: Form | None = None
     usage: str = ""

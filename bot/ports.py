@@ -238,6 +238,18 @@ class ActivityFeed(Protocol):
         ...
 
 
+class HomeSource(Protocol):
+    """What a person's home in the app shows, read from the register."""
+
+    def projects_of(self, person_key: str) -> Sequence[Project]: ...
+
+    def weeknotes_of(self, person_key: str, *, limit: int = 10) -> Sequence[Weeknote]: ...
+
+    def unanswered_since(
+        self, start: datetime, *, community: str
+    ) -> tuple[UnansweredQuestion, ...]: ...
+
+
 class People(Protocol):
     """Who has spoken to the bot, on which platform: their identity and display name."""
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.model import Action, ResultCard
+from bot.model import Action, Reply, ResultCard
 from bot.text import one_line
 
 CLOSEST_HEADING = "Closest, though probably not it"
@@ -25,6 +25,7 @@ NO_CONTACT = "not given"
 UNKNOWN_DATE = "unknown"
 NO_VALUE = "—"
 MAX_USAGE_LINES = 20
+BULLET = "• "
 
 IntroKind = Literal["confident", "closest", "nothing"]
 
@@ -83,6 +84,112 @@ class AnswerView:
     @classmethod
     def of(cls, kind: IntroKind, intro: str, results: Iterable[ResultCard]) -> AnswerView:
         return cls(kind=kind, intro=intro.strip(), cards=tuple(CardView.of(r) for r in results))
+
+    def lines(self) -> tuple[str, ...]:
+        """The answer as plain lines: the terminal's layout, and the fallback text a
+        notification shows."""
+        out = [self.intro] if self.intro else []
+        if self.heading:
+            out.append(self.heading + ":")
+        for card in self.cards:
+            out.append(f"{BULLET}{card.title} — {card.meta}")
+            out.extend(
+                f"  {line}" for line in (card.snippet, card.contact_line, card.also_in) if line
+            )
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class ListSection:
+    """A heading over a list (a digest's "New projects", App Home's "Your projects"). `items`
+    are the lines shown, raw and on one line each; `more` counts those left out; `empty` is
+    what shows when there are none ("" leaves the section out)."""
+
+    heading: str
+    items: tuple[str, ...]
+    more: int = 0
+    empty: str = ""
+
+    @property
+    def more_line(self) -> str:
+        return f"…and {self.more:,} more" if self.more > 0 else ""
+
+    @classmethod
+    def first(
+        cls, heading: str, items: Iterable[str], *, limit: int, empty: str = ""
+    ) -> ListSection:
+        """The first `limit` of `items` (blank ones dropped), counting the rest."""
+        lines = [one_line(item) for item in items]
+        lines = [line for line in lines if line]
+        return cls(heading, tuple(lines[:limit]), max(0, len(lines) - limit), empty)
+
+    def lines(self) -> tuple[str, ...]:
+        if not self.items:
+            return (self.heading, self.empty) if self.empty else ()
+        bullets = tuple(BULLET + item for item in self.items)
+        return (self.heading, *bullets, *((self.more_line,) if self.more else ()))
+
+
+@dataclass(frozen=True, slots=True)
+class DigestView:
+    """A period's digest: its title and its sections, or, for a quiet week, one line."""
+
+    title: str
+    sections: tuple[ListSection, ...]
+    quiet: str = ""
+
+    def text(self) -> str:
+        """The digest as plain text: the notification's fallback, and what the terminal shows."""
+        if not self.sections:
+            return f"{self.title} — {self.quiet}"
+        return "\n\n".join((self.title, *("\n".join(s.lines()) for s in self.sections)))
+
+
+@dataclass(frozen=True, slots=True)
+class HomeView:
+    """A person's home in the app (Slack's App Home tab): sections of short lists."""
+
+    title: str
+    sections: tuple[ListSection, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeView:
+    """Any reply that is not an answer with results, a digest or a form: a title (left out
+    when the text already opens with it), the text (`alert` for an error), label–value
+    fields as shown, usage examples, and the person's own text handed back, in that order."""
+
+    title: str
+    text: str
+    alert: bool
+    fields: tuple[tuple[str, str], ...]
+    usage: tuple[str, ...]
+    extra: tuple[str, ...]
+
+    @classmethod
+    def of(cls, reply: Reply) -> NoticeView:
+        title = one_line(reply.title)
+        return cls(
+            title="" if title and reply.text.strip().startswith(title) else title,
+            text=reply.text.strip(),
+            alert=reply.tone == "error",
+            fields=shown_fields(reply.fields),
+            usage=usage_lines(reply.usage),
+            extra=tuple(line for line in reply.extra_lines if line.strip()),
+        )
+
+
+View = AnswerView | DigestView | NoticeView
+
+
+def view_of(reply: Reply) -> View:
+    """How a reply (other than a form) is laid out, decided here for every platform: its
+    digest, its answer when that has results to show, or else a notice."""
+    if reply.digest is not None:
+        return reply.digest
+    if reply.answer is not None and reply.answer.cards:
+        return reply.answer
+    return NoticeView.of(reply)
 
 
 def usage_lines(usage: str) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from bot.commands.ask import answer_reply
 from bot.commands.base import error
 from bot.commands.project_form import project_form
 from bot.digest import compose_digest
+from bot.home import home_of
 from bot.model import (
     Action,
     Choice,
@@ -237,9 +238,11 @@ def rendered(make: Callable[[], Reply]) -> dict[str, Any]:
 def home() -> dict[str, Any]:
     return {
         "slack": home_view(
-            projects=["Bulky waste booking (beta)", f"Bins{TROJAN} & <things>"],
-            weeknotes=[],
-            unanswered=["has anyone done ehcp triage?"],
+            home_of(
+                ["Bulky waste booking (beta)", f"Bins{TROJAN} & <things>"],
+                [],
+                ["has anyone done ehcp triage?"],
+            )
         )
     }
 

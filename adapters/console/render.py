@@ -8,24 +8,34 @@ from typing import Any
 from adapters.text_safety import visible
 from bot.model import Finding, Form, FormField, Reply, ResultCard
 from bot.text import plain
+from bot.view import AnswerView, DigestView, NoticeView, view_of
+
+USAGE = "Usage: "
 
 
 def to_text(reply: Reply) -> str:
-    """The reply as the terminal shows it, with nothing that hides or reorders text."""
-    return visible(_laid_out(reply))
-
-
-def _laid_out(reply: Reply) -> str:
-    """Title, fields, text, usage, the user's own text and the buttons: the order Slack and
-    Teams lay them out in (a text that already opens with its title does not get it twice)."""
-    title = "" if reply.text.startswith(reply.title) else reply.title
-    parts = [plain(title), *(f"{k}: {plain(v)}" for k, v in reply.fields), plain(reply.text)]
-    if reply.usage:
-        parts.append("Usage: " + reply.usage.replace("\n", "\n       "))
-    parts.extend(plain(line) for line in reply.extra_lines)
+    """The reply as the terminal shows it, laid out as the core's view of it says, then its
+    buttons, with nothing that hides or reorders text."""
+    view = view_of(reply)
+    if isinstance(view, AnswerView):
+        parts = [plain(line) for line in view.lines()]
+    elif isinstance(view, DigestView):
+        parts = [plain(view.text())]
+    else:
+        parts = _notice(view)
     if reply.actions:
         parts.append("   ".join(f"[{i}] {a.label}" for i, a in enumerate(reply.actions, 1)))
-    return "\n".join(p for p in parts if p)
+    return visible("\n".join(p for p in parts if p))
+
+
+def _notice(notice: NoticeView) -> list[str]:
+    """Title, text, fields, usage, then the user's own text: the order Slack and Teams use."""
+    parts = [plain(notice.title), plain(notice.text)]
+    parts.extend(f"{k}: {plain(v)}" for k, v in notice.fields)
+    if notice.usage:
+        parts.append(USAGE + ("\n" + " " * len(USAGE)).join(notice.usage))
+    parts.extend(plain(line) for line in notice.extra)
+    return parts
 
 
 def form_intro(form: Form) -> str:

@@ -26,9 +26,13 @@ from bot.view import (
     CONTACT_LABEL,
     AnswerView,
     CardView,
+    DigestView,
+    HomeView,
+    ListSection,
+    NoticeView,
+    View,
     shown_actions,
-    shown_fields,
-    usage_lines,
+    view_of,
 )
 
 MAX_BLOCKS = 50  # per message
@@ -65,7 +69,6 @@ URL_TEXT = 500  # a longer link is shown as plain title rather than crowding the
 
 ELLIPSIS = "…"
 ZWSP = "\u200b"
-HOME_EMPTY = "None yet."
 PROJECT_FIELD = "project"  # action_id of the register's external_select (project_options)
 ACTIONS_BLOCK = "hasanyone-actions"
 SETTLING_BLOCK = "hasanyone-settles"  # buttons whose press decides what the message asked
@@ -120,24 +123,31 @@ def _code(text: str) -> str:
 def to_message(reply: Reply) -> dict[str, Any]:
     """`{"text": fallback, "blocks": [...]}` for chat.postMessage, respond() and friends.
 
-    An answer with results shows its intro and then one card per result, as the core's
-    `AnswerView` says; any other reply shows its text, fields, usage and the user's own
-    text handed back (`extra_lines`), cut to fit Slack's limits with a note saying how much
-    was left out.
+    Laid out as the core's view of the reply says (`bot.view.view_of`): an answer's intro and
+    one card per result, a digest's sections, or a notice's text, fields, usage and the
+    user's own text handed back (`extra_lines`), cut to fit Slack's limits with a note saying
+    how much was left out.
     """
-    head = _header(reply.title)
+    view = view_of(reply)
+    head = _header(_title(view))
     actions = _actions(reply.actions)
     room = MAX_BLOCKS - len(head) - len(actions)
     budget = MESSAGE_TEXT - _text_size([*head, *actions])
-    if reply.answer is not None and reply.answer.cards:
-        body = _answer(reply.answer, room=room, budget=budget)
+    if isinstance(view, AnswerView):
+        body = _answer(view, room=room, budget=budget)
+    elif isinstance(view, DigestView):
+        body = _digest(view, room=room, budget=budget)
     else:
-        body = _body(reply, room, budget)
+        body = _body(view, room, budget)
     blocks = [*head, *body, *actions]
     fallback = _fallback(reply)
     if not blocks:
         blocks = [_section(fallback)]
     return {"text": fallback, "blocks": blocks}
+
+
+def _title(view: View) -> str:
+    return "" if isinstance(view, AnswerView) else view.title
 
 
 def _fallback(reply: Reply) -> str:
@@ -153,19 +163,28 @@ def _header(title: str) -> list[dict[str, Any]]:
     return [{"type": "header", "text": _plain(text)}] if text else []
 
 
-def _body(reply: Reply, room: int, budget: int) -> list[dict[str, Any]]:
-    """Text, fields, usage, then the user's own text: the order the console prints them."""
-    fields = _fields(reply.fields)
-    usage = _usage(reply.usage)
+def _body(notice: NoticeView, room: int, budget: int) -> list[dict[str, Any]]:
+    """Text, fields, usage, then the user's own text, as the notice orders them."""
+    fields = _fields(notice.fields)
+    usage = _usage(notice.usage)
     fixed = [*fields, *usage]
-    lead = ":warning: " if reply.tone == "error" else ""
-    pieces = [reply.text, *reply.extra_lines]
+    lead = ":warning: " if notice.alert else ""
+    pieces = [notice.text, *notice.extra]
     chunks = _chunks(
         pieces, lead=lead, max_sections=room - len(fixed), budget=budget - _text_size(fixed)
     )
     text = [_section(t) for i, t in chunks if i == 0]
     extra = [_section(t) for i, t in chunks if i > 0]
     return [*text, *fields, *usage, *extra]
+
+
+def _digest(view: DigestView, *, room: int, budget: int) -> list[dict[str, Any]]:
+    """One section a digest section, each within its share of the message's text budget."""
+    if not view.sections:
+        return [_section(_fit(view.quiet[:1].upper() + view.quiet[1:], SECTION_TEXT)[0])]
+    sections = view.sections[:room]
+    each = min(SECTION_TEXT, budget // len(sections))
+    return [_section(_bullets(s, each)) for s in sections]
 
 
 def _answer(view: AnswerView, *, room: int, budget: int) -> list[dict[str, Any]]:
@@ -218,7 +237,7 @@ def _bold(raw: str, limit: int) -> str:
 
 def _fields(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     texts = []
-    for label, value in shown_fields(pairs):
+    for label, value in pairs:
         name = _bold(label, 200)
         head = f"*{name}*\n" if name else ""
         texts.append(head + _fit(value, FIELD_TEXT - _size(head))[0])
@@ -228,8 +247,7 @@ def _fields(pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     ]
 
 
-def _usage(usage: str) -> list[dict[str, Any]]:
-    lines = usage_lines(usage)
+def _usage(lines: Sequence[str]) -> list[dict[str, Any]]:
     if not lines:
         return []
     each = (SECTION_TEXT - 20) // len(lines) - 2
@@ -529,35 +547,26 @@ def project_options(projects: Sequence[tuple[str, str]]) -> dict[str, Any]:
 # -- App Home ----------------------------------------------------------------------------------
 
 
-def home_view(
-    *, projects: Sequence[str], weeknotes: Sequence[str], unanswered: Sequence[str]
-) -> dict[str, Any]:
-    """The App Home tab: the person's projects, their recent weeknotes, and the questions
-    nobody could answer this week (where they might help)."""
-    sections = (
-        ("Your projects", projects),
-        ("Your recent weeknotes", weeknotes),
-        ("Questions nobody could answer this week", unanswered),
-    )
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain("hasanyone")}]
-    for heading, items in sections:
-        blocks.append(_section(_bullets(heading, items)))
+def home_view(view: HomeView) -> dict[str, Any]:
+    """The App Home tab as the core's `HomeView` says: a header and a section per list."""
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(view.title)}]
+    blocks.extend(_section(_bullets(s, SECTION_TEXT)) for s in view.sections)
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 
-def _bullets(heading: str, items: Sequence[str]) -> str:
-    lines = [" ".join(i.split()) for i in items]
-    lines = [line for line in lines if line]
-    text = f"*{heading}*"
-    if not lines:
-        return f"{text}\n{HOME_EMPTY}"
-    for n, line in enumerate(lines):
-        bullet = "\n• " + _fit(line, 500)[0]
-        more = f"\n{ELLIPSIS}and {len(lines) - n:,} more"
-        if _size(text + bullet) + NOTICE_ROOM > SECTION_TEXT:
+def _bullets(section: ListSection, limit: int) -> str:
+    """The bold heading and a bullet an item, as many as fit `limit`, then how many more."""
+    text = f"*{_bold(section.heading, 200)}*"
+    if not section.items:
+        return f"{text}\n{_fit(section.empty, 500)[0]}" if section.empty else text
+    items = section.items
+    for n, item in enumerate(items):
+        bullet = "\n• " + _fit(item, 500)[0]
+        more = f"\n{ELLIPSIS}and {len(items) - n + section.more:,} more"
+        if _size(text + bullet) + NOTICE_ROOM > limit:
             return text + more
         text += bullet
-    return text
+    return text + (f"\n{section.more_line}" if section.more else "")
 
 
 # -- text objects and lengths ------------------------------------------------------------------

@@ -1,24 +1,17 @@
-"""The App Home tab: a person's own projects and weeknotes, and the questions nobody answered."""
+"""The App Home tab, as the core's `HomeView` says, for one person in one workspace."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from adapters.slack import blocks
 from adapters.slack.incoming import PLATFORM
-from knowledge.repository import Repository
+from bot.home import home_for
+from bot.ports import HomeSource
 
 
-def home_view(repo: Repository, *, team: str, key: str, now: datetime) -> dict[str, Any]:
-    """The person's own projects and weeknotes, and this workspace's questions that nobody
-    could answer this week and that others may see (asked in public channels, or shared)."""
-    projects = [f"{p.title} ({p.id}, {p.stage.value})" for p in repo.projects_of(key)]
-    notes = [
-        f"{n.week.isoformat()} — {n.project_id}: {' '.join(n.text.split())[:120]}"
-        for n in repo.weeknotes_of(key, limit=5)
-    ]
-    week_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    week_start -= timedelta(days=week_start.weekday())
-    asked = repo.unanswered_since(week_start, community=f"{PLATFORM}:{team}")[:10]
-    return blocks.home_view(projects=projects, weeknotes=notes, unanswered=[q.text for q in asked])
+def home_view(register: HomeSource, *, team: str, key: str, now: datetime) -> dict[str, Any]:
+    """The person's home, with this workspace's questions (never another's)."""
+    view = home_for(register, person_key=key, community=f"{PLATFORM}:{team}", now=now)
+    return blocks.home_view(view)

@@ -26,7 +26,16 @@ from typing import Any
 from adapters.text_safety import cut_at_word, neutralised, visible
 from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply, ResultCard
 from bot.text import CODE_END, CODE_START, plain, spans
-from bot.view import NO_VALUE, CardView, shown_actions, shown_fields, usage_lines
+from bot.view import (
+    NO_VALUE,
+    AnswerView,
+    CardView,
+    DigestView,
+    NoticeView,
+    View,
+    shown_actions,
+    view_of,
+)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 THUMBNAIL_CONTENT_TYPE = "application/vnd.microsoft.card.thumbnail"
@@ -45,6 +54,7 @@ SUMMARY_TEXT = 200
 FALLBACK_TEXT = 2_000
 TITLE_TEXT = 200
 META_TEXT = 300
+ITEM_TEXT = 600  # one line of a digest section
 FACT_TITLE = 200
 FACT_VALUE = 2_000
 LABEL_TEXT = 200
@@ -151,13 +161,21 @@ def to_activity(reply: Reply, *, submission: str = "") -> dict[str, Any]:
 
 
 def _reply_card(reply: Reply) -> dict[str, Any]:
+    view = view_of(reply)
     actions = _actions(reply.actions)
-    fallback = _fallback(reply)
-    body = _answer if reply.answer is not None and reply.answer.cards else _body
+    fallback = _fallback(reply, view)
     return _fitted(
-        lambda limit: _card(body(reply, limit), actions, fallback=fallback, limit=limit),
+        lambda limit: _card(_laid_out(view, limit), actions, fallback=fallback, limit=limit),
         last_resort=lambda: _last_resort(fallback, actions),
     )
+
+
+def _laid_out(view: View, limit: int) -> list[dict[str, Any]]:
+    if isinstance(view, AnswerView):
+        return _answer(view, limit)
+    if isinstance(view, DigestView):
+        return _digest(view, limit)
+    return _body(view, limit)
 
 
 def _last_resort(fallback: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -226,18 +244,18 @@ def _summary(reply: Reply) -> str:
     return "hasanyone"
 
 
-def _fallback(reply: Reply) -> str:
-    parts = [reply.title, reply.text, *(f"{k}: {v}" for k, v in reply.fields), reply.usage]
-    text = "\n".join(p.strip() for p in (*parts, *reply.extra_lines) if p.strip())
-    return plain(text) or "hasanyone"
+def _fallback(reply: Reply, view: View) -> str:
+    if not isinstance(view, NoticeView):
+        return plain(reply.text.strip()) or "hasanyone"
+    fields = (f"{k}: {v}" for k, v in view.fields)
+    parts = (view.title, view.text, *fields, *view.usage, *view.extra)
+    return plain("\n".join(p for p in parts if p.strip())) or "hasanyone"
 
 
 # -- answers -----------------------------------------------------------------------------------
 
 
-def _answer(reply: Reply, limit: int) -> list[dict[str, Any]]:
-    view = reply.answer
-    assert view is not None  # _reply_card lays out an answer only when there is one
+def _answer(view: AnswerView, limit: int) -> list[dict[str, Any]]:
     body = _paragraph(view.intro, limit=limit)
     if view.heading:
         body.append(_text_block(view.heading, limit=TITLE_TEXT, isSubtle=True))
@@ -278,8 +296,7 @@ def result_card(result: ResultCard) -> dict[str, Any]:
 
 def result_preview(result: ResultCard) -> dict[str, Any]:
     """How a result is listed in the message extension's results (a thumbnail card)."""
-    when = result.updated.isoformat() if result.updated else "date unknown"
-    meta = " · ".join(p for p in (result.organisation, result.stage, when) if p.strip())
+    meta = CardView.of(result).meta
     return {
         "contentType": THUMBNAIL_CONTENT_TYPE,
         "content": {
@@ -324,18 +341,33 @@ def _link_target(url: str) -> str:
 # -- other replies -----------------------------------------------------------------------------
 
 
-def _body(reply: Reply, limit: int) -> list[dict[str, Any]]:
-    """Title, text, fields, usage, then the user's own text: the order the console prints."""
+def _body(notice: NoticeView, limit: int) -> list[dict[str, Any]]:
+    """Title, text, fields, usage, then the user's own text, as the notice orders them."""
     body = []
-    title = " ".join(reply.title.split())
-    if title:
-        body.append(_text_block(title, limit=TITLE_TEXT, weight="bolder", size="medium"))
-    style = {"color": "attention"} if reply.tone == "error" else {}
-    body += _paragraph(reply.text, limit=limit, **style)
-    body += _facts(reply.fields, limit=limit)
-    body += _usage(reply.usage, limit=limit)
-    for extra in reply.extra_lines:
+    if notice.title:
+        body.append(_text_block(notice.title, limit=TITLE_TEXT, weight="bolder", size="medium"))
+    style = {"color": "attention"} if notice.alert else {}
+    body += _paragraph(notice.text, limit=limit, **style)
+    body += _facts(notice.fields, limit=limit)
+    body += _usage(notice.usage, limit=limit)
+    for extra in notice.extra:
         body += _paragraph(extra, limit=limit)
+    return body
+
+
+def _digest(view: DigestView, limit: int) -> list[dict[str, Any]]:
+    """The title, then each section: its heading in bold over a line an item."""
+    body = [_text_block(view.title, limit=TITLE_TEXT, weight="bolder", size="medium")]
+    if not view.sections:
+        return [*body, _text_block(view.quiet[:1].upper() + view.quiet[1:], limit=TITLE_TEXT)]
+    for section in view.sections:
+        body.append(_text_block(section.heading, limit=TITLE_TEXT, weight="bolder"))
+        items = (f"• {item}" for item in section.items)
+        body.extend(_text_block(i, limit=min(limit, ITEM_TEXT), spacing="none") for i in items)
+        if section.more:
+            body.append(
+                _text_block(section.more_line, limit=TITLE_TEXT, isSubtle=True, spacing="none")
+            )
     return body
 
 
@@ -363,13 +395,12 @@ def _facts(pairs: Sequence[tuple[str, str]], *, limit: int) -> list[dict[str, An
             "title": escape_markdown(_cut(k, min(limit, FACT_TITLE))[0]) or NO_VALUE,
             "value": escape_markdown(_cut(v, min(limit, FACT_VALUE))[0]) or NO_VALUE,
         }
-        for k, v in shown_fields(pairs)
+        for k, v in pairs
     ]
     return [{"type": "FactSet", "facts": facts[:MAX_FACTS]}] if facts else []
 
 
-def _usage(usage: str, *, limit: int) -> list[dict[str, Any]]:
-    lines = usage_lines(usage)
+def _usage(lines: Sequence[str], *, limit: int) -> list[dict[str, Any]]:
     if not lines:
         return []
     each = max(20, min(limit, 2_000) // len(lines))

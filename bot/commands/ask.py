@@ -16,7 +16,7 @@ from bot.model import (
     ResultCard,
 )
 from bot.ports import NotAllowed, NotFound
-from bot.view import CLOSEST_HEADING, AnswerRef, AnswerView, question_of
+from bot.view import AnswerRef, AnswerView, question_of
 
 MAX_QUESTION = 2_000
 RELATIVE_FLOOR = 0.65  # below this share of the best score a result is noise, not an answer
@@ -65,9 +65,11 @@ def handle_share_answer(action: ActionPayload, incoming: Incoming, services: Ser
     finding = services.finder.find(text[:MAX_QUESTION], limit=5)
     reply = answer_reply(finding, question_id=int(action.value), logged=False)
     said = f"{incoming.sender.name or 'Someone'} asked: “{text}”"
+    if reply.answer is None:
+        return replace(reply, text=f"{said}\n{reply.text}", private=False)
     # Who shared it and what they asked lead the message, where the answer's intro would be.
-    view = replace(reply.answer, intro=said) if reply.answer is not None else None
-    return replace(reply, text=f"{said}\n{reply.text}", answer=view, private=False)
+    view = replace(reply.answer, intro=said)
+    return replace(reply, text="\n".join(view.lines()), answer=view, private=False)
 
 
 def answer_reply(
@@ -81,10 +83,11 @@ def answer_reply(
         shown = tuple(r for r in finding.results if r.score >= floor)
         count = len(shown)
         intro = f"{count} {'match' if count == 1 else 'matches'} for “{finding.query}”:"
+        view = AnswerView.of("confident", intro, shown)
         return Reply(
-            text=intro + "\n" + "\n".join(_line(r) for r in shown),
+            text="\n".join(view.lines()),
             tone="answer",
-            answer=AnswerView.of("confident", intro, shown),
+            answer=view,
             actions=_buttons(question_id, shown),
             question_id=question_id,
         )
@@ -100,15 +103,8 @@ def answer_reply(
     elif logged and question_id is not None:
         text += " I've logged the question so it appears under “Can you help?” in the digest."
     view = AnswerView.of("closest" if near else "nothing", text, near)
-    if near:
-        text += f"\n{CLOSEST_HEADING}:\n" + "\n".join(_line(r) for r in near)
+    text = "\n".join(view.lines())
     return Reply(text=text, tone="nothing", answer=view, actions=actions, question_id=question_id)
-
-
-def _line(result: ResultCard) -> str:
-    when = result.updated.isoformat() if result.updated else "date unknown"
-    head = f"• {result.title} — {result.organisation} ({result.stage}, last activity {when})"
-    return f"{head}\n  {result.snippet}\n  Contact: {result.contact or 'not given'}"
 
 
 SHARE = "share_question"

@@ -118,7 +118,7 @@ def _preview(incoming: Incoming, services: Services) -> Reply:
     activity = services.activity.activity_between(end - timedelta(days=7), end)
     digest = digest_for(replace(sub, post_when_quiet=True), activity)  # a preview always says
     assert digest is not None
-    return Reply(text=digest.text, title=digest.title, private=True)
+    return replace(digest, private=True)
 
 
 def _quiet(rest: str, incoming: Incoming, services: Services) -> Reply:

@@ -313,14 +313,13 @@ def runtime_for(core: App, *, teams_credentials: Any = None) -> Runtime:
         from adapters.slack.client import web_client
         from adapters.slack.poster import SlackMessenger, SlackPoster
 
-        client = web_client(settings.slack, None)
-        posters["slack"] = SlackPoster(client, tokens)
-        messengers["slack"] = SlackMessenger(client, tokens)
+        slack_poster = SlackPoster(web_client(settings.slack, None), tokens)
+        posters["slack"], messengers["slack"] = slack_poster, SlackMessenger(slack_poster)
     if teams is not None:
         from adapters.teams.poster import TeamsMessenger, TeamsPoster
 
-        posters["teams"] = TeamsPoster(teams)
-        messengers["teams"] = TeamsMessenger(teams)
+        teams_poster = TeamsPoster(teams)
+        posters["teams"], messengers["teams"] = teams_poster, TeamsMessenger(teams, teams_poster)
     return Runtime(core, ReminderStore(core.engine), slack, teams, tokens, posters, messengers)
 
 

@@ -13,8 +13,21 @@ from adapters.slack.incoming import action_to_incoming
 from adapters.teams.cards import to_activity
 from adapters.teams.incoming import message_to_incoming
 from bot.commands.ask import answer_reply
+from bot.digest import compose_digest
 from bot.model import Action, ActionPayload, Finding, Reply, ResultCard
-from bot.view import CLOSEST_HEADING, AnswerRef, AnswerView, CardView, question_of, shown_actions
+from bot.view import (
+    CLOSEST_HEADING,
+    AnswerRef,
+    AnswerView,
+    CardView,
+    DigestView,
+    ListSection,
+    NoticeView,
+    question_of,
+    shown_actions,
+    view_of,
+)
+from tests.digests import huge_digest_activity
 
 NOW = datetime(2025, 3, 3, 9, tzinfo=UTC)
 CARD = ResultCard("project", "bulky-waste", "Bulky  waste", "Hackney", "beta", None, 1.0, "", "")
@@ -89,3 +102,40 @@ def test_what_a_teams_button_carries_comes_back_as_the_core_gave_it() -> None:
         for b in card["actions"]
     ]
     assert back == [ActionPayload(a.name, a.value) for a in ACTIONS]
+
+
+def test_each_reply_gets_one_layout_decided_in_the_core() -> None:
+    digest = compose_digest(huge_digest_activity())
+    assert isinstance(view_of(digest), DigestView)
+    answer = answer_reply(Finding("bins", True, (CARD,)), question_id=1)
+    assert isinstance(view_of(answer), AnswerView)
+    nothing = answer_reply(Finding("bins", False, ()), question_id=1)
+    assert isinstance(view_of(nothing), NoticeView)  # an answer with no cards is a notice
+
+
+def test_a_notice_says_its_title_once_and_shows_every_field() -> None:
+    notice = view_of(
+        Reply(text="Sprint 4 — about bins\nBy Ann", title="Sprint 4", fields=(("Stage", " "),))
+    )
+    assert isinstance(notice, NoticeView)
+    assert notice.title == ""  # the text opens with it
+    assert notice.fields == (("Stage", "—"),)
+    titled = view_of(Reply(text="Registered.", title="Bulky waste"))
+    assert isinstance(titled, NoticeView) and titled.title == "Bulky waste"
+
+
+def test_an_answers_plain_text_is_its_view_line_by_line() -> None:
+    reply = answer_reply(Finding("bins", True, (CARD,)), question_id=1)
+    assert reply.answer is not None
+    assert reply.text.splitlines() == list(reply.answer.lines())
+    assert reply.text.splitlines()[1] == "• Bulky waste — Hackney · beta · last activity unknown"
+
+
+def test_a_list_section_counts_what_it_leaves_out() -> None:
+    section = ListSection.first("Your projects", ["a", " ", "b", "c"], limit=2)
+    assert section.items == ("a", "b") and section.more == 1
+    assert section.lines() == ("Your projects", "• a", "• b", "…and 1 more")
+    assert ListSection.first("Empty", [], limit=2, empty="None yet.").lines() == (
+        "Empty",
+        "None yet.",
+    )

@@ -100,8 +100,8 @@ class SlackMessenger:
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, tokens: Tokens) -> None:
-        self.poster = SlackPoster(client, tokens)
+    def __init__(self, poster: SlackPoster) -> None:
+        self.poster = poster  # its client and token lookup, shared with the digests' posts
 
     async def send_dm(self, person_key: str, reply: Reply, *, key: str = "") -> None:
         workspace_id, user_id = _workspace_and_user(person_key)

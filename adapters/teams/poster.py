@@ -48,8 +48,9 @@ class TeamsMessenger:
 
     platform = "teams"
 
-    def __init__(self, endpoint: TeamsEndpoint) -> None:
+    def __init__(self, endpoint: TeamsEndpoint, poster: TeamsPoster) -> None:
         self.endpoint = endpoint
+        self.poster = poster
 
     async def send_dm(self, person_key: str, reply: Reply, *, key: str = "") -> None:
         who = person_key.rsplit(":", 1)[-1]
@@ -58,7 +59,7 @@ class TeamsMessenger:
         )
         if conversation is None:
             raise ChannelGone(f"no personal chat with {who}")
-        await TeamsPoster(self.endpoint).post(conversation, reply, digest_key="dm")
+        await self.poster.post(conversation, reply, digest_key="dm")
 
     async def already_sent(self, person_key: str, *, key: str, since: datetime) -> bool | None:
         """The Bot Connector cannot be asked what a conversation holds."""

@@ -42,10 +42,11 @@ async def fixed(workspace_id: str) -> str:
 
 async def test_a_slack_dm_goes_to_the_user_and_a_gone_user_is_reported(database_url: str) -> None:
     from adapters.slack.client import web_client
-    from adapters.slack.poster import SlackMessenger
+    from adapters.slack.poster import SlackMessenger, SlackPoster
 
     async with FakeSlack() as fake:
-        messenger = SlackMessenger(web_client(SlackSettings(api_url=fake.api_url), None), fixed)
+        client = web_client(SlackSettings(api_url=fake.api_url), None)
+        messenger = SlackMessenger(SlackPoster(client, fixed))
         await messenger.send_dm("slack:T1:UALICE", Reply(text="hello"))
         [call] = fake.calls_to("chat.postMessage")
         assert call.params["channel"] == "UALICE"
@@ -159,13 +160,13 @@ def test_the_scheduler_has_a_sweep_friday_reminders_and_one_trigger_per_subscrip
 
 
 async def test_teams_dms_use_the_personal_chat_and_fail_clearly_without_one(teams: object) -> None:
-    from adapters.teams.poster import TeamsMessenger
+    from adapters.teams.poster import TeamsMessenger, TeamsPoster
     from tests.teams.conftest import TENANT, TeamsHarness
 
     assert isinstance(teams, TeamsHarness)
     await teams.send(teams.activity("hasanyone help"))  # Alice's personal chat, remembered
     await teams.replies(1)
-    messenger = TeamsMessenger(teams.endpoint)
+    messenger = TeamsMessenger(teams.endpoint, TeamsPoster(teams.endpoint))
     await messenger.send_dm(f"teams:{TENANT}:aad-alice", Reply(text="It's Friday: weeknote time"))
     calls = await teams.replies(2)
     assert calls[1].conversation_id == "a:personal-alice" and "Friday" in str(calls[1].activity)

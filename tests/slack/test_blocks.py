@@ -37,6 +37,7 @@ from bot.model import (
     ResultCard,
 )
 from bot.view import AnswerView
+from tests.digests import huge_digest
 
 ZWSP = "\u200b"
 CARD_URL = "https://register.example.gov.uk/p/1?a=1&b=2"
@@ -823,3 +824,19 @@ def test_a_real_project_card_renders_its_fields(demo_app: App, clock: FixedClock
     message = checked(to_message(reply))
     assert message["blocks"][0]["type"] == "header"
     assert any("fields" in b for b in message["blocks"])
+
+
+# -- digests -------------------------------------------------------------------------------------
+
+
+def test_a_digest_is_a_header_and_a_section_each_with_its_heading_in_bold() -> None:
+    reply = huge_digest()
+    assert reply.digest is not None
+    message = checked(to_message(reply))
+    header, *sections = message["blocks"]
+    assert header["text"]["text"] == reply.title
+    texts = [s["text"]["text"] for s in sections]
+    assert [t.split("\n")[0] for t in texts] == [f"*{s.heading}*" for s in reply.digest.sections]
+    for text in texts:  # each section says how many of its lines it could not show
+        assert re.search(r"\n…and \d+ more$", text), text[-80:]
+    assert_inert(texts, links=())

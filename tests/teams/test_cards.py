@@ -25,6 +25,7 @@ from adapters.teams.incoming import message_to_incoming
 from bot.commands.project_form import project_form
 from bot.model import Action, Choice, Form, FormField, Reply, ResultCard
 from bot.view import CLOSEST_HEADING, AnswerView
+from tests.digests import huge_digest
 
 TEAMS_MAX_BYTES = 28 * 1024  # Teams refuses a message over about 28 KB
 ZWSP = "\u200b"
@@ -555,3 +556,19 @@ def test_the_teams_adapter_reads_back_what_the_cards_send() -> None:
     incoming = message_to_incoming({"type": "message", "value": button}, now=now)
     assert incoming.action is not None
     assert (incoming.action.name, incoming.action.value) == ("helpful", "7:project:pl-1")
+
+
+def test_a_digest_is_its_title_then_each_section_under_a_bold_heading() -> None:
+    reply = huge_digest()
+    assert reply.digest is not None
+    card = checked(to_activity(reply))
+    texts = text_blocks(card)
+    assert texts[0] == reply.title
+    headings = [
+        b["text"]
+        for b in walk(card)
+        if b.get("type") == "TextBlock" and b.get("weight") == "bolder"
+    ]
+    assert headings == [reply.title, *(s.heading for s in reply.digest.sections)]
+    assert texts.count(reply.title) == 1
+    assert sum(bool(re.fullmatch(r"…and \d+ more", t)) for t in texts) == len(headings) - 1

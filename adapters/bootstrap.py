@@ -301,8 +301,13 @@ def runtime_for(core: App, *, teams_credentials: Any = None) -> Runtime:
         from adapters.teams.bot import TeamsEndpoint
 
         teams = TeamsEndpoint(
-            core,
             settings.teams,
+            bot=core.bot,
+            clock=core.clock,
+            events=core.channels,
+            services=core.services,
+            finder=core.finder,
+            community_managers=frozenset(settings.community_managers),
             conversations=core.conversations,
             credentials_factory=teams_credentials,
             local=settings.teams_local,

@@ -340,6 +340,15 @@ class Channels(Protocol):
         ...
 
 
+class ProcessedEvents(Protocol):
+    """Once-only markers for what a platform may deliver twice (a retried event, a card sent
+    again, a second install), so the adapters act on it once."""
+
+    def first_time_for_event(self, platform: str, event_id: str, *, now: datetime) -> bool:
+        """True the first time (platform, event_id) is seen, across processes; False after."""
+        ...
+
+
 class Subscriptions(Protocol):
     """The one home of digest subscriptions: the chat's `digest …` and the command line's
     `digest subscribe|pause|resume|unsubscribe` both change them here, and the digest job and

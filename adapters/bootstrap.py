@@ -306,10 +306,10 @@ def runtime_for(core: App, *, teams_credentials: Any = None) -> Runtime:
         from adapters.teams.bot import TeamsEndpoint
 
         teams = TeamsEndpoint(
-            settings.teams,
+            settings=settings.teams,
             bot=core.bot,
             clock=core.clock,
-            events=core.channels,
+            processed=core.channels,
             services=core.services,
             finder=core.finder,
             community_managers=frozenset(settings.community_managers),

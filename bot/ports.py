@@ -341,11 +341,11 @@ class Channels(Protocol):
 
 
 class ProcessedEvents(Protocol):
-    """Once-only markers for what a platform may deliver twice (a retried event, a card sent
-    again, a second install), so the adapters act on it once."""
+    """Deliveries a platform may repeat (a retried event, a replayed request), each claimed by
+    its id before anything is done with it."""
 
     def first_time_for_event(self, platform: str, event_id: str, *, now: datetime) -> bool:
-        """True the first time (platform, event_id) is seen, across processes; False after."""
+        """True exactly once per (platform, id), across processes; False for every repeat."""
         ...
 
 

@@ -200,7 +200,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         *,
         bot: Bot,
         clock: Clock,
-        events: ProcessedEvents,
+        processed: ProcessedEvents,
         services: Services,
         finder: Finder,
         community_managers: frozenset[str],
@@ -209,7 +209,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     ) -> None:
         self.bot = bot
         self.clock = clock
-        self.events = events
+        self.processed = processed
         self.services = services
         self.finder = finder
         self.community_managers = community_managers
@@ -247,7 +247,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         await asyncio.to_thread(self._remember, activity)
         where = conversation_of(activity.serialize())
         first = await asyncio.to_thread(
-            self.events.first_time_for_event,
+            self.processed.first_time_for_event,
             ONCE_WELCOME,
             where.channel_id[:200],
             now=self.clock.now(),
@@ -301,7 +301,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         if mistakes is not None:
             return True  # it comes back with the mistakes marked; nothing is saved
         first = await asyncio.to_thread(
-            self.events.first_time_for_event,
+            self.processed.first_time_for_event,
             ONCE_CARD,
             token[:200],
             now=self.clock.now(),
@@ -490,11 +490,11 @@ class TeamsEndpoint:
 
     def __init__(
         self,
-        settings: TeamsSettings,
         *,
+        settings: TeamsSettings,
         bot: Bot,
         clock: Clock,
-        events: ProcessedEvents,
+        processed: ProcessedEvents,
         services: Services,
         finder: Finder,
         community_managers: frozenset[str],
@@ -521,7 +521,7 @@ class TeamsEndpoint:
         self.handler = TeamsBot(
             bot=bot,
             clock=clock,
-            events=events,
+            processed=processed,
             services=services,
             finder=finder,
             community_managers=community_managers,

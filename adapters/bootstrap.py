@@ -1,8 +1,8 @@
 """The composition root: the one module that builds anything.
 
 `build(settings)` makes a `Runtime`: the core and its stores (`App`), Slack and Teams when they
-are configured, the posters and direct messengers the jobs use, the digest job and the
-scheduler's leadership. `hasanyone serve` and every other command take what it built and
+are configured, the posters and direct messengers the jobs use, the digest job, the metrics
+and the scheduler's leadership. `hasanyone serve` and every other command take what it built and
 construct nothing themselves; `Runtime.aclose()` closes all of it. One of each: one Teams
 endpoint (so one rate pacer) serves the web app and the jobs, and one Slack installation store
 (one async engine) serves the OAuth flow and the jobs' token lookups."""
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from adapters.app import App
+from adapters.observability.metrics import Metrics
 from adapters.settings import Settings
 from bot.access import Access
 from bot.clock import SystemClock
@@ -200,6 +201,7 @@ class Runtime:
     messengers: dict[str, DirectMessenger] = field(default_factory=dict)
     digests: DigestJob = field(init=False)
     leadership: Leadership = field(init=False)
+    metrics: Metrics = field(init=False)  # what /metrics serves and the jobs' runs count in
 
     def __post_init__(self) -> None:
         self.digests = DigestJob(
@@ -211,6 +213,9 @@ class Runtime:
             clock=self.core.clock.now,
         )
         self.leadership = Leadership(self.core.locks)
+        # On a registry of its own, so two runtimes in one process (tests) never clash.
+        self.metrics = Metrics()
+        self.metrics.watch(self.core.finder, self.core.questions)
 
     @property
     def settings(self) -> Settings:
@@ -301,8 +306,13 @@ def runtime_for(core: App, *, teams_credentials: Any = None) -> Runtime:
         from adapters.teams.bot import TeamsEndpoint
 
         teams = TeamsEndpoint(
-            core,
-            settings.teams,
+            settings=settings.teams,
+            bot=core.bot,
+            clock=core.clock,
+            processed=core.channels,
+            services=core.services,
+            finder=core.finder,
+            community_managers=frozenset(settings.community_managers),
             conversations=core.conversations,
             credentials_factory=teams_credentials,
             local=settings.teams_local,

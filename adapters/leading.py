@@ -22,11 +22,9 @@ LEADER_CHECK_SECONDS = 30
 
 def attach_scheduler(web_app: web.Application, runtime: Runtime) -> Leadership:
     """On start: wait to lead, then run the scheduler; on stop: shut it down and resign."""
-    from adapters.observability.routes import METRICS_KEY
-
     leadership = runtime.leadership
     state: dict[str, Any] = {}
-    metrics = web_app.get(METRICS_KEY)
+    metrics = runtime.metrics
 
     async def lead_then_schedule() -> None:
         from jobs.timetable import make_scheduler, sync_subscriptions
@@ -40,8 +38,7 @@ def attach_scheduler(web_app: web.Application, runtime: Runtime) -> Leadership:
             report = await runtime.run_digests()
             if report.outcomes:
                 log.info("digests: %s", report.summary())
-            if metrics is not None:
-                metrics.digests(report.outcomes)
+            metrics.digests(report.outcomes)
             await outbox()
 
         async def outbox() -> None:
@@ -51,8 +48,7 @@ def attach_scheduler(web_app: web.Application, runtime: Runtime) -> Leadership:
 
         async def reminders() -> None:
             report = await runtime.remind_report()  # it logs itself
-            if metrics is not None:
-                metrics.reminders(report)
+            metrics.reminders(report)
 
         while True:
             while not await asyncio.to_thread(leadership.try_lead):  # noqa: ASYNC110 (polls PostgreSQL)

@@ -37,7 +37,8 @@ def make_web_app(runtime: Runtime, *, scheduler: bool = False) -> web.Applicatio
         return web.json_response(body)
 
     web_app.router.add_get("/healthz", healthz)
-    observe(web_app, app)  # request ids and metrics for every route, /metrics and /readyz
+    # request ids and metrics for every route, /metrics and /readyz
+    observe(web_app, runtime.metrics, engine=app.engine, finder=app.finder)
     _mount_slack(web_app, runtime)
     _mount_teams(web_app, runtime)
     if scheduler:

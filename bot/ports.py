@@ -352,6 +352,15 @@ class Channels(Protocol):
         ...
 
 
+class ProcessedEvents(Protocol):
+    """Deliveries a platform may repeat (a retried event, a replayed request), each claimed by
+    its id before anything is done with it."""
+
+    def first_time_for_event(self, platform: str, event_id: str, *, now: datetime) -> bool:
+        """True exactly once per (platform, id), across processes; False for every repeat."""
+        ...
+
+
 class Subscriptions(Protocol):
     """The one home of digest subscriptions: the chat's `digest …` and the command line's
     `digest subscribe|pause|resume|unsubscribe` both change them here, and the digest job and

@@ -82,6 +82,11 @@ def test_the_tree_as_it_is_keeps_every_contract(tree: Path) -> None:
             "import adapters.settings",
             "Knowledge and jobs never import adapters",
         ),
+        (
+            "adapters/teams/bot.py",
+            "import adapters.app",
+            "The Teams adapter takes ports, not the App",
+        ),
     ],
 )
 def test_a_planted_import_breaks_its_contract(

@@ -1,5 +1,6 @@
-"""Prometheus metrics, on a registry of the web app's own (never prometheus_client's global
-one), so that tests and several apps in one process each count their own."""
+"""Prometheus metrics, on a registry of the runtime's own (never prometheus_client's global
+one), so that tests and several runtimes in one process each count their own. The composition
+root builds and wires them (adapters/bootstrap.py); the server only serves them."""
 
 from __future__ import annotations
 

@@ -32,7 +32,6 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from adapters.app import App
 from adapters.settings import TeamsSettings
 from adapters.teams import cards
 from adapters.teams.incoming import (
@@ -45,11 +44,14 @@ from adapters.teams.incoming import (
     split_thread,
     team_of,
 )
+from bot.commands import Services
 from bot.commands.digest import ADMINS_ONLY, changes_the_digest
 from bot.commands.help import welcome_reply
 from bot.commands.listen import changes_listening
+from bot.dispatch import Bot
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
 from bot.picker import project_choices
+from bot.ports import Clock, Finder, ProcessedEvents
 from knowledge.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -188,8 +190,29 @@ async def team_member(turn_context: TurnContext, team_id: str, member_id: str) -
 
 
 class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
-    def __init__(self, core: App, conversations: ConversationStore, pacer: Pacer) -> None:
-        self.core = core
+    """Teams activities in, the core's replies out. It holds only the ports it uses: the core's
+    `Bot`, the clock, once-only markers (welcomes, card submissions), the services the project
+    picker searches, the finder the message extension searches, who the community managers
+    are, and the Teams conversation references."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        clock: Clock,
+        processed: ProcessedEvents,
+        services: Services,
+        finder: Finder,
+        community_managers: frozenset[str],
+        conversations: ConversationStore,
+        pacer: Pacer,
+    ) -> None:
+        self.bot = bot
+        self.clock = clock
+        self.processed = processed
+        self.services = services
+        self.finder = finder
+        self.community_managers = community_managers
         self.conversations = conversations
         self.pacer = pacer
 
@@ -212,7 +235,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             PLATFORM,
             where.channel_id,
             reference,
-            now=self.core.clock.now(),
+            now=self.clock.now(),
             workspace_id=where.workspace_id,
             service_url=activity.service_url or "",
             conversation_type=activity.conversation.conversation_type or "",
@@ -224,10 +247,10 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         await asyncio.to_thread(self._remember, activity)
         where = conversation_of(activity.serialize())
         first = await asyncio.to_thread(
-            self.core.channels.first_time_for_event,
+            self.processed.first_time_for_event,
             ONCE_WELCOME,
             where.channel_id[:200],
-            now=self.core.clock.now(),
+            now=self.clock.now(),
         )
         if first:
             in_channel = not (where.is_direct or where.is_group)
@@ -236,12 +259,12 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         conversation_id = turn_context.activity.conversation.id
         await asyncio.to_thread(
-            self.conversations.forget, PLATFORM, conversation_id, now=self.core.clock.now()
+            self.conversations.forget, PLATFORM, conversation_id, now=self.clock.now()
         )
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         raw = turn_context.activity.serialize()
-        incoming = message_to_incoming(raw, now=self.core.clock.now())
+        incoming = message_to_incoming(raw, now=self.clock.now())
         if not incoming.text and incoming.form is None and incoming.action is None:
             return  # an empty message (an image, a reaction): nothing to answer
         unaddressed = (
@@ -254,7 +277,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             # Teams delivers every channel message only with the ChannelMessage.Read.Group
             # permission; those nobody addressed to the bot go by the same rule as Slack's.
             if not is_from_a_bot(raw):
-                reply = await asyncio.to_thread(self.core.bot.answer_unprompted, incoming)
+                reply = await asyncio.to_thread(self.bot.answer_unprompted, incoming)
                 if reply is not None:
                     await self.send(turn_context, reply)
             return
@@ -262,7 +285,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             incoming = replace(incoming, roles=await self._roles(turn_context, incoming))
         if incoming.form is not None and not await self._first_submission(raw, incoming):
             return
-        reply = await asyncio.to_thread(self.core.bot.handle, incoming)
+        reply = await asyncio.to_thread(self.bot.handle, incoming)
         if reply.text == ADMINS_ONLY and _conversation_type(turn_context) == "groupChat":
             reply = replace(reply, extra_lines=(*reply.extra_lines, NO_OWNERS_HERE))
         await self.send(turn_context, reply)
@@ -274,14 +297,14 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         token = (raw.get("value") or {}).get(cards.SUBMISSION_KEY)
         if not isinstance(token, str) or not token:
             return True
-        mistakes = await asyncio.to_thread(self.core.bot.check_form, incoming)
+        mistakes = await asyncio.to_thread(self.bot.check_form, incoming)
         if mistakes is not None:
             return True  # it comes back with the mistakes marked; nothing is saved
         first = await asyncio.to_thread(
-            self.core.channels.first_time_for_event,
+            self.processed.first_time_for_event,
             ONCE_CARD,
             token[:200],
-            now=self.core.clock.now(),
+            now=self.clock.now(),
         )
         if not first:
             log.info("dropped a second submission of the same Teams card")
@@ -294,7 +317,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             return False
         if incoming.conversation.is_direct:
             return False
-        name, args = self.core.bot.route_text(None, incoming.text)
+        name, args = self.bot.route_text(None, incoming.text)
         return (name == "digest" and changes_the_digest(args)) or (
             name == "listen" and changes_listening(args)
         )
@@ -302,7 +325,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def _roles(self, turn_context: TurnContext, incoming: Incoming) -> frozenset[str]:
         """CHANNEL_ADMIN for a community manager, or in a team's channel for one of the team's
         owners. Group chats have no owners. A failed roster look-up denies."""
-        if incoming.sender.key in self.core.settings.community_managers:
+        if incoming.sender.key in self.community_managers:
             return frozenset({CHANNEL_ADMIN})
         activity = turn_context.activity
         team_id = team_of(activity.serialize())
@@ -339,10 +362,10 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             name = data.get(cards.ACTION_KEY) or action.get("verb", "")
             data = {**data, cards.ACTION_KEY: str(name)}
         raw = {**turn_context.activity.serialize(), "value": data}
-        incoming = message_to_incoming(raw, now=self.core.clock.now())
+        incoming = message_to_incoming(raw, now=self.clock.now())
         if incoming.form is not None and not await self._first_submission(raw, incoming):
             return _message("That form was sent already.")
-        reply = await asyncio.to_thread(self.core.bot.handle, incoming)
+        reply = await asyncio.to_thread(self.bot.handle, incoming)
         if incoming.form is not None or data.get(cards.SETTLES_KEY):
             token = uuid.uuid4().hex if reply.form is not None else ""
             card = cards.to_activity(reply, submission=token)["attachments"][0]["content"]
@@ -366,10 +389,10 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         value = activity.value if isinstance(activity.value, dict) else {}
         if value.get("dataset") != cards.PROJECT_DATASET:
             return InvokeResponse(status=200, body=_search_results([]))
-        who = message_to_incoming(activity.serialize(), now=self.core.clock.now()).sender.key
+        who = message_to_incoming(activity.serialize(), now=self.clock.now()).sender.key
         text = str(value.get("queryText") or "")[:200]
         choices = await asyncio.to_thread(
-            project_choices, text, person_key=who, services=self.core.services
+            project_choices, text, person_key=who, services=self.services
         )
         return InvokeResponse(status=200, body=_search_results(choices))
 
@@ -388,7 +411,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         text = _query_text(query)
         results = []
         if text:
-            finding = await asyncio.to_thread(self.core.finder.find, text, limit=EXTENSION_RESULTS)
+            finding = await asyncio.to_thread(self.finder.find, text, limit=EXTENSION_RESULTS)
             results = list(finding.results)
         attachments = [
             MessagingExtensionAttachment(
@@ -467,16 +490,23 @@ class TeamsEndpoint:
 
     def __init__(
         self,
-        core: App,
-        settings: TeamsSettings,
         *,
+        settings: TeamsSettings,
+        bot: Bot,
+        clock: Clock,
+        processed: ProcessedEvents,
+        services: Services,
+        finder: Finder,
+        community_managers: frozenset[str],
         conversations: ConversationStore,
         credentials_factory: Any = None,
         local: bool = False,
     ) -> None:
-        """`credentials_factory` replaces how outgoing tokens are fetched (tests use a local
-        identity server, which msal will not talk to); None means the SDK's own. `local`:
-        with no app id, answer the Bot Framework Emulator on this machine (and only it)."""
+        """The ports are the ones `TeamsBot` answers through (the endpoint itself uses only the
+        clock and the conversations, to post later). `credentials_factory` replaces how
+        outgoing tokens are fetched (tests use a local identity server, which msal will not
+        talk to); None means the SDK's own. `local`: with no app id, answer the Bot Framework
+        Emulator on this machine (and only it)."""
         self.settings = settings
         self.app_id = settings.id
         self.local = local and not settings.auth_enabled
@@ -485,10 +515,19 @@ class TeamsEndpoint:
         )
         self.adapter = CloudAdapter(auth)
         self.adapter.on_turn_error = self._on_turn_error
-        self.core = core
+        self.clock = clock
         self.conversations = conversations
-        self.pacer = Pacer()
-        self.bot = TeamsBot(core, self.conversations, self.pacer)
+        self.pacer = Pacer()  # one for answers and posts alike: Teams throttles them together
+        self.handler = TeamsBot(
+            bot=bot,
+            clock=clock,
+            processed=processed,
+            services=services,
+            finder=finder,
+            community_managers=community_managers,
+            conversations=conversations,
+            pacer=self.pacer,
+        )
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         """A failure inside our turn: logged, and the user gets an apology, not a trace. Because
@@ -505,7 +544,9 @@ class TeamsEndpoint:
             return activity
         auth_header = request.headers.get("Authorization", "")
         try:
-            invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
+            invoke = await self.adapter.process_activity(
+                auth_header, activity, self.handler.on_turn
+            )
         except Exception as error:  # botbuilder answers 500 for a bad token; it is a 401
             log.info("refused a Teams request: %s", type(error).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
@@ -572,6 +613,6 @@ class TeamsEndpoint:
             return
         if isinstance(failure[0], ConversationGone):
             await asyncio.to_thread(
-                self.conversations.forget, PLATFORM, conversation_id, now=self.core.clock.now()
+                self.conversations.forget, PLATFORM, conversation_id, now=self.clock.now()
             )
         raise failure[0]

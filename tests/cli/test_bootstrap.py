@@ -108,7 +108,7 @@ COMPONENTS = {
     "App", "Runtime", "Repository", "IndexedFinder", "SearchIndex", "FastEmbedder",
     "EmbeddingWorker", "Services", "Bot", "Access", "SlackBot", "TeamsEndpoint",
     "WorkspaceTokens", "SlackPoster", "SlackMessenger", "TeamsPoster", "TeamsMessenger",
-    "DigestJob", "Leadership", "AsyncApp", "AsyncWebClient",
+    "DigestJob", "Leadership", "Metrics", "AsyncApp", "AsyncWebClient",
 }  # fmt: skip
 
 
@@ -131,7 +131,13 @@ def constructed_in(path: Path) -> set[str]:
 
 @pytest.mark.parametrize(
     "module",
-    ["adapters/server.py", "adapters/cli.py", "adapters/leading.py", "adapters/console/chat.py"],
+    [
+        "adapters/server.py",
+        "adapters/cli.py",
+        "adapters/leading.py",
+        "adapters/console/chat.py",
+        "adapters/observability/routes.py",
+    ],
 )
 def test_the_server_and_the_command_line_construct_nothing(module: str) -> None:
     assert constructed_in(ROOT / module) == set()
@@ -140,4 +146,11 @@ def test_the_server_and_the_command_line_construct_nothing(module: str) -> None:
 def test_the_composition_root_does_construct_them() -> None:
     """The check above can see a construction: the root is full of them."""
     found = constructed_in(ROOT / "adapters/bootstrap.py")
-    assert {"Repository", "IndexedFinder", "SlackBot", "TeamsEndpoint", "DigestJob"} <= found
+    assert {
+        "Repository",
+        "IndexedFinder",
+        "SlackBot",
+        "TeamsEndpoint",
+        "DigestJob",
+        "Metrics",
+    } <= found

@@ -11,7 +11,9 @@ from datetime import timedelta
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.app import App
+from adapters.bootstrap import build
 from adapters.observability.metrics import Metrics
+from adapters.settings import Settings
 from bot.clock import FixedClock
 from bot.model import ConversationRef
 from jobs.reminders import ReminderReport
@@ -140,3 +142,24 @@ def test_each_app_counts_on_its_own_registry() -> None:
         == 0
     )
     assert "hasanyone_digests_total" not in generate_latest(REGISTRY).decode()
+
+
+def test_two_runtimes_in_one_process_each_count_their_own_searches(
+    database_url: str, clock: FixedClock
+) -> None:
+    """The metrics are built with the runtime and watch its own finder and question log."""
+    from prometheus_client import REGISTRY, generate_latest
+
+    settings = Settings(env="test", database_url=database_url, demo_data=False)
+    first = build(settings, clock=clock, platforms=False)
+    second = build(settings, clock=clock, platforms=False)
+    try:
+        first.core.finder.find("bulky waste collection")
+        first_text = generate_latest(first.metrics.registry).decode()
+        second_text = generate_latest(second.metrics.registry).decode()
+        assert value(first_text, "hasanyone_search_seconds_count") == 1
+        assert value(second_text, "hasanyone_search_seconds_count") == 0
+        assert "hasanyone_" not in generate_latest(REGISTRY).decode()
+    finally:
+        first.close()
+        second.close()

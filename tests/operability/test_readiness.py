@@ -7,6 +7,7 @@ import json
 
 import sqlalchemy as sa
 
+from adapters.observability.readiness import readyz
 from bot.clock import FixedClock
 from knowledge import db
 from tests.operability.conftest import Both, running_both
@@ -46,8 +47,10 @@ async def test_not_ready_when_the_schema_is_not_this_versions(both: Both) -> Non
 async def test_not_ready_when_the_database_is_unreachable_and_never_says_its_url(
     both: Both,
 ) -> None:
-    both.app.engine = db.make_engine("postgresql://hasanyone:S3cret-Pa55word-991@127.0.0.1:9/x")
-    status, body, _ = await both.get("/readyz")
+    # The server was given its engine when built; the check is asked about another one.
+    unreachable = db.make_engine("postgresql://hasanyone:S3cret-Pa55word-991@127.0.0.1:9/x")
+    response = await readyz(unreachable, both.app.finder)
+    status, body = response.status, response.text or ""
     assert status == 503
     found = json.loads(body)
     assert found["database"].startswith("unreachable") and found["schema"] == "not checked"

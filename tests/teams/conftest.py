@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -128,24 +129,36 @@ def teams_settings(identity: FakeIdentity | None) -> TeamsSettings:
     )
 
 
+@contextlib.asynccontextmanager
+async def running_teams(
+    database_url: str, clock: FixedClock, **settings: Any
+) -> AsyncIterator[TeamsHarness]:
+    """Teams with JWT checking on, against the local identity provider; `settings` go into the
+    app's Settings (community_managers=…, for one), which the runtime reads once, when built."""
+    with FakeIdentity(apps={APP_ID: APP_PASSWORD}) as identity:
+        async with FakeConnector() as connector:
+            config = Settings(
+                env="test", database_url=database_url, teams=teams_settings(identity), **settings
+            )
+            app = build_app(config, clock=clock)
+            harness = await start(
+                app, connector, identity, LoopbackAadCredentialFactory(APP_ID, APP_PASSWORD)
+            )
+            try:
+                yield harness
+            finally:
+                await stop(harness)
+                app.engine.dispose()
+
+
 @pytest.fixture
 async def teams(
     database_url: str, clock: FixedClock, request: pytest.FixtureRequest
 ) -> AsyncIterator[TeamsHarness]:
     """Teams with JWT checking on, against the local identity provider."""
     request.getfixturevalue("demo_app").engine.dispose()
-    with FakeIdentity(apps={APP_ID: APP_PASSWORD}) as identity:
-        async with FakeConnector() as connector:
-            settings = Settings(
-                env="test", database_url=database_url, teams=teams_settings(identity)
-            )
-            app = build_app(settings, clock=clock)
-            harness = await start(
-                app, connector, identity, LoopbackAadCredentialFactory(APP_ID, APP_PASSWORD)
-            )
-            yield harness
-            await stop(harness)
-            app.engine.dispose()
+    async with running_teams(database_url, clock) as harness:
+        yield harness
 
 
 @pytest.fixture

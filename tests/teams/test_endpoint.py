@@ -8,11 +8,21 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from adapters.app import App
 from adapters.bootstrap import build_app
+from bot.clock import FixedClock
 from bot.model import Reply
 from knowledge import tables as t
 from tests.fakes.bot_connector import TEAM_ID, teams_member
-from tests.teams.conftest import APP_ID, TENANT, TeamsHarness, new_conversation, start, stop
+from tests.teams.conftest import (
+    APP_ID,
+    TENANT,
+    TeamsHarness,
+    new_conversation,
+    running_teams,
+    start,
+    stop,
+)
 
 FORBIDDEN = ("](https://evil", "<at>", "**boom**")
 
@@ -326,23 +336,23 @@ async def test_a_team_owner_may_change_the_channels_digest(teams: TeamsHarness) 
     assert member_look_ups(teams) == [(TEAM_ID, "29:aad-olive")]
 
 
-async def test_a_community_manager_may_change_any_channels_digest(teams: TeamsHarness) -> None:
-    teams.app.settings.community_managers = [f"teams:{TENANT}:aad-carol"]
+async def test_a_community_manager_may_change_any_channels_digest(
+    demo_app: App, database_url: str, clock: FixedClock
+) -> None:
+    demo_app.engine.dispose()
+    manager = f"teams:{TENANT}:aad-carol"
     channel, chat = new_conversation(), new_conversation()
-    on_roster(teams, channel, "aad-carol", "user")
-    await teams.send(in_team_channel(teams, "digest on", channel, "aad-carol"))
-    await teams.send(
-        teams.activity("digest on", conversation=chat, kind="groupChat", user="aad-carol")
-    )
-    replies = await teams.replies(2)
-    assert all("every Mon at 09:00" in card_text(r.activity) for r in replies)
-    assert digest_rows(teams, channel) == [
-        ("teams", "mon", "09:00", True, f"teams:{TENANT}:aad-carol")
-    ]
-    assert digest_rows(teams, chat) == [
-        ("teams", "mon", "09:00", True, f"teams:{TENANT}:aad-carol")
-    ]
-    assert member_look_ups(teams) == []
+    async with running_teams(database_url, clock, community_managers=[manager]) as teams:
+        on_roster(teams, channel, "aad-carol", "user")
+        await teams.send(in_team_channel(teams, "digest on", channel, "aad-carol"))
+        await teams.send(
+            teams.activity("digest on", conversation=chat, kind="groupChat", user="aad-carol")
+        )
+        replies = await teams.replies(2)
+        assert all("every Mon at 09:00" in card_text(r.activity) for r in replies)
+        assert digest_rows(teams, channel) == [("teams", "mon", "09:00", True, manager)]
+        assert digest_rows(teams, chat) == [("teams", "mon", "09:00", True, manager)]
+        assert member_look_ups(teams) == []
 
 
 async def test_in_a_group_chat_only_a_community_manager_may(teams: TeamsHarness) -> None:

@@ -295,7 +295,18 @@ def runtime_for(core: App, *, teams_credentials: Any = None) -> Runtime:
     if settings.slack.enabled:
         from adapters.slack.app import SlackBot
 
-        slack = SlackBot(core, settings.slack, installations=installations)
+        slack = SlackBot(
+            settings=settings.slack,
+            bot=core.bot,
+            clock=core.clock,
+            processed=core.channels,
+            outbox=core.outbox,
+            services=core.services,
+            register=core.repo,
+            subscriptions=core.subscriptions,
+            community_managers=frozenset(settings.community_managers),
+            installations=installations,
+        )
     tokens = None
     if settings.slack.can_post:
         from adapters.slack.installations import WorkspaceTokens

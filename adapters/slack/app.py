@@ -28,7 +28,6 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.app import App
 from adapters.settings import SlackSettings
 from adapters.slack import blocks
 from adapters.slack.client import call, call_or_log, web_client
@@ -53,12 +52,23 @@ from adapters.slack.incoming import (
 )
 from adapters.slack.oauth import SlackOAuth
 from adapters.slack.respond import respond
+from bot.commands import Services
 from bot.commands.digest import changes_the_digest
 from bot.commands.help import welcome_reply
 from bot.commands.listen import changes_listening
+from bot.dispatch import Bot
 from bot.model import CHANNEL_ADMIN, Incoming, Reply
 from bot.picker import project_choices
-from bot.ports import ChannelGone, MaybeDelivered, TemporaryFailure
+from bot.ports import (
+    ChannelGone,
+    Clock,
+    MaybeDelivered,
+    Outbox,
+    ProcessedEvents,
+    Subscriptions,
+    TemporaryFailure,
+)
+from knowledge.repository import Repository  # what home_view reads the App Home from
 
 log = logging.getLogger(__name__)
 COMMANDS = ("/hasanyone", "/weeknote", "/project", "/digest")
@@ -92,10 +102,31 @@ def _bolt_logger() -> logging.Logger:
 
 
 class SlackBot:
-    def __init__(self, app: App, settings: SlackSettings, *, installations: Any = None) -> None:
-        """`installations`: slack_sdk's installation store, when the app installs by OAuth."""
-        self.core = app
+    def __init__(
+        self,
+        *,
+        settings: SlackSettings,
+        bot: Bot,
+        clock: Clock,
+        processed: ProcessedEvents,
+        outbox: Outbox,
+        services: Services,
+        register: Repository,
+        subscriptions: Subscriptions,
+        community_managers: frozenset[str],
+        installations: Any = None,
+    ) -> None:
+        """`processed` claims event, command and submission ids; `register` is what the App Home
+        shows; `installations`: slack_sdk's installation store, when the app installs by OAuth."""
         self.settings = settings
+        self.bot = bot
+        self.clock = clock
+        self.processed = processed
+        self.outbox = outbox
+        self.services = services
+        self.register = register
+        self.subscriptions = subscriptions
+        self.community_managers = community_managers
         self.installations = installations
         oauth = settings.oauth
         token = settings.bot_token.get_secret_value() if settings.bot_token and not oauth else None
@@ -113,7 +144,7 @@ class SlackBot:
         )
         self._claims = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="slack-claims")
         self._kinds: dict[tuple[str, str], Kind] = {}  # (team, channel) → what kind it is
-        self._register()
+        self._add_listeners()
 
     def _welcome(self, team: str, user: str) -> None:
         """One direct message to whoever installed the app into a workspace, through the
@@ -122,13 +153,13 @@ class SlackBot:
             return
         reply = welcome_reply(in_channel=False)
         key = person(team, user).key
-        self.core.outbox.enqueue(f"slack-welcome:{team}", key, reply, now=self._now())
+        self.outbox.enqueue(f"slack-welcome:{team}", key, reply, now=self._now())
 
     async def create_oauth_tables(self) -> None:
         if self.oauth is not None:
             await self.oauth.create_tables()
 
-    def _register(self) -> None:
+    def _add_listeners(self) -> None:
         bolt = self.bolt
         bolt.middleware(self._drop_retried_events)
         for command in COMMANDS:
@@ -150,17 +181,17 @@ class SlackBot:
         bolt.error(self._on_error)
 
     async def _run(self, incoming: Incoming) -> Reply:
-        return await asyncio.to_thread(self.core.bot.handle, incoming)
+        return await asyncio.to_thread(self.bot.handle, incoming)
 
     def _now(self) -> Any:
-        return self.core.clock.now()
+        return self.clock.now()
 
     async def _first_time(self, kind: str, key: str) -> bool:
         """Claim an event, command or submission id in the database. On threads of its own: an
         event is acked only after this, and the default executor may be full of slow answers
         (Slack gives up after 3 s and sends the event again, adding to the queue)."""
         claim = functools.partial(
-            self.core.channels.first_time_for_event, kind, key[:200], now=self._now()
+            self.processed.first_time_for_event, kind, key[:200], now=self._now()
         )
         return await asyncio.get_running_loop().run_in_executor(self._claims, claim)
 
@@ -233,7 +264,7 @@ class SlackBot:
         the ack: the look-ups may take longer than Slack waits)."""
         if incoming.conversation.is_direct:
             return False
-        name, args = self.core.bot.route_text(incoming.command, incoming.text)
+        name, args = self.bot.route_text(incoming.command, incoming.text)
         return (name == "digest" and changes_the_digest(args)) or (
             name == "listen" and changes_listening(args)
         )
@@ -249,7 +280,7 @@ class SlackBot:
         )
         info = (channel or {}).get("channel") or {}
         member = info.get("is_member") if isinstance(info.get("is_member"), bool) else None
-        admin = incoming.sender.key in self.core.settings.community_managers or (
+        admin = incoming.sender.key in self.community_managers or (
             user is not None
             and channel is not None
             and is_channel_admin(user.get("user") or {}, info, user_id)
@@ -326,7 +357,7 @@ class SlackBot:
         values = {**{str(k): str(v) for k, v in hidden.items()}}
         values.update(blocks.modal_values(view["state"]["values"]))
         incoming = view_to_incoming(body, values, channel_id=channel, now=self._now())
-        mistakes = await asyncio.to_thread(self.core.bot.check_form, incoming)
+        mistakes = await asyncio.to_thread(self.bot.check_form, incoming)
         if mistakes is not None and mistakes.form is not None and mistakes.form.has_errors:
             await ack(**blocks.form_errors(mistakes.form))
             return
@@ -351,7 +382,7 @@ class SlackBot:
             str((body.get("team") or {}).get("id", "")), str((body.get("user") or {}).get("id", ""))
         ).key
         choices = await asyncio.to_thread(
-            project_choices, query, person_key=key, services=self.core.services
+            project_choices, query, person_key=key, services=self.services
         )
         await ack(**blocks.project_options([(c.value, c.label) for c in choices]))
 
@@ -454,7 +485,7 @@ class SlackBot:
 
     async def _maybe_answer(self, incoming: Incoming, client: AsyncWebClient) -> None:
         """A plain message in a channel: the core decides (Bot.answer_unprompted)."""
-        reply = await asyncio.to_thread(self.core.bot.answer_unprompted, incoming)
+        reply = await asyncio.to_thread(self.bot.answer_unprompted, incoming)
         if reply is not None:
             await self._reply_in_thread(incoming, reply, client)
 
@@ -514,7 +545,7 @@ class SlackBot:
         await call_or_log(client.views_publish, user_id=user, view=view)
 
     def _home(self, team: str, key: str) -> dict[str, Any]:
-        return home_view(self.core.repo, team=team, key=key, now=self._now())
+        return home_view(self.register, team=team, key=key, now=self._now())
 
     # -- uninstalls --------------------------------------------------------------------------
 
@@ -533,7 +564,7 @@ class SlackBot:
         if self.installations is not None:
             await self.installations.async_delete_all(enterprise_id=None, team_id=team)
         paused = await asyncio.to_thread(
-            self.core.subscriptions.pause_workspace,
+            self.subscriptions.pause_workspace,
             PLATFORM,
             team,
             reason=f"Slack workspace {team}: {why}",
@@ -547,8 +578,8 @@ class SlackBot:
                     "digest subscriptions are paused until it is installed again."
                 )
             )
-            for key in self.core.settings.community_managers:
-                self.core.outbox.enqueue(
+            for key in self.community_managers:
+                self.outbox.enqueue(
                     f"uninstalled:{team}:{now.isoformat()}:{key}", key, note, now=now
                 )
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from bot.clock import FixedClock
 from knowledge import tables as t
-from tests.slack.conftest import TEAM, SlackHarness, sign
+from tests.slack.conftest import TEAM, SlackHarness, running_slack, sign
 
 FORBIDDEN = ("<!channel>", "<!here>", "<!everyone>", "<@U", "<#C", "<https://evil")
 
@@ -239,13 +240,17 @@ async def test_the_channels_creator_may_change_the_digest(slack: SlackHarness) -
     assert asked.params["channel"] == "C0PLANNING"
 
 
-async def test_a_community_manager_may_change_any_channels_digest(slack: SlackHarness) -> None:
-    slack.app.settings.community_managers = [f"slack:{TEAM}:UCOMMUNITY"]
-    _, rid = await slack.slash("/digest", "on", user="UCOMMUNITY")
-    assert "every Mon at 09:00" in all_text(await slack.responses(rid))
-    assert digest_rows(slack) == [("mon", "09:00", True, f"slack:{TEAM}:UCOMMUNITY")]
-    _, rid = await slack.slash("/digest", "on", user="UCOMMUNITY", team_id="T0OTHER")
-    assert REFUSAL in all_text(await slack.responses(rid))  # the key names one workspace
+async def test_a_community_manager_may_change_any_channels_digest(
+    database_url: str, clock: FixedClock, request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue("demo_app").engine.dispose()  # the demo data, on this database
+    manager = f"slack:{TEAM}:UCOMMUNITY"
+    async with running_slack(database_url, clock, community_managers=[manager]) as slack:
+        _, rid = await slack.slash("/digest", "on", user="UCOMMUNITY")
+        assert "every Mon at 09:00" in all_text(await slack.responses(rid))
+        assert digest_rows(slack) == [("mon", "09:00", True, manager)]
+        _, rid = await slack.slash("/digest", "on", user="UCOMMUNITY", team_id="T0OTHER")
+        assert REFUSAL in all_text(await slack.responses(rid))  # the key names one workspace
 
 
 async def test_a_failed_user_look_up_refuses_and_logs_slacks_error(
@@ -546,7 +551,15 @@ async def test_a_token_in_the_environment_raises_no_false_alarm_at_start(
     caplog.set_level(logging.WARNING)
 
     SlackBot(
-        empty_app, SlackSettings(bot_token="xoxb-from-the-environment", signing_secret="s" * 32)
+        settings=SlackSettings(bot_token="xoxb-from-the-environment", signing_secret="s" * 32),
+        bot=empty_app.bot,
+        clock=empty_app.clock,
+        processed=empty_app.channels,
+        outbox=empty_app.outbox,
+        services=empty_app.services,
+        register=empty_app.repo,
+        subscriptions=empty_app.subscriptions,
+        community_managers=frozenset(),
     )
 
     assert "will be unused" not in caplog.text

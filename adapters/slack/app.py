@@ -4,28 +4,22 @@ Every listener acknowledges first and works afterwards, so Slack hears back with
 The core is synchronous (it talks to the database); it runs in a worker thread so one slow
 answer never holds up the event loop, and with it every other ack.
 
-Exactly once: Slack redelivers events it thinks were missed, and a captured request can be
-replayed for five minutes, so event ids, slash commands' trigger ids and submitted views are
-claimed in the database before anything is done. Posts are never repeated by the client
-(adapters/slack/client.py); an answer that could not be delivered is said so to its asker.
+Exactly once: every delivery Slack may repeat is claimed first (adapters/slack/listeners/once.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.settings import SlackSettings
@@ -50,6 +44,7 @@ from adapters.slack.incoming import (
     user_of,
     view_to_incoming,
 )
+from adapters.slack.listeners.once import Once
 from adapters.slack.oauth import SlackOAuth
 from adapters.slack.respond import respond
 from bot.commands import Services
@@ -75,7 +70,6 @@ COMMANDS = ("/hasanyone", "/weeknote", "/project", "/digest")
 EVENTS = ("app_mention", "message", "app_home_opened", "app_uninstalled", "tokens_revoked")
 SHORTCUTS = ("ask_about_message", "post_weeknote")  # app.yaml's shortcuts' callback ids
 ONCE_COMMAND, ONCE_VIEW = "slack-command", "slack-view"  # processed_event.platform
-CLAIM_THREADS = 2  # for the exactly-once claims that come before an ack
 NOT_DELIVERED = (
     "Slack had a problem delivering my answer just now. If you can't see it above, "
     "please ask again."
@@ -121,7 +115,6 @@ class SlackBot:
         self.settings = settings
         self.bot = bot
         self.clock = clock
-        self.processed = processed
         self.outbox = outbox
         self.services = services
         self.register = register
@@ -142,7 +135,7 @@ class SlackBot:
             logger=_bolt_logger(),
             oauth_flow=self.oauth.flow if self.oauth else None,
         )
-        self._claims = ThreadPoolExecutor(CLAIM_THREADS, thread_name_prefix="slack-claims")
+        self._once = Once(processed, clock=clock)
         self._kinds: dict[tuple[str, str], Kind] = {}  # (team, channel) → what kind it is
         self._add_listeners()
 
@@ -161,7 +154,7 @@ class SlackBot:
 
     def _add_listeners(self) -> None:
         bolt = self.bolt
-        bolt.middleware(self._drop_retried_events)
+        bolt.middleware(self._once.drop_retried_events)
         for command in COMMANDS:
             bolt.command(command)(self._on_command)
         bolt.view(re.compile(".*"))(self._on_view)
@@ -186,39 +179,15 @@ class SlackBot:
     def _now(self) -> Any:
         return self.clock.now()
 
-    async def _first_time(self, kind: str, key: str) -> bool:
-        """Claim an event, command or submission id in the database. On threads of its own: an
-        event is acked only after this, and the default executor may be full of slow answers
-        (Slack gives up after 3 s and sends the event again, adding to the queue)."""
-        claim = functools.partial(
-            self.processed.first_time_for_event, kind, key[:200], now=self._now()
-        )
-        return await asyncio.get_running_loop().run_in_executor(self._claims, claim)
-
     def close(self) -> None:
-        self._claims.shutdown(wait=True, cancel_futures=True)
-
-    # -- middleware --------------------------------------------------------------------------
-
-    async def _drop_retried_events(
-        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
-    ) -> BoltResponse | None:
-        """Slack redelivers an event it thinks we missed; Bolt does not notice. The event id is
-        claimed in the database, so a redelivery (to this or another replica) is acked and
-        dropped."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await self._first_time(PLATFORM, str(event_id)):
-            log.info("dropped redelivered Slack event %s", event_id)
-            return BoltResponse(status=200, body="")
-        await next()
-        return None
+        self._once.close()
 
     # -- slash commands ----------------------------------------------------------------------
 
     async def _on_command(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         trigger = str(body.get("trigger_id") or "")
-        if trigger and not await self._first_time(ONCE_COMMAND, trigger):
+        if trigger and not await self._once.first_time(ONCE_COMMAND, trigger):
             log.info("dropped a replayed Slack slash command (trigger %s)", trigger)
             return
         incoming = slash_to_incoming(body, now=self._now())
@@ -363,7 +332,7 @@ class SlackBot:
             return
         await ack()
         key = f"{view.get('id', '')}:{view.get('hash', '')}"
-        if not await self._first_time(ONCE_VIEW, key):
+        if not await self._once.first_time(ONCE_VIEW, key):
             log.info("dropped a replayed Slack form submission (view %s)", view.get("id"))
             return
         reply = await self._run(incoming)

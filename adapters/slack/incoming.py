@@ -42,6 +42,11 @@ def _team(body: Mapping[str, Any]) -> str:
     return str(body.get("team_id") or team or "")
 
 
+def event_team(body: Mapping[str, Any], context: Mapping[str, Any]) -> str:
+    """The workspace an event came from: the body says, else Bolt's context does."""
+    return str(body.get("team_id") or context.get("team_id") or "")
+
+
 def conversation(
     team_id: str, channel_id: str, kind: Kind | None, *, thread_id: str | None = None
 ) -> ConversationRef:

@@ -17,6 +17,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.client import call_or_log
 
 log = logging.getLogger(__name__)
 VALID_FOR = 30 * 60  # seconds a response_url is accepted for
@@ -43,6 +46,30 @@ async def respond(
         return True
     log.warning("the answer could not be delivered at all (%s)", problem)
     return False
+
+
+async def respond_to(body: dict[str, Any], client: AsyncWebClient, payload: dict[str, Any]) -> None:
+    """Through the body's response_url, retried; else as an ephemeral message to the sender."""
+    user = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
+    channel = str(
+        (body.get("channel") or {}).get("id")
+        or body.get("channel_id")
+        or (body.get("container") or {}).get("channel_id")
+        or ""
+    )
+
+    async def ephemeral(message: dict[str, Any]) -> bool:
+        if not (user and channel):
+            return False
+        fields = {k: message[k] for k in ("text", "blocks") if k in message}
+        sent = await call_or_log(client.chat_postEphemeral, channel=channel, user=user, **fields)
+        return sent is not None
+
+    url = str(body.get("response_url") or "")
+    if not url:
+        await ephemeral(payload)
+        return
+    await respond(url, payload, issued_at=time.time(), fallback=ephemeral)
 
 
 async def _post_with_retries(

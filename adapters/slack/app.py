@@ -27,8 +27,7 @@ from adapters.slack.listeners.once import Once
 from adapters.slack.oauth import SlackOAuth
 from bot.commands import Services
 from bot.dispatch import Bot
-from bot.ports import Clock, Outbox, ProcessedEvents, Subscriptions
-from knowledge.repository import Repository  # what home_view reads the App Home from
+from bot.ports import Clock, HomeSource, Outbox, ProcessedEvents, Subscriptions
 
 log = logging.getLogger(__name__)
 COMMANDS = ("/hasanyone", "/weeknote", "/project", "/digest")
@@ -64,7 +63,7 @@ class SlackBot:
         processed: ProcessedEvents,
         outbox: Outbox,
         services: Services,
-        register: Repository,
+        register: HomeSource,
         subscriptions: Subscriptions,
         community_managers: frozenset[str],
         installations: Any = None,

@@ -16,8 +16,7 @@ from adapters.slack.home import home_view
 from adapters.slack.incoming import PLATFORM, event_team, person
 from bot.commands.help import welcome_reply
 from bot.model import Reply
-from bot.ports import Clock, Outbox, Subscriptions
-from knowledge.repository import Repository  # what home_view reads the App Home from
+from bot.ports import Clock, HomeSource, Outbox, Subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ log = logging.getLogger(__name__)
 class Lifecycle:
     clock: Clock
     outbox: Outbox
-    register: Repository
+    register: HomeSource
     subscriptions: Subscriptions
     community_managers: frozenset[str]  # told when a workspace's digests are paused
     installations: Any = None  # slack_sdk's installation store, when the app installs by OAuth

@@ -76,6 +76,16 @@ def test_the_tree_as_it_is_keeps_every_contract(tree: Path) -> None:
             "import adapters.teams.cards",
             "Slack and Teams adapters do not import each other",
         ),
+        (
+            "adapters/slack/listeners/lifecycle.py",
+            "import adapters.app",
+            "The Slack adapter takes ports, not the App or the stores",
+        ),
+        (
+            "adapters/slack/app.py",
+            "import knowledge.repository",
+            "The Slack adapter takes ports, not the App or the stores",
+        ),
         ("adapters/cli.py", "import apscheduler", "Only jobs.timetable imports apscheduler"),
         (
             "knowledge/repository.py",

@@ -154,3 +154,27 @@ def test_the_composition_root_does_construct_them() -> None:
         "DigestJob",
         "Metrics",
     } <= found
+
+
+# Outside the root, only these build anything: factories the root calls (an engine, the Slack
+# client and slack_sdk's two OAuth stores), the Bolt app a SlackBot is, and the search index's
+# own vector table. Any other construction outside the root fails here.
+FACTORIES = {
+    "knowledge/db.py": {"create_engine"},
+    "knowledge/search/index.py": {"VectorStore"},
+    "adapters/slack/app.py": {"AsyncApp"},
+    "adapters/slack/client.py": {"AsyncWebClient"},
+    "adapters/slack/installations.py": {"AsyncSQLAlchemyInstallationStore"},
+    "adapters/slack/oauth.py": {"AsyncSQLAlchemyOAuthStateStore"},
+}
+
+
+def test_nothing_but_the_root_and_its_factories_constructs_a_part() -> None:
+    found = {}
+    for top in ("bot", "knowledge", "jobs", "adapters"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            name = path.relative_to(ROOT).as_posix()
+            built = constructed_in(path)
+            if built and name != "adapters/bootstrap.py":
+                found[name] = built
+    assert found == FACTORIES

@@ -155,9 +155,9 @@ class HomeView:
 
 @dataclass(frozen=True, slots=True)
 class NoticeView:
-    """Any reply that is not an answer with results, a digest or a form: a title (left out
-    when the text already opens with it), the text (`alert` for an error), label–value
-    fields as shown, usage examples, and the person's own text handed back, in that order."""
+    """Any reply that is not an answer with results, a digest or a form: a title, the text
+    (`alert` for an error), label–value fields as shown, usage examples, and the person's own
+    text handed back, in that order."""
 
     title: str
     text: str
@@ -168,9 +168,8 @@ class NoticeView:
 
     @classmethod
     def of(cls, reply: Reply) -> NoticeView:
-        title = one_line(reply.title)
         return cls(
-            title="" if title and reply.text.strip().startswith(title) else title,
+            title=one_line(reply.title),
             text=reply.text.strip(),
             alert=reply.tone == "error",
             fields=shown_fields(reply.fields),

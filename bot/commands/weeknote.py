@@ -159,7 +159,8 @@ def _show(rest: str, incoming: Incoming, services: Services) -> Reply:
     mark = " (internal to its organisation)" if note.internal else ""
     title = note.title or f"Weeknote, week of {note.week:%d %B %Y}"
     head = f"{title}{about}{mark}\nBy {note.author or 'unknown'}, week of {note.week.isoformat()}"
-    return Reply(text=f"{head}\n{note.text}", title=title, private=True)
+    # The head line names the weeknote, so the reply has no title to say it a second time.
+    return Reply(text=f"{head}\n{note.text}", private=True)
 
 
 def _edit(rest: str, incoming: Incoming, services: Services) -> Reply:

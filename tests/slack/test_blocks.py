@@ -412,7 +412,7 @@ def test_empty_and_blank_replies_never_send_an_empty_text(reply: Reply) -> None:
 
 def test_emoji_and_right_to_left_text_pass_through() -> None:
     words = "🎉 تم الحفظ بنجاح 👩‍💻 נשמר בהצלחה 🇬🇧"
-    title = "📣 " + words  # a text that opens with its title would not get it twice
+    title = "📣 " + words
     message = checked(to_message(Reply(text=words, title=title, extra_lines=(words,))))
     assert message["blocks"][0]["text"]["text"] == title
     assert message["blocks"][1]["text"]["text"] == words

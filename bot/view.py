@@ -99,6 +99,11 @@ class AnswerView:
         return tuple(out)
 
 
+def and_more(count: int) -> str:
+    """The line under a list that could not show `count` of its items."""
+    return f"…and {count:,} more"
+
+
 @dataclass(frozen=True, slots=True)
 class ListSection:
     """A heading over a list (a digest's "New projects", App Home's "Your projects"). `items`
@@ -112,7 +117,7 @@ class ListSection:
 
     @property
     def more_line(self) -> str:
-        return f"…and {self.more:,} more" if self.more > 0 else ""
+        return and_more(self.more) if self.more > 0 else ""
 
     @classmethod
     def first(
@@ -137,6 +142,11 @@ class DigestView:
     title: str
     sections: tuple[ListSection, ...]
     quiet: str = ""
+
+    @property
+    def quiet_line(self) -> str:
+        """A quiet week's line as a sentence of its own, under the title."""
+        return self.quiet[:1].upper() + self.quiet[1:]
 
     def text(self) -> str:
         """The digest as plain text: the notification's fallback, and what the terminal shows."""

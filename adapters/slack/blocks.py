@@ -23,6 +23,7 @@ from adapters.text_safety import cut_at_word, neutralised, prefix_within, visibl
 from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply
 from bot.text import CODE_END, CODE_START, spans
 from bot.view import (
+    BULLET,
     CONTACT_LABEL,
     AnswerView,
     CardView,
@@ -31,6 +32,7 @@ from bot.view import (
     ListSection,
     NoticeView,
     View,
+    and_more,
     shown_actions,
     view_of,
 )
@@ -181,7 +183,7 @@ def _body(notice: NoticeView, room: int, budget: int) -> list[dict[str, Any]]:
 def _digest(view: DigestView, *, room: int, budget: int) -> list[dict[str, Any]]:
     """One section a digest section, each within its share of the message's text budget."""
     if not view.sections:
-        return [_section(_fit(view.quiet[:1].upper() + view.quiet[1:], SECTION_TEXT)[0])]
+        return [_section(_fit(view.quiet_line, SECTION_TEXT)[0])]
     sections = view.sections[:room]
     each = min(SECTION_TEXT, budget // len(sections))
     return [_section(_bullets(s, each)) for s in sections]
@@ -561,8 +563,8 @@ def _bullets(section: ListSection, limit: int) -> str:
         return f"{text}\n{_fit(section.empty, 500)[0]}" if section.empty else text
     items = section.items
     for n, item in enumerate(items):
-        bullet = "\n• " + _fit(item, 500)[0]
-        more = f"\n{ELLIPSIS}and {len(items) - n + section.more:,} more"
+        bullet = "\n" + BULLET + _fit(item, 500)[0]
+        more = "\n" + and_more(len(items) - n + section.more)
         if _size(text + bullet) + NOTICE_ROOM > limit:
             return text + more
         text += bullet

@@ -27,6 +27,7 @@ from adapters.text_safety import cut_at_word, neutralised, visible
 from bot.model import Action, ActionPayload, Choice, Form, FormField, Reply, ResultCard
 from bot.text import CODE_END, CODE_START, plain, spans
 from bot.view import (
+    BULLET,
     NO_VALUE,
     AnswerView,
     CardView,
@@ -359,10 +360,10 @@ def _digest(view: DigestView, limit: int) -> list[dict[str, Any]]:
     """The title, then each section: its heading in bold over a line an item."""
     body = [_text_block(view.title, limit=TITLE_TEXT, weight="bolder", size="medium")]
     if not view.sections:
-        return [*body, _text_block(view.quiet[:1].upper() + view.quiet[1:], limit=TITLE_TEXT)]
+        return [*body, _text_block(view.quiet_line, limit=TITLE_TEXT)]
     for section in view.sections:
         body.append(_text_block(section.heading, limit=TITLE_TEXT, weight="bolder"))
-        items = (f"• {item}" for item in section.items)
+        items = (BULLET + item for item in section.items)
         body.extend(_text_block(i, limit=min(limit, ITEM_TEXT), spacing="none") for i in items)
         if section.more:
             body.append(
